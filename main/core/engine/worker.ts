@@ -19,7 +19,8 @@ const port = parentPort;
 let model: CompiledModel | null = null;
 let tokenizer: TextTokenizer | null = null;
 let status: ModelStatus | null = null;
-const running = new Map<number, AbortController>();
+/** One per request from its arrival, so a request still waiting in the queue can be cancelled too. */
+const controllers = new Map<number, AbortController>();
 let queue: Promise<void> = Promise.resolve();
 
 const send = (e: EngineEvent, transfer: ArrayBuffer[] = []) => port.postMessage(e, transfer);
@@ -31,14 +32,8 @@ function requireModel(): CompiledModel {
 
 const progress = (id: number) => (done: number, total: number) => send({ id, type: 'progress', done, total });
 
-async function cancellable<T>(id: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const ac = new AbortController();
-  running.set(id, ac);
-  try {
-    return await work(ac.signal);
-  } finally {
-    running.delete(id);
-  }
+function cancellable<T>(id: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return work(controllers.get(id)!.signal);
 }
 
 async function handle(id: number, op: string, args: any): Promise<unknown> {
@@ -91,16 +86,21 @@ port.on('message', (raw: unknown) => {
   const req = parsed.data;
   // Cancellation must not wait behind the request it cancels.
   if (req.op === 'cancel') {
-    running.get(req.args.target)?.abort();
-    send({ id: req.id, type: 'result', value: running.has(req.args.target) });
+    controllers.get(req.args.target)?.abort();
+    send({ id: req.id, type: 'result', value: controllers.has(req.args.target) });
     return;
   }
+  controllers.set(req.id, new AbortController());
   queue = queue.then(async () => {
+    // Let messages already delivered (a cancel sent right behind its request) land first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       send({ id: req.id, type: 'result', value: await handle(req.id, req.op, req.args) });
     } catch (e) {
       const err = e as Error;
       send({ id: req.id, type: 'error', name: err.name ?? 'Error', message: String(err.message).split('\n')[0]! });
+    } finally {
+      controllers.delete(req.id);
     }
   });
 });
