@@ -15,7 +15,7 @@ import { Engine } from './engine.ts';
 import { CompiledModel } from './model.ts';
 import { openSession } from './providers.ts';
 import { captureActivations } from './capture.ts';
-import { generate } from './generate.ts';
+import { generate, type GenerateRow } from './generate.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ps-engine-'));
 let engine: Engine;
@@ -126,6 +126,36 @@ describe('engine generation', () => {
       });
       expect(r.rows[0]!.finish).toBe('cancelled');
       expect(r.rows[0]!.tokens).toHaveLength(5);
+    } finally {
+      await model.release();
+    }
+  });
+
+  it('rows that repeat a prefill share it, and every row equals itself run alone', async () => {
+    const model = await CompiledModel.load(qwenDir, { provider: 'cpu', threads: 1 });
+    try {
+      const v = new Map([[1, Float32Array.from({ length: 32 }, (_, i) => ((i * 7) % 5) - 2)]]);
+      const a = [4, 8, 15, 16];
+      const rows: GenerateRow[] = [
+        { prompt: a, sampling: { temperature: 1, seed: 1 } },
+        { prompt: a, sampling: { temperature: 1, seed: 2 }, monitor: { layer: 2, vector: v.get(1)! } },
+        { prompt: [23, 42], sampling: greedy },
+        { prompt: a, sampling: greedy, steering: { terms: [{ vectors: v, alpha: 2, scale: 'raw', positions: 'generated' }] } },
+        { prompt: a, sampling: greedy, steering: { terms: [{ vectors: v, alpha: -2, scale: 'raw', positions: 'generated' }] } },
+        { prompt: a, sampling: greedy, steering: { terms: [{ vectors: v, alpha: 2, scale: 'raw' }] } },
+      ];
+      const batches: number[] = [];
+      const forward = model.forward.bind(model);
+      model.forward = (x) => { batches.push(x.batch); return forward(x); };
+      const together = await generate(model, { rows, maxNewTokens: 10, stopTokenIds: [] });
+      // rows 0, 1, 3, 4 have one prefill; row 2 has another prompt, row 5 steers the prompt too
+      expect(batches[0]).toBe(3);
+      for (const [r, row] of rows.entries()) {
+        const alone = await generate(model, { rows: [row], maxNewTokens: 10, stopTokenIds: [] });
+        expect(together.rows[r]!.tokens).toEqual(alone.rows[0]!.tokens);
+        expect(together.rows[r]!.projections).toEqual(alone.rows[0]!.projections);
+      }
+      expect(together.rows[3]!.tokens).not.toEqual(together.rows[4]!.tokens);
     } finally {
       await model.release();
     }

@@ -48,6 +48,38 @@ function unit(v: Float32Array): Float32Array {
   return v.map((x) => x / n);
 }
 
+/** Rows `rows` of a row-major [*, width] array (undefined stays undefined). */
+function takeRows(src: Float32Array | undefined, rows: number[], width: number): Float32Array | undefined {
+  if (!src) return undefined;
+  const out = new Float32Array(rows.length * width);
+  rows.forEach((r, i) => out.set(src.subarray(r * width, (r + 1) * width), i * width));
+  return out;
+}
+
+/**
+ * For each row, the first row whose prefill it would repeat exactly: the same prompt and the same
+ * values in every per-layer [batch, hidden] input of the prefill.
+ */
+function prefillRepresentatives(prompts: number[][], inputs: (Float32Array | undefined)[], hidden: number): number[] {
+  const same = (a: number, b: number): boolean => {
+    const pa = prompts[a]!;
+    const pb = prompts[b]!;
+    if (pa.length !== pb.length || pa.some((t, j) => t !== pb[j])) return false;
+    for (const x of inputs) {
+      if (!x) continue;
+      for (let i = 0; i < hidden; i++) if (x[a * hidden + i] !== x[b * hidden + i]) return false;
+    }
+    return true;
+  };
+  const rep: number[] = [];
+  for (let r = 0; r < prompts.length; r++) {
+    let u = 0;
+    while (u < r && !(rep[u] === u && same(u, r))) u++;
+    rep.push(u);
+  }
+  return rep;
+}
+
 export async function generate(model: CompiledModel, req: GenerateRequest): Promise<GenerateResult> {
   const { numLayers, hidden, vocabSize } = model.arch;
   const B = req.rows.length;
@@ -71,21 +103,32 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
   const stop = new Set(req.stopTokenIds);
   const pad = BigInt(req.padId ?? 0);
 
-  // Left-padded prefill.
+  // Rows with the same prompt and the same prompt-phase steering and ablation (several samples of
+  // one prompt, an α comparison that steers generated tokens only) share one prefill: the distinct
+  // rows run, then their cache, logits and hidden states are copied to the rows that repeat them.
+  const promptSteer = steerInputs(steering, ctx, 'prompt');
+  const rep = prefillRepresentatives(req.rows.map((r) => r.prompt), [...promptSteer, ...ablate], hidden);
+  const distinct = rep.flatMap((u, r) => (u === r ? [r] : []));
+  const slotOf = rep.map((u) => distinct.indexOf(u));
+  const U = distinct.length;
+  const shared = U < B;
+  const distinctRows = (x: Float32Array | undefined) => (shared ? takeRows(x, distinct, hidden) : x);
+
+  // Left-padded prefill of the distinct rows (duplicates have the same length, so S is unchanged).
   const S = longest;
-  const ids = new BigInt64Array(B * S).fill(pad);
-  const mask = new BigInt64Array(B * S);
-  const positions = new BigInt64Array(B * S);
-  const nextPos: number[] = [];
-  req.rows.forEach((row, r) => {
-    const off = S - row.prompt.length;
-    row.prompt.forEach((t, j) => {
-      ids[r * S + off + j] = BigInt(t);
-      mask[r * S + off + j] = 1n;
-      positions[r * S + off + j] = BigInt(j);
+  const ids = new BigInt64Array(U * S).fill(pad);
+  const mask = new BigInt64Array(U * S);
+  const positions = new BigInt64Array(U * S);
+  distinct.forEach((r, i) => {
+    const prompt = req.rows[r]!.prompt;
+    const off = S - prompt.length;
+    prompt.forEach((t, j) => {
+      ids[i * S + off + j] = BigInt(t);
+      mask[i * S + off + j] = 1n;
+      positions[i * S + off + j] = BigInt(j);
     });
-    nextPos.push(row.prompt.length);
   });
+  const nextPos = req.rows.map((r) => r.prompt.length);
   const out: GeneratedRow[] = samplers.map((s) => ({ tokens: [], finish: 'length', projections: [], seed: s.seed }));
   const done = new Array<boolean>(B).fill(false);
 
@@ -112,14 +155,17 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
 
   const t0 = performance.now();
   if (req.signal?.aborted) return { rows: out.map((o) => ({ ...o, finish: 'cancelled' })), prefillMs: 0, decodeMs: 0, steps: 0 };
-  const cache = model.newCache(B);
-  cache.reserve(S + 1);
+  const prefillCache = model.newCache(U);
+  prefillCache.reserve(S + 1);
   const first = await model.forward({
-    batch: B, seq: S, ids, mask, positions, cache, keep: 1,
-    steer: steerInputs(steering, ctx, 'prompt'), ablate, hidden: monitorLayers,
+    batch: U, seq: S, ids, mask, positions, cache: prefillCache, keep: 1,
+    steer: promptSteer.map(distinctRows), ablate: ablate.map(distinctRows), hidden: monitorLayers,
   });
+  const cache = shared ? prefillCache.gatherRows(slotOf) : prefillCache;
+  const firstLogits = shared ? takeRows(first.logits, slotOf, vocabSize)! : first.logits;
+  const firstHidden = shared ? new Map([...first.hidden].map(([b, h]) => [b, takeRows(h, slotOf, S * hidden)!])) : first.hidden;
   const prefillMs = performance.now() - t0;
-  pick(first.logits, first.hidden, S, prefillMs);
+  pick(firstLogits, firstHidden, S, prefillMs);
 
   const decodeSteer = steerInputs(steering, ctx, 'generated');
   let steps = 0;

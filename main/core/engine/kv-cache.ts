@@ -85,6 +85,23 @@ export class KvCache {
     };
   }
 
+  /** A new cache whose row i is a copy of this cache's row `rows[i]` (rows may repeat). */
+  gatherRows(rows: number[]): KvCache {
+    const out = new KvCache(this.shape, rows.length);
+    out.resize(this.capacity);
+    const { numKvHeads: KV, headDim: D } = this.shape;
+    const block = KV * D * this.capacity; // one row of one layer, keys and values alike
+    for (let i = 0; i < this.keys.length; i++) {
+      rows.forEach((src, dst) => {
+        out.keys[i]!.set(this.keys[i]!.subarray(src * block, (src + 1) * block), dst * block);
+        out.values[i]!.set(this.values[i]!.subarray(src * block, (src + 1) * block), dst * block);
+      });
+    }
+    rows.forEach((src, dst) => out.slotMask.set(this.slotMask.subarray(src * this.capacity, (src + 1) * this.capacity), dst * this.capacity));
+    out.length = this.length;
+    return out;
+  }
+
   /** Stores a run's new k/v ([B, KV, seq, D] per layer) and its mask in the next `seq` slots. */
   append(newKeys: KvArray[], newValues: KvArray[], newMask: BigInt64Array, seq: number): void {
     this.reserve(seq);
