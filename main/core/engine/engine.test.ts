@@ -208,6 +208,33 @@ describe('capture and scoring through the worker', () => {
   });
 });
 
+describe('scheduling in the worker', () => {
+  it('a short generation is answered while a long capture is still running', async () => {
+    const pairs = Array.from({ length: 2000 }, (_, i) => ({ prompt: [1 + (i % 50), 2, 3], response: [4, 5, 6, 7] }));
+    let started!: () => void;
+    const firstBatch = new Promise<void>((resolve) => { started = resolve; });
+    let captureDone = false;
+    const capture = engine.capture({ pairs, reduction: 'response-mean', batchSize: 1, keepRows: false }, { onProgress: () => started() })
+      .then((r) => { captureDone = true; return r; });
+    await firstBatch;
+    const g = await engine.generate({ rows: [{ prompt: { ids: [1, 2] }, sampling: greedy }], maxNewTokens: 8 });
+    // The worker posts results in the order it finishes: the capture's has not come yet.
+    expect(captureDone).toBe(false);
+    expect(g.rows[0]!.tokens.length).toBeGreaterThan(0);
+    expect((await capture).count).toBe(2000);
+  });
+
+  it('unload waits for the work before it; requests after it see no model', async () => {
+    const gen = engine.generate({ rows: [{ prompt: { ids: [1, 2] }, sampling: { temperature: 1, seed: 3 } }], maxNewTokens: 40 });
+    const unloaded = engine.unload();
+    const after = engine.generate({ rows: [{ prompt: { ids: [1, 2] } }], maxNewTokens: 4 });
+    expect((await gen).rows[0]!.tokens.length).toBeGreaterThan(0);
+    await unloaded;
+    await expect(after).rejects.toThrow(/no model is loaded/);
+    await engine.load(qwenDir);
+  });
+});
+
 describe('providers', () => {
   it('a provider that fails to start falls back to cpu and says why', async () => {
     const tried: string[] = [];

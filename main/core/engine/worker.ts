@@ -1,5 +1,8 @@
-// The engine worker: owns the onnxruntime session (one model resident), runs requests one at a
-// time in arrival order, streams tokens, and cancels between steps. Never touches the database or UI.
+// The engine worker: owns the onnxruntime session (one model resident), streams tokens, and cancels
+// between steps. Requests on the loaded model run side by side, taking turns at every decode step or
+// batch (each loop yields to the event loop), so a short chat is not stuck behind a long capture;
+// load and unload wait for everything before them and hold back everything after them.
+// Never touches the database or UI.
 import { parentPort } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -21,7 +24,21 @@ let tokenizer: TextTokenizer | null = null;
 let status: ModelStatus | null = null;
 /** One per request from its arrival, so a request still waiting in the queue can be cancelled too. */
 const controllers = new Map<number, AbortController>();
-let queue: Promise<void> = Promise.resolve();
+/** Settles when the last load/unload is done; model work started since then is in `inFlight`. */
+let barrier: Promise<void> = Promise.resolve();
+const inFlight = new Set<Promise<void>>();
+
+function schedule(exclusive: boolean, run: () => Promise<void>): void {
+  if (exclusive) {
+    const before = Promise.all([barrier, ...inFlight]);
+    inFlight.clear();
+    barrier = before.then(run);
+    return;
+  }
+  const p = barrier.then(run);
+  inFlight.add(p);
+  void p.then(() => inFlight.delete(p));
+}
 
 const send = (e: EngineEvent, transfer: ArrayBuffer[] = []) => port.postMessage(e, transfer);
 
@@ -91,7 +108,7 @@ port.on('message', (raw: unknown) => {
     return;
   }
   controllers.set(req.id, new AbortController());
-  queue = queue.then(async () => {
+  schedule(req.op === 'load' || req.op === 'unload', async () => {
     // Let messages already delivered (a cancel sent right behind its request) land first.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
