@@ -161,6 +161,20 @@ describe('engine generation', () => {
     }
   });
 
+  it('refuses up front a run whose KV cache could outgrow its budget, naming the sizes', async () => {
+    const model = await CompiledModel.load(qwenDir, { provider: 'cpu', threads: 1 });
+    try {
+      // tiny qwen3: 3 layers × 2 (k, v) × 2 heads × 16 dims × 4 bytes = 768 bytes per position
+      const rows = [{ prompt: [1, 2, 3, 4] }, { prompt: [5, 6] }];
+      await expect(generate(model, { rows, maxNewTokens: 60, stopTokenIds: [], kvBudgetBytes: 64 * 768 * 2 - 1 }))
+        .rejects.toThrow(/^generate: 2 row\(s\) × 64 positions of KV cache need up to 0\.094 MiB, more than the 0\.094 MiB allowed/);
+      const ok = await generate(model, { rows, maxNewTokens: 60, stopTokenIds: [], kvBudgetBytes: 64 * 768 * 2 });
+      expect(ok.rows[0]!.tokens).toHaveLength(60);
+    } finally {
+      await model.release();
+    }
+  });
+
   it('an abort on the host reaches the worker and ends the generation early', async () => {
     // The host reads token events some steps behind the worker, so only "early" is certain here;
     // "within one step" of the worker seeing it is the loop-level test above.

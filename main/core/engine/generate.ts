@@ -1,9 +1,11 @@
 // The generation loop: one left-padded batched prefill, then one decode step per token for all
 // rows at once. Each row has its own prompt, steering, sampler and stop state; rows that finish
 // keep their slot (their outputs are ignored) so the KV cache never has to be re-packed.
+import { totalmem } from 'node:os';
 import type { CompiledModel } from './model.ts';
 import { TokenSampler, type SamplingParamsInput } from './sampling.ts';
 import { parseRowSteering, steerInputs, ablateInputs, type RowSteering } from './steering.ts';
+import { kvBytesPerToken } from './capture.ts';
 
 export type FinishReason = 'eos' | 'length' | 'stop' | 'cancelled';
 
@@ -35,6 +37,8 @@ export interface GenerateRequest {
   signal?: AbortSignal;
   residualNorms?: Float32Array | null;
   padId?: number;
+  /** Most bytes the run's KV cache may reach (default: half this machine's memory). */
+  kvBudgetBytes?: number;
 }
 
 /** `seed` is the sampler's seed (drawn at random when none was given): record it to reproduce the row. */
@@ -47,6 +51,8 @@ function unit(v: Float32Array): Float32Array {
   const n = Math.sqrt(s) || 1;
   return v.map((x) => x / n);
 }
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(n < 2 ** 20 ? 3 : 0)} MiB`;
 
 /** Rows `rows` of a row-major [*, width] array (undefined stays undefined). */
 function takeRows(src: Float32Array | undefined, rows: number[], width: number): Float32Array | undefined {
@@ -92,6 +98,13 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
   const longest = Math.max(...req.rows.map((r) => r.prompt.length));
   if (longest + req.maxNewTokens > maxPos) {
     throw new Error(`generate: prompt of ${longest} tokens + ${req.maxNewTokens} new tokens exceeds the model's ${maxPos} positions`);
+  }
+  // The cache grows as tokens come; refuse up front a run whose cache could outgrow memory
+  // rather than let the allocation take the whole process (Electron main included) down.
+  const kvBytes = B * (longest + req.maxNewTokens) * kvBytesPerToken(model);
+  const kvBudget = req.kvBudgetBytes ?? totalmem() / 2;
+  if (kvBytes > kvBudget) {
+    throw new Error(`generate: ${B} row(s) × ${longest + req.maxNewTokens} positions of KV cache need up to ${mib(kvBytes)}, more than the ${mib(kvBudget)} allowed (half this machine's memory by default); ask for fewer rows or new tokens`);
   }
   const ctx = { numLayers, hidden, residualNorms: req.residualNorms ?? null };
   const steering = parseRowSteering(req.rows.map((r) => r.steering), ctx);
