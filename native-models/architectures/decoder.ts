@@ -137,9 +137,9 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
     const p = `model.layers.${i}`;
     // attention
     const xa = rmsNorm(h, W.norm(`${p}.input_layernorm.weight`), `l${i}_input_norm`);
-    let q = W.linear(xa, `${p}.self_attn.q_proj`, Hd, H * D);
-    let k = W.linear(xa, `${p}.self_attn.k_proj`, Hd, KV * D);
-    const v = W.linear(xa, `${p}.self_attn.v_proj`, Hd, KV * D);
+    const qkv = W.linears(xa, Hd, [[`${p}.self_attn.q_proj`, H * D], [`${p}.self_attn.k_proj`, KV * D], [`${p}.self_attn.v_proj`, KV * D]]);
+    let [q, k] = qkv as [string, string];
+    const v = qkv[2]!;
     if (spec.qkNorm) {
       q = g.node('Reshape', [q, qkvShape(H)]);
       q = g.node('Transpose', [rmsNorm(q, W.norm(`${p}.self_attn.q_norm.weight`, D), `l${i}_q_norm`)], { perm: [0, 2, 1, 3] });
@@ -176,8 +176,8 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
     const xm = spec.sandwichNorm
       ? rmsNorm(h, W.norm(`${p}.pre_feedforward_layernorm.weight`), `l${i}_pre_ffw_norm`)
       : rmsNorm(h, W.norm(`${p}.post_attention_layernorm.weight`), `l${i}_post_attn_norm`);
-    const gate = activation(W.linear(xm, `${p}.mlp.gate_proj`, Hd, spec.intermediate));
-    const up = W.linear(xm, `${p}.mlp.up_proj`, Hd, spec.intermediate);
+    const [gateProj, up] = W.linears(xm, Hd, [[`${p}.mlp.gate_proj`, spec.intermediate], [`${p}.mlp.up_proj`, spec.intermediate]]) as [string, string];
+    const gate = activation(gateProj);
     let mlpOut = W.linear(g.node('Mul', [gate, up]), `${p}.mlp.down_proj`, spec.intermediate, Hd);
     if (spec.sandwichNorm) mlpOut = rmsNorm(mlpOut, W.norm(`${p}.post_feedforward_layernorm.weight`), `l${i}_post_ffw_norm`);
     let r = toFloat(g.node('Add', [h, mlpOut], {}, { name: `l${i}_residual` }));

@@ -18,6 +18,12 @@ export interface WeightEmitter {
   norm(name: string, size?: number): string;
   /** x·Wᵀ (+ bias when the checkpoint has one) for HF weight `${prefix}.weight` [out, in]. */
   linear(x: string, prefix: string, inFeatures: number, outFeatures: number): string;
+  /**
+   * Several linears of one input (q/k/v, gate/up) as one matmul over their concatenated weights,
+   * split back into one output each: fewer, larger kernels, and x quantised once for MatMulNBits.
+   * Exact: every output row is quantised and computed on its own either way.
+   */
+  linears(x: string, inFeatures: number, parts: Array<[prefix: string, outFeatures: number]>): string[];
   /** Logits for normalised hidden states [B, K, hidden] → [B, K, vocab]. */
   lmHead(x: string): string;
   /** A float32 lookup table (RoPE cos/sin) kept in the side file. */
@@ -108,12 +114,29 @@ export class CheckpointWeights implements WeightEmitter {
   }
 
   linear(x: string, prefix: string, inFeatures: number, outFeatures: number): string {
-    const w = this.read(`${prefix}.weight`, [outFeatures, inFeatures]);
-    let y = this.matmul(x, prefix, w, outFeatures, inFeatures);
-    if (this.ckpt.has(`${prefix}.bias`)) {
-      y = this.g.node('Add', [y, this.storeFloat(`${prefix}.bias`, [outFeatures], this.read(`${prefix}.bias`, [outFeatures]))]);
+    return this.linears(x, inFeatures, [[prefix, outFeatures]])[0]!;
+  }
+
+  linears(x: string, inFeatures: number, parts: Array<[prefix: string, outFeatures: number]>): string[] {
+    const N = parts.reduce((n, [, out]) => n + out, 0);
+    const concat = (chunks: Float32Array[]) => {
+      if (chunks.length === 1) return chunks[0]!;
+      const all = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) { all.set(c, at); at += c.length; }
+      return all;
+    };
+    // One name for the fused node: model.layers.0.self_attn.q_proj+k_proj+v_proj
+    const name = [parts[0]![0], ...parts.slice(1).map(([p]) => p.slice(p.lastIndexOf('.') + 1))].join('+');
+    const w = concat(parts.map(([p, out]) => this.read(`${p}.weight`, [out, inFeatures])));
+    let y = this.matmul(x, name, w, N, inFeatures);
+    if (parts.some(([p]) => this.ckpt.has(`${p}.bias`))) {
+      const bias = concat(parts.map(([p, out]) => (this.ckpt.has(`${p}.bias`) ? this.read(`${p}.bias`, [out]) : new Float32Array(out))));
+      y = this.g.node('Add', [y, this.storeFloat(`${name}.bias`, [N], bias)]);
     }
-    return y;
+    if (parts.length === 1) return [y];
+    const sizes = this.g.int64s('split_sizes', parts.map(([, out]) => out));
+    return this.g.nodeMulti('Split', [y, sizes], { axis: -1 }, { name: `${name}.split`, outputs: parts.length });
   }
 
   lmHead(x: string): string {
