@@ -2,6 +2,7 @@
 // with the rows M of a batch (1 = single-row decode, 5 = a 5-α comparison) and what block size,
 // bit width and thread count do. Each graph holds ~512 MB of distinct random weights so they come
 // from memory, not cache. Prints µs per op and the weight bytes it streams per second.
+// The last lines time prefill-sized M (64, 512) at both accuracy levels.
 // Usage: npx tsx bench/matmulnbits.ts [--threads 2]
 import * as ort from 'onnxruntime-node';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,7 @@ import { lcg, median } from './engine/measure.ts';
 const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' } } });
 const TOTAL_BYTES = 512e6;
 
-interface Variant { N: number; K: number; bits: NBits; blockSize: number; threads: number }
+interface Variant { N: number; K: number; bits: NBits; blockSize: number; threads: number; accuracyLevel?: 0 | 4 }
 
 /** L independent Y_l = MatMulNBits(A, B_l) nodes, each with its own random codes and scales. */
 async function session(v: Variant, L: number): Promise<ort.InferenceSession> {
@@ -29,7 +30,7 @@ async function session(v: Variant, L: number): Promise<ort.InferenceSession> {
     const scales = Float32Array.from(template.scales, () => 0.01 * (1 + (rnd() % 100) / 100));
     const B = g.constant(`B${l}`, DataType.UINT8, shapes.B, packed);
     const S = g.constant(`s${l}`, DataType.FLOAT, shapes.scales, scales);
-    g.nodeNamed(`Y${l}`, 'MatMulNBits', ['A', B, S], nbitsAttrs(template, 4), { domain: MS_DOMAIN });
+    g.nodeNamed(`Y${l}`, 'MatMulNBits', ['A', B, S], nbitsAttrs(template, v.accuracyLevel ?? 4), { domain: MS_DOMAIN });
     g.output(`Y${l}`, DataType.FLOAT, ['M', v.N]);
   }
   const bytes = encodeModel({ ir_version: 10, opset_import: [{ domain: '', version: 21 }, { domain: MS_DOMAIN, version: 1 }], graph: g.graph('matmulnbits') });
@@ -79,3 +80,11 @@ const [g1, g5] = await timePerOp(op(3072), [1, 5]);
 const [gu1, gu5] = await timePerOp(op(6144), [1, 5]);
 console.log(`  q/k/v separate vs fused: M=1 ${(q1! + 2 * k1!).toFixed(0)} vs ${qkv1!.toFixed(0)} µs, M=5 ${(q5! + 2 * k5!).toFixed(0)} vs ${qkv5!.toFixed(0)} µs`);
 console.log(`  gate/up separate vs fused: M=1 ${(2 * g1!).toFixed(0)} vs ${gu1!.toFixed(0)} µs, M=5 ${(2 * g5!).toFixed(0)} vs ${gu5!.toFixed(0)} µs`);
+
+// Prefill-sized M: what the kernel reaches when it has many rows (2·N·K·M flops per op).
+for (const accuracyLevel of [4, 0] as const) {
+  const rows = [64, 512];
+  const v = { N: 4096, K: 1024, bits: 4 as const, blockSize: 32, threads, accuracyLevel };
+  const us = await timePerOp(v, rows);
+  console.log(`  N=4096 int4 block 32, accuracy_level ${accuracyLevel}: ${rows.map((M, i) => `M=${M} ${(us[i]! / M).toFixed(1)} µs/row = ${((2 * v.N * v.K * M) / us[i]! / 1e3).toFixed(0)} GFLOP/s`).join(', ')}`);
+}
