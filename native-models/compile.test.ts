@@ -226,6 +226,13 @@ describe('compile cache', () => {
     }
   });
 
+  it('defaults to fp16 for cuda and dml, fp32 elsewhere', async () => {
+    const cuda = await compileModel({ checkpointDir: tinyCheckpoint('llama'), cacheRoot, options: { provider: 'cuda', requireTokenizer: false } });
+    expect(cuda.manifest.options.precision).toBe('fp16');
+    const cpu = await compileModel({ checkpointDir: tinyCheckpoint('llama'), cacheRoot, options: { requireTokenizer: false } });
+    expect(cpu.manifest.options.precision).toBe('fp32');
+  });
+
   it('refuses to overwrite a folder that is not a compiled model', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ps-out-'));
     try {

@@ -27,7 +27,8 @@ export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as co
 const OPTIONAL_FILES = ['generation_config.json', 'chat_template.jinja', 'special_tokens_map.json'];
 
 export const compileOptionsSchema = z.object({
-  precision: z.enum(PRECISIONS).default('fp32'),
+  /** Default: fp16 for cuda and dml (what those providers run fast), fp32 elsewhere (the reference). */
+  precision: z.enum(PRECISIONS).optional(),
   provider: z.enum(PROVIDERS).default('cpu'),
   /** Block size of int4/int8 quantisation (MatMulNBits). */
   blockSize: z.number().int().default(32),
@@ -105,12 +106,17 @@ function archSummary(spec: ModelSpec): Manifest['architecture'] {
   return { family, modelType, numLayers, hidden, vocabSize, numHeads, numKvHeads, headDim, maxPositions, bosId, eosIds };
 }
 
+export function defaultPrecision(provider: (typeof PROVIDERS)[number]): (typeof PRECISIONS)[number] {
+  return provider === 'cuda' || provider === 'dml' ? 'fp16' : 'fp32';
+}
+
 export interface CompileResult { dir: string; manifest: Manifest; cached: boolean }
 
 export async function compileModel(req: CompileRequest): Promise<CompileResult> {
   const parsedOptions = compileOptionsSchema.parse(req.options ?? {});
-  const quantised = parsedOptions.precision === 'int4' || parsedOptions.precision === 'int8';
-  const options = { ...parsedOptions, accuracyLevel: parsedOptions.accuracyLevel ?? (quantised && parsedOptions.provider === 'cpu' ? 4 : 0) };
+  const precision = parsedOptions.precision ?? defaultPrecision(parsedOptions.provider);
+  const quantised = precision === 'int4' || precision === 'int8';
+  const options = { ...parsedOptions, precision, accuracyLevel: parsedOptions.accuracyLevel ?? (quantised && parsedOptions.provider === 'cpu' ? 4 : 0) };
   const source = resolve(req.checkpointDir);
   const ckpt = Checkpoint.open(source);
   try {

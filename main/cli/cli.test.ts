@@ -88,6 +88,12 @@ describe('models compile rejects bad input cleanly', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--precision int3: expected one of/);
   });
+
+  it('an unknown provider, refused before any compile', async () => {
+    const r = await cli('generate', '--model', tinyCheckpoint('llama'), '--raw', '--provider', 'tpu');
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toBe('persona-studio: --provider tpu: expected one of auto, cpu, cuda, dml, coreml, webgpu');
+  });
 });
 
 const STORIES = join(import.meta.dirname, '../../../shared/models/stories260K');

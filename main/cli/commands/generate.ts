@@ -1,10 +1,11 @@
 // persona-studio generate --model <checkpoint-or-compiled-dir> --prompt TEXT [--raw] [--max-new-tokens N] [--greedy] [--json]
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { isCompiledModel } from '../../../native-models/compile.ts';
+import { isCompiledModel, PROVIDERS } from '../../../native-models/compile.ts';
 import { compileAndRegister } from '../../core/models.ts';
 import { Library } from '../../core/library/index.ts';
 import { Engine } from '../../core/engine/engine.ts';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../../core/engine/session-options.ts';
 import type { TextGenerateRequest } from '../../core/engine/text-generation.ts';
 import { UsageError } from '../errors.ts';
 import { progressPrinter } from '../progress.ts';
@@ -19,8 +20,9 @@ export const GENERATE_HELP = `persona-studio generate --model DIR [--prompt TEXT
   --greedy               argmax decoding (default: sampling with temperature 0.7, top-p 0.9)
   --temperature T --top-p P --top-k K --min-p P --repetition-penalty R --seed N
   --thinking             Qwen3: let the model think (off by default)
-  --precision P          when compiling a checkpoint (default fp32)
-  --provider auto|cpu|cuda|dml|coreml   execution provider (default auto, falls back to cpu)
+  --precision P          when compiling a checkpoint (default fp16 with --provider cuda|dml, else fp32)
+  --provider auto|cpu|cuda|dml|coreml   execution provider (default auto: cuda, dml, else cpu; falls
+                         back to cpu); a checkpoint is compiled for the provider named here
   --threads N            intra-op threads
   --json                 one JSON object: text, prompt/generated token ids, timings`;
 
@@ -45,6 +47,9 @@ export async function generateCommand(args: string[], ctx: CliContext): Promise<
   if (!values.model) throw new UsageError(`generate: --model is required\n${GENERATE_HELP}`);
   if (!existsSync(values.model)) throw new UsageError(`--model ${values.model}: no such folder`);
   if (values.prompt === undefined && !values.raw) throw new UsageError('generate: --prompt is required (or --raw to start from BOS)');
+  if (values.provider !== undefined && !PROVIDER_CHOICES.includes(values.provider as ProviderChoice)) {
+    throw new UsageError(`--provider ${values.provider}: expected one of ${PROVIDER_CHOICES.join(', ')}`);
+  }
   const maxNew = num('max-new-tokens', values['max-new-tokens'], true) ?? 128;
   if (maxNew < 1) throw new UsageError(`--max-new-tokens ${maxNew}: must be at least 1`);
 
@@ -52,9 +57,10 @@ export async function generateCommand(args: string[], ctx: CliContext): Promise<
   if (!isCompiledModel(dir)) {
     const bar = progressPrinter('compiling');
     const precision = values.precision as 'fp32' | 'fp16' | 'int8' | 'int4' | undefined;
+    const provider = PROVIDERS.find((p) => p === values.provider); // 'auto' compiles the portable cpu op set
     const lib = Library.open({ dataDir: ctx.dataDir });
     dir = (await compileAndRegister(lib, ctx.dataDir, {
-      checkpointDir: dir, options: { precision },
+      checkpointDir: dir, options: { precision, provider },
       onProgress: (p) => { if (p.stage === 'build') bar(p.done, p.total); },
     }).finally(() => lib.close())).dir;
   }
@@ -62,7 +68,7 @@ export async function generateCommand(args: string[], ctx: CliContext): Promise<
   try {
     const t0 = performance.now();
     const status = await engine.load(dir, {
-      provider: (values.provider ?? 'auto') as 'auto',
+      provider: (values.provider ?? 'auto') as ProviderChoice,
       threads: num('threads', values.threads, true) ?? 0,
     });
     const loadMs = performance.now() - t0;

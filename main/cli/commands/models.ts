@@ -9,8 +9,10 @@ import type { CliContext } from '../context.ts';
 
 export const MODELS_HELP = `persona-studio models compile <checkpoint-dir> [options]
   Compile a Hugging Face checkpoint (config.json + safetensors + tokenizer) into a steerable ONNX model.
-  --precision fp32|fp16|int8|int4   weights (default fp32; int4 is fastest on CPU, fp16 for cuda/dml)
+  --precision fp32|fp16|int8|int4   weights (default fp16 for cuda/dml, else fp32; int4 is fastest on CPU)
   --provider cpu|cuda|dml|coreml    op set to target (default cpu)
+  --block-size 16|32|64|128         int4/int8 quantisation block (default 32; 128 is faster, coarser)
+  --accuracy-level 0|4              MatMulNBits activations: 4 = int8 (CPU default), 0 = float
   --out DIR                         output folder (default: the compile cache in the data dir)
   --json                            print the manifest as JSON`;
 

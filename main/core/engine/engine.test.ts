@@ -13,7 +13,7 @@ import { ensureRandomCheckpoint, QWEN3_06B_CONFIG } from '../../../native-models
 import { llamaCppGreedy, disposeLlamaCpp } from '../../../native-models/test-support/llamacpp.ts';
 import { Engine } from './engine.ts';
 import { CompiledModel } from './model.ts';
-import { openSession } from './providers.ts';
+import { availableProviders, openSession } from './providers.ts';
 import { captureActivations } from './capture.ts';
 import { generate, type GenerateRow } from './generate.ts';
 
@@ -263,6 +263,11 @@ describe('providers', () => {
     expect(opened.provider).toBe('cpu');
     expect(opened.reason).toBe('cpu (fallback: cuda failed: CUDA driver version is insufficient)');
     await opened.session.release();
+  });
+
+  it("'auto' tries cuda, dml, then cpu, never coreml (slower than cpu for our graphs)", () => {
+    expect(availableProviders(['cpu', 'coreml', 'webgpu'])).toEqual(['cpu']);
+    expect(availableProviders(['webgpu', 'cpu', 'dml'])).toEqual(['dml', 'cpu']);
   });
 
   it('a missing or corrupt model fails with one line naming the file', async () => {

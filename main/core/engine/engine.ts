@@ -7,7 +7,7 @@ import type { CaptureResult } from './capture.ts';
 import type { ScoredRow } from './scoring.ts';
 
 export interface LongWork { signal?: AbortSignal; onProgress?: (done: number, total: number) => void }
-import type { SessionOptions } from './providers.ts';
+import type { SessionOptions } from './session-options.ts';
 import type { TextGenerateRequest, TextGenerateResult, TextTokenEvent } from './text-generation.ts';
 
 export class EngineError extends Error {

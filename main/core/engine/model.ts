@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { readManifest, type Manifest } from '../../../native-models/compile.ts';
 import { IO } from '../../../native-models/architectures/contract.ts';
-import { openSession, type SessionOptions } from './providers.ts';
+import { openSession } from './providers.ts';
+import type { SessionOptions } from './session-options.ts';
 import { KvCache } from './kv-cache.ts';
 export { KvCache };
 

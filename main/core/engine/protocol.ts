@@ -2,7 +2,7 @@
 // engine worker thread. Requests carry an id; the worker answers each with exactly one 'result'
 // or 'error', possibly preceded by 'token' / 'progress' events for the same id.
 import { z } from 'zod';
-import { sessionOptionsSchema } from './providers.ts';
+import { sessionOptionsSchema } from './session-options.ts';
 import { textGenerateSchema } from './text-generation.ts';
 import { rowSteeringSchema } from './steering.ts';
 import { REDUCTIONS } from './capture.ts';

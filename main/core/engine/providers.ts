@@ -1,30 +1,22 @@
 // Execution-provider choice with fallback. onnxruntime throws at InferenceSession.create when a
 // provider fails to initialise even with 'cpu' listed after it, so each candidate is tried alone.
 import * as ort from 'onnxruntime-node';
-import { z } from 'zod';
+import { sessionOptionsSchema, type SessionOptions } from './session-options.ts';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export const PROVIDER_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
-export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
-
-export const sessionOptionsSchema = z.object({
-  provider: z.enum(PROVIDER_CHOICES).default('auto'),
-  /** Intra-op threads; 0 lets onnxruntime pick (all physical cores). */
-  threads: z.number().int().min(0).max(256).default(0),
-  deviceId: z.number().int().min(0).default(0),
-});
-export type SessionOptions = z.input<typeof sessionOptionsSchema>;
-
 export interface ProviderAttempt { provider: string; ok: boolean; error?: string }
 export interface OpenedSession { session: ort.InferenceSession; provider: string; attempts: ProviderAttempt[]; reason: string }
 
-/** Providers this build of onnxruntime-node has for this platform, best first. */
-export function availableProviders(): string[] {
-  const backends = new Set(ort.listSupportedBackends().map((b) => b.name));
-  const order = ['cuda', 'dml', 'coreml', 'cpu'];
-  return order.filter((p) => backends.has(p) && (p !== 'cuda' || cudaLibrariesInstalled()));
+/**
+ * What 'auto' tries, best first, among the providers this build of onnxruntime-node has. CoreML is
+ * left out: it has none of the contrib ops our graphs use, so they fall back to the CPU in many
+ * small partitions, slower than the CPU provider alone; it stays available when asked for.
+ */
+export function availableProviders(backends: string[] = ort.listSupportedBackends().map((b) => b.name)): string[] {
+  const have = new Set(backends);
+  return ['cuda', 'dml', 'cpu'].filter((p) => have.has(p) && (p !== 'cuda' || cudaLibrariesInstalled()));
 }
 
 /**
@@ -46,11 +38,6 @@ function providerConfig(name: string, deviceId: number): ort.InferenceSession.Ex
   if (name === 'cuda') return { name: 'cuda', deviceId };
   if (name === 'dml') return { name: 'dml', deviceId };
   return name as ort.InferenceSession.ExecutionProviderConfig;
-}
-
-/** The compiled precision a provider wants (int4 on CPU, fp16 on GPUs). */
-export function preferredPrecision(provider: string): 'int4' | 'fp16' | 'fp32' {
-  return provider === 'cuda' || provider === 'dml' ? 'fp16' : 'int4';
 }
 
 export async function openSession(
