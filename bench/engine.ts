@@ -11,6 +11,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { ensureRandomCheckpoint } from '../native-models/test-support/random-checkpoint.ts';
 import { Checkpoint } from '../native-models/checkpoint/checkpoint.ts';
 import { CompiledModel } from '../main/core/engine/model.ts';
+import { kvBytesPerToken as kvBytesPerTokenOf } from '../main/core/engine/capture.ts';
 import { planTensors } from './engine/gguf-export.ts';
 import { weightTraffic } from './engine/weight-traffic.ts';
 import { measureBandwidth } from './engine/bandwidth.ts';
@@ -102,7 +103,7 @@ interface ModelReport {
 async function benchModel(name: string, dir: string, o: { longContext: number; prefill: number; reps: number; capturePairs: number }): Promise<ModelReport> {
   const t0 = performance.now();
   const model = await CompiledModel.load(dir, { provider: 'cpu', threads });
-  const { numLayers, hidden, vocabSize, numKvHeads, headDim } = model.arch;
+  const { numLayers, hidden, vocabSize } = model.arch;
   log(`\n== ${name}: ${numLayers} layers, hidden ${hidden}, vocab ${vocabSize} (load ${f(performance.now() - t0, 0)} ms, RSS after load ${f(process.memoryUsage().rss / MiB, 0)} MiB, ${model.providerReason}, ${threads} threads)`);
   const rnd = lcg(1234);
   const prompt = randomTokens(rnd, 16, Math.min(vocabSize, 151643), model.arch.bosId ?? undefined);
@@ -137,7 +138,7 @@ async function benchModel(name: string, dir: string, o: { longContext: number; p
   }
   await model.release();
   const traffic = weightTraffic(dir);
-  const kvBytesPerToken = numLayers * 2 * numKvHeads * headDim * (model.manifest.kvDtype === 'float16' ? 2 : 4);
+  const kvBytesPerToken = kvBytesPerTokenOf(model);
   const rssAfterMiB = rssMiB();
   log(`6. peak RSS so far: ${f(rssAfterMiB, 0)} MiB (weights file ${f(traffic.totalBytes / MiB, 0)} MiB; a decode step reads ${f(traffic.perTokenBytes / MiB, 1)} MiB of weights + ${f(kvBytesPerToken / 1024, 0)} KiB of KV cache per context token)`);
   return { name, dir, steering, stepwise, alphas, alphasGen, context, prefill, capture, bytesPerToken: traffic.perTokenBytes, kvBytesPerToken, rssAfterMiB };

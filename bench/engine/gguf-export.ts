@@ -9,6 +9,7 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writ
 import { z } from 'zod';
 import { Checkpoint } from '../../native-models/checkpoint/checkpoint.ts';
 import { f32ToF16 } from '../../native-models/checkpoint/dtype.ts';
+import { encodeGgufHeader, GgufType, type GgufKV } from '../../main/core/formats/gguf.ts';
 
 export type GgufWeightType = 'F32' | 'F16' | 'Q4_0';
 
@@ -58,33 +59,11 @@ export function quantizeQ4_0(x: Float32Array): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// GGUF v3 metadata and layout.
+// GGUF v3 metadata (the header itself is main/core/formats/gguf.ts's encodeGgufHeader).
 
-type MetaValue =
-  | { u32: number } | { f32: number } | { bool: boolean } | { str: string }
-  | { strs: string[] } | { i32s: number[] };
-
-const VT = { u32: 4, i32: 5, f32: 6, bool: 7, str: 8, arr: 9 } as const;
-
-class Bytes {
-  private parts: Buffer[] = [];
-  length = 0;
-  put(b: Buffer): void { this.parts.push(b); this.length += b.length; }
-  u32(x: number): void { const b = Buffer.alloc(4); b.writeUInt32LE(x); this.put(b); }
-  i32(x: number): void { const b = Buffer.alloc(4); b.writeInt32LE(x); this.put(b); }
-  u64(x: number): void { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(x)); this.put(b); }
-  f32(x: number): void { const b = Buffer.alloc(4); b.writeFloatLE(x); this.put(b); }
-  str(s: string): void { const b = Buffer.from(s, 'utf8'); this.u64(b.length); this.put(b); }
-  value(v: MetaValue): void {
-    if ('u32' in v) { this.u32(VT.u32); this.u32(v.u32); }
-    else if ('f32' in v) { this.u32(VT.f32); this.f32(v.f32); }
-    else if ('bool' in v) { this.u32(VT.bool); this.put(Buffer.from([v.bool ? 1 : 0])); }
-    else if ('str' in v) { this.u32(VT.str); this.str(v.str); }
-    else if ('strs' in v) { this.u32(VT.arr); this.u32(VT.str); this.u64(v.strs.length); for (const s of v.strs) this.str(s); }
-    else { this.u32(VT.arr); this.u32(VT.i32); this.u64(v.i32s.length); for (const x of v.i32s) this.i32(x); }
-  }
-  concat(): Buffer { return Buffer.concat(this.parts); }
-}
+const u32 = (key: string, value: number): GgufKV => ({ key, type: GgufType.UINT32, value });
+const f32 = (key: string, value: number): GgufKV => ({ key, type: GgufType.FLOAT32, value });
+const str = (key: string, value: string): GgufKV => ({ key, type: GgufType.STRING, value });
 
 export interface PlannedTensor {
   /** GGUF name (token_embd.weight, blk.N.attn_q.weight, …). */
@@ -147,7 +126,7 @@ const tokenizerSchema = z.object({
 // llama_token_type
 const TOKEN_NORMAL = 1, TOKEN_CONTROL = 3, TOKEN_USER_DEFINED = 4, TOKEN_UNUSED = 5;
 
-function tokenizerMeta(path: string, vocabSize: number, cfg: { bos?: number; eos: number }): [string, MetaValue][] {
+function tokenizerMeta(path: string, vocabSize: number, cfg: { bos?: number; eos: number }): GgufKV[] {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -175,16 +154,16 @@ function tokenizerMeta(path: string, vocabSize: number, cfg: { bos?: number; eos
   // Embedding rows beyond the tokenizer get placeholder tokens, as convert_hf_to_gguf.py does.
   const filled = Array.from(tokens, (t, i) => t ?? `[PAD${i}]`);
   const merges = tok.model.merges.map((m) => (typeof m === 'string' ? m : `${m[0]} ${m[1]}`));
-  const meta: [string, MetaValue][] = [
-    ['tokenizer.ggml.model', { str: 'gpt2' }],
-    ['tokenizer.ggml.pre', { str: 'qwen2' }],
-    ['tokenizer.ggml.tokens', { strs: filled }],
-    ['tokenizer.ggml.token_type', { i32s: types }],
-    ['tokenizer.ggml.merges', { strs: merges }],
-    ['tokenizer.ggml.eos_token_id', { u32: cfg.eos }],
-    ['tokenizer.ggml.add_bos_token', { bool: false }],
+  const meta: GgufKV[] = [
+    str('tokenizer.ggml.model', 'gpt2'),
+    str('tokenizer.ggml.pre', 'qwen2'),
+    { key: 'tokenizer.ggml.tokens', type: GgufType.ARRAY, itemType: GgufType.STRING, value: filled },
+    { key: 'tokenizer.ggml.token_type', type: GgufType.ARRAY, itemType: GgufType.INT32, value: types },
+    { key: 'tokenizer.ggml.merges', type: GgufType.ARRAY, itemType: GgufType.STRING, value: merges },
+    u32('tokenizer.ggml.eos_token_id', cfg.eos),
+    { key: 'tokenizer.ggml.add_bos_token', type: GgufType.BOOL, value: false },
   ];
-  if (cfg.bos !== undefined) meta.push(['tokenizer.ggml.bos_token_id', { u32: cfg.bos }], ['tokenizer.ggml.padding_token_id', { u32: cfg.bos }]);
+  if (cfg.bos !== undefined) meta.push(u32('tokenizer.ggml.bos_token_id', cfg.bos), u32('tokenizer.ggml.padding_token_id', cfg.bos));
   return meta;
 }
 
@@ -233,45 +212,29 @@ export function exportQwen3Gguf(req: ExportRequest): ExportResult {
 
     const a = 'qwen3';
     const eos = Array.isArray(c.eos_token_id) ? c.eos_token_id[0]! : c.eos_token_id;
-    const meta: [string, MetaValue][] = [
-      ['general.architecture', { str: a }],
-      ['general.name', { str: `persona-studio bench export (${req.type})` }],
-      ['general.file_type', { u32: FILE_TYPE[req.type] }],
-      [`${a}.context_length`, { u32: c.max_position_embeddings }],
-      [`${a}.embedding_length`, { u32: c.hidden_size }],
-      [`${a}.block_count`, { u32: c.num_hidden_layers }],
-      [`${a}.feed_forward_length`, { u32: c.intermediate_size }],
-      [`${a}.attention.head_count`, { u32: c.num_attention_heads }],
-      [`${a}.attention.head_count_kv`, { u32: c.num_key_value_heads }],
-      [`${a}.attention.key_length`, { u32: c.head_dim }],
-      [`${a}.attention.value_length`, { u32: c.head_dim }],
-      [`${a}.attention.layer_norm_rms_epsilon`, { f32: c.rms_norm_eps }],
-      [`${a}.rope.freq_base`, { f32: c.rope_theta }],
+    const meta: GgufKV[] = [
+      str('general.architecture', a),
+      str('general.name', `persona-studio bench export (${req.type})`),
+      u32('general.file_type', FILE_TYPE[req.type]),
+      u32(`${a}.context_length`, c.max_position_embeddings),
+      u32(`${a}.embedding_length`, c.hidden_size),
+      u32(`${a}.block_count`, c.num_hidden_layers),
+      u32(`${a}.feed_forward_length`, c.intermediate_size),
+      u32(`${a}.attention.head_count`, c.num_attention_heads),
+      u32(`${a}.attention.head_count_kv`, c.num_key_value_heads),
+      u32(`${a}.attention.key_length`, c.head_dim),
+      u32(`${a}.attention.value_length`, c.head_dim),
+      f32(`${a}.attention.layer_norm_rms_epsilon`, c.rms_norm_eps),
+      f32(`${a}.rope.freq_base`, c.rope_theta),
       ...tokenizerMeta(req.tokenizerJson, c.vocab_size, { bos: c.bos_token_id, eos }),
     ];
-
-    const h = new Bytes();
-    h.put(Buffer.from('GGUF', 'ascii'));
-    h.u32(3);
-    h.u64(tensors.length);
-    h.u64(meta.length);
-    for (const [k, v] of meta) { h.str(k); h.value(v); }
-    let offset = 0;
-    for (const t of tensors) {
-      h.str(t.name);
-      h.u32(t.ne.length);
-      for (const d of t.ne) h.u64(d);
-      h.u32(GGML_TYPE[t.type]);
-      h.u64(offset);
-      offset += Math.ceil(t.bytes / ALIGN) * ALIGN;
-    }
-    h.put(Buffer.alloc((ALIGN - (h.length % ALIGN)) % ALIGN));
+    const header = encodeGgufHeader(meta, tensors.map((t) => ({ name: t.name, shape: t.ne, type: GGML_TYPE[t.type], bytes: t.bytes })), ALIGN);
 
     const tmp = `${req.out}.partial-${process.pid}`;
     try {
       const fd = openSync(tmp, 'w');
       try {
-        writeSync(fd, h.concat());
+        writeSync(fd, header);
         for (const t of tensors) {
           const x = ckpt.readFloat32(t.source);
           const data = t.type === 'Q4_0' ? quantizeQ4_0(x) : t.type === 'F16' ? f32ToF16(x) : x;

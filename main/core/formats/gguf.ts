@@ -199,8 +199,15 @@ function writeValue(w: ByteWriter, type: GgufType, value: GgufValue, itemType?: 
   }
 }
 
-/** Writes a GGUF v3 with F32 tensors, each 1-D unless `shape` (ggml order) says otherwise. */
-export function writeGguf(kvs: GgufKV[], tensors: GgufTensorToWrite[], alignment = 32): Uint8Array {
+/** A tensor's entry in a GGUF header: ggml-order shape, ggml type and data size in bytes. */
+export interface GgufTensorHeader { name: string; shape: number[]; type: number; bytes: number }
+
+/**
+ * A GGUF v3 header: metadata, tensor infos with their data offsets, and padding to the data
+ * section. Tensor data then follows in the same order, each padded to `alignment` — so large
+ * files can be streamed after it.
+ */
+export function encodeGgufHeader(kvs: GgufKV[], tensors: GgufTensorHeader[], alignment = 32): Uint8Array {
   const w = new ByteWriter();
   w.bytes(new Uint8Array([0x47, 0x47, 0x55, 0x46])).u32(3).u64(tensors.length).u64(kvs.length);
   for (const kv of kvs) {
@@ -210,15 +217,23 @@ export function writeGguf(kvs: GgufKV[], tensors: GgufTensorToWrite[], alignment
   }
   let rel = 0;
   for (const t of tensors) {
+    writeString(w, t.name);
+    w.u32(t.shape.length);
+    for (const d of t.shape) w.u64(d);
+    w.u32(t.type).u64(rel);
+    rel += Math.ceil(t.bytes / alignment) * alignment;
+  }
+  return w.pad(alignment).finish();
+}
+
+/** Writes a GGUF v3 with F32 tensors, each 1-D unless `shape` (ggml order) says otherwise. */
+export function writeGguf(kvs: GgufKV[], tensors: GgufTensorToWrite[], alignment = 32): Uint8Array {
+  const headers = tensors.map((t) => {
     const shape = t.shape ?? [t.data.length];
     if (shape.reduce((a, b) => a * b, 1) !== t.data.length) throw new Error(`writeGguf: ${t.name} shape ${JSON.stringify(shape)} does not hold ${t.data.length} values`);
-    writeString(w, t.name);
-    w.u32(shape.length);
-    for (const d of shape) w.u64(d);
-    w.u32(GgmlType.F32).u64(rel);
-    rel += Math.ceil(t.data.byteLength / alignment) * alignment;
-  }
-  w.pad(alignment);
+    return { name: t.name, shape, type: GgmlType.F32, bytes: t.data.byteLength };
+  });
+  const w = new ByteWriter().bytes(encodeGgufHeader(kvs, headers, alignment));
   for (const t of tensors) w.bytes(f32Bytes(t.data)).pad(alignment);
   return w.finish();
 }
