@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { defaultExportPath, exportVectors, fitToModel, importVectors, type ExportOptions, type ExportResult, type VectorFormat } from '../formats/index.ts';
 import { mergeDatabase, readArchive, writeArchive, type ArchiveManifest } from './archive.ts';
 import { BACKUP_DIR, LIBRARY_FILE, resolveDataDir } from './data-dir.ts';
-import { integrityCheck, LibraryOpenError, openLibraryDb, stamp } from './db.ts';
+import { integrityCheck, openLibraryDb, stamp } from './db.ts';
 import { ModelsStore } from './models-store.ts';
 import { PersonasStore } from './personas-store.ts';
 import { PromptSetsStore } from './prompt-sets-store.ts';
@@ -18,6 +18,7 @@ import { VectorsStore } from './vectors-store.ts';
 import { combineLayers, orthogonalizeLayers } from './vector-math.ts';
 import type { Lineage, Persona, PersonaInput, PersonaVectorSet, VectorRecord } from './schema.ts';
 import { newId } from './util.ts';
+import { StudioError } from '../errors.ts';
 
 export interface LibraryOptions {
   /** Explicit data directory (Electron's userData, --data-dir); else PERSONA_STUDIO_HOME, else the OS default. */
@@ -361,7 +362,7 @@ export class Library {
     const { db } = openLibraryDb(path, { backupDir: scratch });
     try {
       const problems = integrityCheck(db);
-      if (problems.join() !== 'ok') throw new LibraryOpenError(`${label}: integrity check failed: ${problems.slice(0, 3).join('; ')}`);
+      if (problems.join() !== 'ok') throw new StudioError('format', `${label}: integrity check failed: ${problems.slice(0, 3).join('; ')}`);
       db.pragma('journal_mode = DELETE');
     } finally {
       db.close();
@@ -375,7 +376,7 @@ export class Library {
     try {
       // With the last connection closed SQLite removes the WAL; if it is still there another
       // process has the library open, and swapping the file under it would corrupt it.
-      if (existsSync(`${this.file}-wal`)) throw new LibraryOpenError(`${this.file}: the library is open in another process; close it and try again`);
+      if (existsSync(`${this.file}-wal`)) throw new StudioError('conflict', `${this.file}: the library is open in another process; close it and try again`);
       rmSync(`${this.file}-shm`, { force: true });
       renameSync(candidate, this.file);
     } finally {
