@@ -1,8 +1,8 @@
 // The library service: one object the CLI, Electron main and browser mode all call. It owns the
 // database connection and the data directory, and composes the stores with import/export,
 // arithmetic, trash, backup/restore and archives.
-import { createRequire } from 'node:module';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { defaultExportPath, exportVectors, fitToModel, importVectors, type ExportOptions, type ExportResult, type VectorFormat } from '../formats/index.ts';
@@ -65,11 +65,14 @@ export interface ImportPreview {
   fit: { ok: boolean; error: string | null; warnings: string[] } | null;
 }
 
+/** Our package.json's version, found by walking up from this module (main/core/library in a checkout, out/ in the build). */
 function packageVersion(): string {
-  try {
-    return (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'persona-studio' && pkg.version) return pkg.version;
+    } catch { /* no package.json here: keep walking */ }
+    if (dirname(dir) === dir) return 'unknown';
   }
 }
 
