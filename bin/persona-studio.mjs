@@ -1,18 +1,17 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx, so a checkout works after `npm ci` with no build step.
-import { spawnSync } from 'node:child_process';
-import { register } from 'tsx/esm/api';
+// The persona-studio command: runs the built CLI (out/cli.mjs, made by `npm run build`, which
+// `npm ci` runs through the `prepare` script) in this process — no transpiling, no second node.
+//
+// No re-spawn to set MALLOC_MMAP_THRESHOLD_: it only helps a process that unloads a model and lives
+// on (the app, browser mode; the test runner sets it in vitest.config.ts). A CLI run loads one model
+// and exits, so the OS gets everything back at exit anyway, and the re-spawn cost a whole second node
+// start-up (measured: see main/cli/README.md).
+import { existsSync } from 'node:fs';
 
-// glibc only reads this at start-up: with a fixed mmap threshold, model weights freed on unload go
-// back to the OS instead of staying in the heap (measured: 209 -> 153 MiB after releasing a 660 MiB model).
-if (process.platform === 'linux' && !process.env.MALLOC_MMAP_THRESHOLD_) {
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' },
-  });
-  process.exit(r.status ?? 1);
+const built = new URL('../out/cli.mjs', import.meta.url);
+if (!existsSync(built)) {
+  process.stderr.write('persona-studio: out/cli.mjs is missing; build the CLI first: npm run build\n');
+  process.exit(1);
 }
-
-register();
-const { main } = await import('../main/cli/main.ts');
+const { main } = await import(built.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -8,13 +8,13 @@ import { join, dirname, basename, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Checkpoint } from './checkpoint/checkpoint.ts';
-import { CheckpointError } from './checkpoint/safetensors.ts';
 import { parseModelSpec, type ModelSpec } from './architectures/spec.ts';
 import { buildDecoder } from './architectures/decoder.ts';
 import { CheckpointWeights, type Precision } from './architectures/weights.ts';
 import { GraphBuilder } from './graph/builder.ts';
 import { ExternalDataWriter } from './graph/external-data.ts';
 import { DataType, encodeModel } from './graph/onnx-proto.ts';
+import { StudioError, fromZod } from './errors.ts';
 
 /** Bump when the emitted graph changes, so cached compiles are rebuilt. */
 export const COMPILER_VERSION = 3;
@@ -75,10 +75,6 @@ export const manifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
-export class CompileError extends Error {
-  override name = 'CompileError';
-}
-
 /** Reads and validates a compiled model's manifest; null if the folder is not a complete compile. */
 export function readManifest(dir: string): Manifest | null {
   const path = join(dir, MANIFEST);
@@ -87,12 +83,11 @@ export function readManifest(dir: string): Manifest | null {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new CompileError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new StudioError('format', `${path}: not valid JSON (${(e as Error).message})`);
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new CompileError(`${path}: field ${issue.path.join('.')}: ${issue.message}`);
+    throw fromZod('format', parsed.error, path, ': field ');
   }
   return parsed.data;
 }
@@ -124,14 +119,14 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
     const hasTokenizer = TOKENIZER_FILES.every((f) => existsSync(join(source, f)));
     if (options.requireTokenizer) {
       for (const f of TOKENIZER_FILES) {
-        if (!existsSync(join(source, f))) throw new CheckpointError(`${join(source, f)}: missing (the tokenizer is needed to chat with the model)`);
+        if (!existsSync(join(source, f))) throw new StudioError('not-found', `${join(source, f)}: missing (the tokenizer is needed to chat with the model)`);
       }
     }
     req.onProgress?.({ stage: 'hash', done: 0, total: 1 });
     const contentHash = await ckpt.contentHash();
     const { requireTokenizer: _, ...keyed } = options;
     const key = createHash('sha256').update(JSON.stringify({ contentHash, keyed, COMPILER_VERSION })).digest('hex').slice(0, 24);
-    if (!req.outDir && !req.cacheRoot) throw new CompileError('compile: an output folder or a cache root is required');
+    if (!req.outDir && !req.cacheRoot) throw new StudioError('internal', 'compile: an output folder or a cache root is required');
     const outDir = resolve(req.outDir ?? join(req.cacheRoot!, key));
 
     const existing = existsSync(join(outDir, MANIFEST)) ? readManifest(outDir) : null;
@@ -139,7 +134,7 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
     if (existsSync(outDir) && !existing) {
       // Never delete a folder we did not make: only an empty one may be reused as the destination.
       if (req.outDir && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0)) {
-        throw new CompileError(`${outDir}: exists and is not a compiled model; choose a new or empty folder`);
+        throw new StudioError('conflict', `${outDir}: exists and is not a compiled model; choose a new or empty folder`);
       }
     }
 
@@ -155,7 +150,7 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
         const fusedNorm = options.provider !== 'coreml';
         buildDecoder(spec, g, weights, { fusedNorm, compute: options.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT }, (done, total) => {
           req.onProgress?.({ stage: 'build', done, total });
-          if (req.signal?.aborted) throw new CompileError('compile cancelled');
+          if (req.signal?.aborted) throw new StudioError('cancelled', 'compile cancelled');
         });
         req.onProgress?.({ stage: 'write', done: 0, total: 1 });
         const model = {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { Checkpoint } from '../../native-models/checkpoint/checkpoint.ts';
 import { f32ToF16 } from '../../native-models/checkpoint/dtype.ts';
 import { encodeGgufHeader, GgufType, type GgufKV } from '../../main/core/formats/gguf.ts';
+import { StudioError, zodIssueLine } from '../../native-models/errors.ts';
 
 export type GgufWeightType = 'F32' | 'F16' | 'Q4_0';
 
@@ -135,8 +136,7 @@ function tokenizerMeta(path: string, vocabSize: number, cfg: { bos?: number; eos
   }
   const parsed = tokenizerSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${path}: ${issue.path.join('.') || 'tokenizer'}: ${issue.message} (a byte-level BPE tokenizer.json is needed)`);
+    throw new StudioError('format', `${zodIssueLine(parsed.error, path, ': ')} (a byte-level BPE tokenizer.json is needed)`);
   }
   const tok = parsed.data;
   const tokens = new Array<string | undefined>(vocabSize);
@@ -202,8 +202,7 @@ export function exportQwen3Gguf(req: ExportRequest): ExportResult {
   try {
     const parsed = qwen3ConfigSchema.safeParse(ckpt.config);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(`${req.checkpointDir}/config.json: ${issue.path.join('.')}: ${issue.message} (the GGUF exporter handles plain qwen3 checkpoints)`);
+      throw new StudioError('config', `${zodIssueLine(parsed.error, `${req.checkpointDir}/config.json`, ': ')} (the GGUF exporter handles plain qwen3 checkpoints)`);
     }
     const c = parsed.data;
     const tensors = planTensors(ckpt, req.type);

@@ -140,7 +140,7 @@ describe('personas and library commands', () => {
     const bad = join(work, 'damaged.gguf');
     writeFileSync(bad, readFileSync(gguf).subarray(0, 60));
     const refused = await cli('personas', 'import', bad, '--model', 'tiny');
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(4); // format: a malformed file (main/cli/errors.ts EXIT_CODES)
     expect(refused.err.trim().split('\n')).toHaveLength(1);
     expect(refused.err).toContain('damaged.gguf');
     expect((await cli('personas', 'list', '--json')).out.trim()).toBe('[]');

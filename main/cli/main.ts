@@ -1,62 +1,80 @@
-// The persona-studio command: thin argument handling over the core services.
+// The persona-studio command: thin argument handling over the core services. Flags are checked
+// first (args.ts, specs.ts: no heavy imports); a command's module, and with it the library,
+// onnxruntime or the compiler, loads only when that command runs.
+import { existsSync } from 'node:fs';
 import { resolveDataDir } from '../core/data-dir.ts';
-import { reportError, UsageError } from './errors.ts';
-import { modelsCommand, MODELS_HELP } from './commands/models.ts';
-import { generateCommand, GENERATE_HELP } from './commands/generate.ts';
-import { personasCommand, libraryCommand, PERSONAS_HELP, LIBRARY_HELP } from './commands/library.ts';
+import { StudioError } from '../core/errors.ts';
+import { reportError } from './errors.ts';
+import { parseArgs, showValue, type FlagSpecs } from './args.ts';
+import { HELP, GENERATE_FLAGS, COMPILE_FLAGS, PERSONAS_FLAGS, LIBRARY_FLAGS } from './specs.ts';
 import type { CliContext } from './context.ts';
 
-const HELP = `persona-studio — persona (steering) vectors for local language models
+const PERSONAS_SUBS = ['list', 'import', 'export', 'rename', 'delete', 'restore', 'empty-trash'];
+const LIBRARY_SUBS = ['backup', 'restore', 'export', 'import', 'check', 'models'];
 
-Usage: persona-studio [--data-dir DIR] <command> ...
-
-${MODELS_HELP}
-
-${GENERATE_HELP}
-
-${PERSONAS_HELP}
-
-${LIBRARY_HELP}
-
-Data lives in --data-dir, else $PERSONA_STUDIO_HOME, else the OS's application-data folder.`;
-
-/** Pulls the global --data-dir flag out of argv (it may appear anywhere). */
+/** Pulls the global --data-dir flag out of argv (it may appear anywhere before `--`). */
 function takeDataDir(argv: string[]): { dataDir?: string; rest: string[] } {
   const rest: string[] = [];
   let dataDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (a === '--') { rest.push(...argv.slice(i)); break; }
     if (a === '--data-dir') {
+      if (i + 1 >= argv.length) throw new StudioError('usage', '--data-dir: needs a value');
       dataDir = argv[++i];
-      if (!dataDir) throw new UsageError('--data-dir needs a folder');
     } else if (a.startsWith('--data-dir=')) dataDir = a.slice('--data-dir='.length);
     else rest.push(a);
   }
+  if (dataDir !== undefined && dataDir.trim() === '') throw new StudioError('usage', '--data-dir: expected a folder');
+  if (dataDir !== undefined && existsSync(dataDir) && !existsSync(`${dataDir}/.`)) throw new StudioError('usage', `--data-dir ${showValue(dataDir)}: not a folder`);
   return { dataDir, rest };
 }
+
+function sub(cmd: string, args: string[], known: string[]): [string, string[]] {
+  const [s, ...rest] = args;
+  if (s === undefined) throw new StudioError('usage', `${cmd}: expected a command (${known.join(', ')})`);
+  if (!known.includes(s)) throw new StudioError('usage', `${cmd} ${showValue(s)}: unknown command (expected one of ${known.join(', ')})`);
+  return [s, rest];
+}
+
+const parse = <T extends FlagSpecs>(args: string[], specs: T, command: string) => parseArgs(args, specs, command);
 
 export async function main(argv: string[], io: Partial<CliContext> = {}): Promise<number> {
   const stdout = io.stdout ?? ((s: string) => void process.stdout.write(s));
   const stderr = io.stderr ?? ((s: string) => void process.stderr.write(s));
   try {
     const { dataDir, rest } = takeDataDir(argv);
-    const ctx: CliContext = { dataDir: resolveDataDir({ dataDir }), stdout, stderr };
     const [cmd, ...args] = rest;
+    if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      stdout(`${HELP}\n`);
+      return cmd === undefined ? 2 : 0;
+    }
+    const ctx = (): CliContext => ({ dataDir: resolveDataDir({ dataDir }), stdout, stderr });
     switch (cmd) {
-      case 'models': return await modelsCommand(args, ctx);
-      case 'generate': return await generateCommand(args, ctx);
-      case 'personas': return await personasCommand(args, ctx);
-      case 'library': return await libraryCommand(args, ctx);
-      case undefined: case 'help': case '--help': case '-h':
-        stdout(`${HELP}\n`);
-        return cmd === undefined ? 2 : 0;
+      case 'models': {
+        const [, rest2] = sub('models', args, ['compile']);
+        const parsed = parse(rest2, COMPILE_FLAGS, 'models compile');
+        return await (await import('./commands/models.ts')).compileCommand(parsed, ctx());
+      }
+      case 'generate': {
+        const parsed = parse(args, GENERATE_FLAGS, 'generate');
+        if (parsed.positionals.length) throw new StudioError('usage', `generate: unexpected argument ${showValue(parsed.positionals[0]!)} (the prompt goes in --prompt)`);
+        return await (await import('./commands/generate.ts')).generateCommand(parsed.flags, ctx());
+      }
+      case 'personas': {
+        const [s, rest2] = sub('personas', args, PERSONAS_SUBS);
+        const parsed = parse(rest2, PERSONAS_FLAGS, `personas ${s}`);
+        return await (await import('./commands/library.ts')).personasCommand(s, parsed, ctx());
+      }
+      case 'library': {
+        const [s, rest2] = sub('library', args, LIBRARY_SUBS);
+        const parsed = parse(rest2, LIBRARY_FLAGS, `library ${s}`);
+        return await (await import('./commands/library.ts')).libraryCommand(s, parsed, ctx());
+      }
       default:
-        throw new UsageError(`unknown command "${cmd}" (try persona-studio help)`);
+        throw new StudioError('usage', `unknown command ${showValue(cmd)} (try persona-studio help)`);
     }
   } catch (e) {
-    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      return reportError(new UsageError(e.message), stderr);
-    }
     return reportError(e, stderr);
   }
 }

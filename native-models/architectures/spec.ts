@@ -1,6 +1,7 @@
 // config.json → ModelSpec: the one normalised description every builder step reads. Each family
 // is a small set of overrides on the llama defaults; unsupported settings fail naming the field.
 import { z } from 'zod';
+import { StudioError, fromZod } from '../errors.ts';
 
 export type Family = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma' | 'gemma2' | 'gemma3';
 export type Activation = 'silu' | 'gelu_tanh';
@@ -40,10 +41,6 @@ export interface ModelSpec {
   layers: LayerSpec[];
   bosId: number | null;
   eosIds: number[];
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
 }
 
 const FAMILIES: Record<string, Family> = {
@@ -103,13 +100,13 @@ export function ropeInvFreq(headDim: number, theta: number, scaling: z.infer<typ
   if (kind === 'default') return inv;
   const factor = scaling.factor;
   if (kind === 'linear') {
-    if (!factor) throw new ConfigError(`${where}: rope_scaling.factor is required for rope_type linear`);
+    if (!factor) throw new StudioError('config', `${where}: rope_scaling.factor is required for rope_type linear`);
     return inv.map((f) => f / factor);
   }
   if (kind === 'llama3') {
     const { low_freq_factor: low, high_freq_factor: high, original_max_position_embeddings: orig } = scaling;
     if (!factor || !low || !high || !orig) {
-      throw new ConfigError(`${where}: rope_scaling (llama3) needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings`);
+      throw new StudioError('config', `${where}: rope_scaling (llama3) needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings`);
     }
     const lowWavelen = orig / low;
     const highWavelen = orig / high;
@@ -121,50 +118,49 @@ export function ropeInvFreq(headDim: number, theta: number, scaling: z.infer<typ
       return (1 - smooth) * (f / factor) + smooth * f;
     });
   }
-  throw new ConfigError(`${where}: rope_scaling.rope_type "${kind}" is not supported (supported: default, linear, llama3)`);
+  throw new StudioError('config', `${where}: rope_scaling.rope_type "${kind}" is not supported (supported: default, linear, llama3)`);
 }
 
 export function parseModelSpec(raw: unknown, where = 'config.json'): ModelSpec {
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${where}: not a JSON object`);
+  if (typeof raw !== 'object' || raw === null) throw new StudioError('config', `${where}: not a JSON object`);
   const modelType = (raw as { model_type?: unknown }).model_type;
-  if (typeof modelType !== 'string') throw new ConfigError(`${where}: model_type is missing`);
+  if (typeof modelType !== 'string') throw new StudioError('config', `${where}: model_type is missing`);
   const family = FAMILIES[modelType];
   if (!family) {
     const hint = modelType === 'gemma3' ? ' (multimodal Gemma 3; use the text-only gemma3_text checkpoint)' : '';
-    throw new ConfigError(`${where}: model_type "${modelType}" is not supported${hint} (supported: ${Object.keys(FAMILIES).join(', ')})`);
+    throw new StudioError('config', `${where}: model_type "${modelType}" is not supported${hint} (supported: ${Object.keys(FAMILIES).join(', ')})`);
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${where}: field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw fromZod('config', parsed.error, where, ': field ');
   }
   const c = parsed.data;
   const gemma = family.startsWith('gemma');
   const numHeads = c.num_attention_heads;
   const numKvHeads = c.num_key_value_heads ?? numHeads;
   if (numHeads % numKvHeads !== 0) {
-    throw new ConfigError(`${where}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
+    throw new StudioError('config', `${where}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
   }
   const headDim = c.head_dim ?? c.hidden_size / numHeads;
-  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new ConfigError(`${where}: head_dim ${headDim} must be an even integer`);
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new StudioError('config', `${where}: head_dim ${headDim} must be an even integer`);
   if (c.partial_rotary_factor != null && c.partial_rotary_factor !== 1) {
-    throw new ConfigError(`${where}: partial_rotary_factor ${c.partial_rotary_factor} is not supported (only full rotary)`);
+    throw new StudioError('config', `${where}: partial_rotary_factor ${c.partial_rotary_factor} is not supported (only full rotary)`);
   }
   const act = c.hidden_activation ?? c.hidden_act ?? (gemma ? 'gelu_pytorch_tanh' : 'silu');
   let activation: Activation;
   if (act === 'silu' || act === 'swish') activation = 'silu';
   else if (act === 'gelu_pytorch_tanh' || (gemma && act === 'gelu')) activation = 'gelu_tanh';
-  else throw new ConfigError(`${where}: ${c.hidden_activation ? 'hidden_activation' : 'hidden_act'} "${act}" is not supported (silu, gelu_pytorch_tanh)`);
+  else throw new StudioError('config', `${where}: ${c.hidden_activation ? 'hidden_activation' : 'hidden_act'} "${act}" is not supported (silu, gelu_pytorch_tanh)`);
 
   // Which layers use a sliding window, per the family's convention.
   const window = c.sliding_window ?? null;
   let isSliding: (i: number) => boolean = () => false;
   if (c.layer_types) {
     if (c.layer_types.length !== c.num_hidden_layers) {
-      throw new ConfigError(`${where}: layer_types has ${c.layer_types.length} entries, num_hidden_layers is ${c.num_hidden_layers}`);
+      throw new StudioError('config', `${where}: layer_types has ${c.layer_types.length} entries, num_hidden_layers is ${c.num_hidden_layers}`);
     }
     for (const t of c.layer_types) {
-      if (t !== 'sliding_attention' && t !== 'full_attention') throw new ConfigError(`${where}: layer_types entry "${t}" is not supported`);
+      if (t !== 'sliding_attention' && t !== 'full_attention') throw new StudioError('config', `${where}: layer_types entry "${t}" is not supported`);
     }
     isSliding = (i) => c.layer_types![i] === 'sliding_attention';
   } else if (family === 'mistral') {
@@ -175,10 +171,10 @@ export function parseModelSpec(raw: unknown, where = 'config.json'): ModelSpec {
     const pattern = c.sliding_window_pattern ?? 6;
     isSliding = (i) => (i + 1) % pattern !== 0;
   } else if ((family === 'qwen2' || family === 'qwen3') && c.use_sliding_window) {
-    throw new ConfigError(`${where}: use_sliding_window true is not supported for ${modelType}`);
+    throw new StudioError('config', `${where}: use_sliding_window true is not supported for ${modelType}`);
   }
   if (window === null && [...Array(c.num_hidden_layers).keys()].some(isSliding)) {
-    throw new ConfigError(`${where}: sliding_window is required by layer_types/sliding_window_pattern`);
+    throw new StudioError('config', `${where}: sliding_window is required by layer_types/sliding_window_pattern`);
   }
 
   const theta = c.rope_theta ?? 10000;

@@ -4,10 +4,10 @@ import { DataType, type DataTypeId } from '../graph/onnx-proto.ts';
 import { MS_DOMAIN, type GraphBuilder } from '../graph/builder.ts';
 import type { ExternalDataWriter } from '../graph/external-data.ts';
 import type { Checkpoint } from '../checkpoint/checkpoint.ts';
-import { CheckpointError } from '../checkpoint/safetensors.ts';
 import { f32ToF16 } from '../checkpoint/dtype.ts';
 import { quantizeNBits, nbitsShapes } from '../quantize/nbits.ts';
 import type { ModelSpec } from './spec.ts';
+import { StudioError } from '../errors.ts';
 
 export type Precision = 'fp32' | 'fp16' | 'int8' | 'int4';
 
@@ -57,11 +57,11 @@ export class CheckpointWeights implements WeightEmitter {
   }
 
   private read(name: string, shape: number[]): Float32Array {
-    if (!this.ckpt.has(name)) throw new CheckpointError(`${this.ckpt.dir}: tensor ${name} is missing (config.json model_type ${this.spec.modelType} needs it)`);
+    if (!this.ckpt.has(name)) throw new StudioError('format', `${this.ckpt.dir}: tensor ${name} is missing (config.json model_type ${this.spec.modelType} needs it)`);
     const actual = this.ckpt.shape(name);
     if (actual.length !== shape.length || actual.some((d, i) => d !== shape[i])) {
       const file = this.ckpt.tensors.get(name)!.file;
-      throw new CheckpointError(`${file}: tensor ${name} has shape [${actual}] but config.json implies [${shape}]`);
+      throw new StudioError('format', `${file}: tensor ${name} has shape [${actual}] but config.json implies [${shape}]`);
     }
     const w = this.ckpt.readFloat32(name);
     this.bytesRead.value += w.byteLength;
@@ -143,7 +143,7 @@ export class CheckpointWeights implements WeightEmitter {
     const { vocabSize: V, hidden: Hd } = this.spec;
     const tied = this.spec.tiedEmbeddings;
     if (!tied && !this.ckpt.has('lm_head.weight')) {
-      throw new CheckpointError(`${this.ckpt.dir}: tensor lm_head.weight is missing and config.json tie_word_embeddings is false`);
+      throw new StudioError('format', `${this.ckpt.dir}: tensor lm_head.weight is missing and config.json tie_word_embeddings is false`);
     }
     const name = tied ? 'model.embed_tokens.weight' : 'lm_head.weight';
     if (this.opts.precision === 'fp32' && tied) {

@@ -4,7 +4,8 @@ import { existsSync, readFileSync, readdirSync, statSync, createReadStream } fro
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { CheckpointError, SafetensorsFile, type TensorInfo } from './safetensors.ts';
+import { SafetensorsFile, type TensorInfo } from './safetensors.ts';
+import { StudioError } from '../errors.ts';
 
 const indexSchema = z.object({ weight_map: z.record(z.string(), z.string()) });
 
@@ -15,16 +16,16 @@ export class Checkpoint {
   private constructor(readonly dir: string, readonly config: Record<string, unknown>) {}
 
   static open(dir: string): Checkpoint {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CheckpointError(`${dir}: not a checkpoint folder`);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new StudioError('not-found', `${dir}: not a checkpoint folder`);
     const configPath = join(dir, 'config.json');
-    if (!existsSync(configPath)) throw new CheckpointError(`${configPath}: missing (a Hugging Face checkpoint needs config.json)`);
+    if (!existsSync(configPath)) throw new StudioError('not-found', `${configPath}: missing (a Hugging Face checkpoint needs config.json)`);
     let config: unknown;
     try {
       config = JSON.parse(readFileSync(configPath, 'utf8'));
     } catch (e) {
-      throw new CheckpointError(`${configPath}: not valid JSON (${(e as Error).message})`);
+      throw new StudioError('format', `${configPath}: not valid JSON (${(e as Error).message})`);
     }
-    if (typeof config !== 'object' || config === null) throw new CheckpointError(`${configPath}: not a JSON object`);
+    if (typeof config !== 'object' || config === null) throw new StudioError('format', `${configPath}: not a JSON object`);
     const ckpt = new Checkpoint(dir, config as Record<string, unknown>);
     try {
       ckpt.openShards();
@@ -43,23 +44,23 @@ export class Checkpoint {
       try {
         parsed = indexSchema.safeParse(JSON.parse(readFileSync(indexPath, 'utf8')));
       } catch (e) {
-        throw new CheckpointError(`${indexPath}: not valid JSON (${(e as Error).message})`);
+        throw new StudioError('format', `${indexPath}: not valid JSON (${(e as Error).message})`);
       }
-      if (!parsed.success) throw new CheckpointError(`${indexPath}: no weight_map object`);
+      if (!parsed.success) throw new StudioError('format', `${indexPath}: no weight_map object`);
       shardNames = [...new Set(Object.values(parsed.data.weight_map))];
       for (const s of shardNames) {
-        if (s.includes('/') || s.includes('\\') || s.startsWith('.')) throw new CheckpointError(`${indexPath}: shard name ${JSON.stringify(s)} escapes the folder`);
+        if (s.includes('/') || s.includes('\\') || s.startsWith('.')) throw new StudioError('format', `${indexPath}: shard name ${JSON.stringify(s)} escapes the folder`);
       }
     } else if (existsSync(join(this.dir, 'model.safetensors'))) {
       shardNames = ['model.safetensors'];
     } else {
       const found = readdirSync(this.dir).filter((f) => f.endsWith('.safetensors')).sort();
-      if (!found.length) throw new CheckpointError(`${this.dir}: no .safetensors weights found`);
+      if (!found.length) throw new StudioError('format', `${this.dir}: no .safetensors weights found`);
       shardNames = found;
     }
     for (const s of shardNames) {
       const path = join(this.dir, s);
-      if (!existsSync(path)) throw new CheckpointError(`${path}: missing shard`);
+      if (!existsSync(path)) throw new StudioError('not-found', `${path}: missing shard`);
       const file = new SafetensorsFile(path);
       this.files.set(path, file);
       for (const [name, info] of file.tensors) this.tensors.set(name, info);
@@ -70,13 +71,13 @@ export class Checkpoint {
 
   shape(name: string): number[] {
     const t = this.tensors.get(name);
-    if (!t) throw new CheckpointError(`${this.dir}: tensor ${name} is missing`);
+    if (!t) throw new StudioError('format', `${this.dir}: tensor ${name} is missing`);
     return t.shape;
   }
 
   readFloat32(name: string): Float32Array {
     const t = this.tensors.get(name);
-    if (!t) throw new CheckpointError(`${this.dir}: tensor ${name} is missing`);
+    if (!t) throw new StudioError('format', `${this.dir}: tensor ${name} is missing`);
     return this.files.get(t.file)!.readFloat32(name);
   }
 

@@ -4,6 +4,7 @@
 import { openSync, readSync, closeSync, fstatSync, writeFileSync, renameSync } from 'node:fs';
 import { z } from 'zod';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './dtype.ts';
+import { StudioError } from '../errors.ts';
 
 export type FloatDtype = 'F32' | 'F16' | 'BF16';
 const DTYPE_BYTES: Record<string, number> = {
@@ -18,11 +19,6 @@ const entrySchema = z.object({
 
 export interface TensorInfo { name: string; dtype: string; shape: number[]; begin: number; end: number; file: string }
 
-/** Thrown for malformed checkpoint files; the message is one line naming the file. */
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
-
 /** Limits a header to something sane before we allocate for it (real headers are < 10 MB). */
 const MAX_HEADER = 100 * 1024 * 1024;
 
@@ -36,44 +32,44 @@ export class SafetensorsFile {
     this.fd = openSync(path, 'r');
     try {
       const size = fstatSync(this.fd).size;
-      if (size < 8) throw new CheckpointError(`${path}: truncated safetensors file (${size} bytes, no header length)`);
+      if (size < 8) throw new StudioError('format', `${path}: truncated safetensors file (${size} bytes, no header length)`);
       const lenBuf = Buffer.alloc(8);
       readSync(this.fd, lenBuf, 0, 8, 0);
       const headerLen = Number(lenBuf.readBigUInt64LE(0));
       if (headerLen > size - 8) {
-        throw new CheckpointError(`${path}: header length ${headerLen} runs past the end of the file (${size} bytes)`);
+        throw new StudioError('format', `${path}: header length ${headerLen} runs past the end of the file (${size} bytes)`);
       }
-      if (headerLen > MAX_HEADER) throw new CheckpointError(`${path}: header length ${headerLen} is implausibly large`);
+      if (headerLen > MAX_HEADER) throw new StudioError('format', `${path}: header length ${headerLen} is implausibly large`);
       const header = Buffer.alloc(headerLen);
       readSync(this.fd, header, 0, headerLen, 8);
       let json: unknown;
       try {
         json = JSON.parse(header.toString('utf8'));
       } catch (e) {
-        throw new CheckpointError(`${path}: header is not valid JSON (${(e as Error).message})`);
+        throw new StudioError('format', `${path}: header is not valid JSON (${(e as Error).message})`);
       }
       if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-        throw new CheckpointError(`${path}: header is not a JSON object`);
+        throw new StudioError('format', `${path}: header is not a JSON object`);
       }
       this.dataStart = 8 + headerLen;
       const dataLen = size - this.dataStart;
       for (const [name, raw] of Object.entries(json)) {
         if (name === '__metadata__') {
-          if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CheckpointError(`${path}: __metadata__ is not an object`);
+          if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new StudioError('format', `${path}: __metadata__ is not an object`);
           for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') this.metadata[k] = v;
           continue;
         }
         const parsed = entrySchema.safeParse(raw);
-        if (!parsed.success) throw new CheckpointError(`${path}: tensor ${JSON.stringify(name)} has a malformed header entry`);
+        if (!parsed.success) throw new StudioError('format', `${path}: tensor ${JSON.stringify(name)} has a malformed header entry`);
         const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
         const width = DTYPE_BYTES[dtype];
-        if (!width) throw new CheckpointError(`${path}: tensor ${name} has unknown dtype ${dtype}`);
+        if (!width) throw new StudioError('format', `${path}: tensor ${name} has unknown dtype ${dtype}`);
         const count = shape.reduce((a, b) => a * b, 1);
         if (end < begin || end - begin !== count * width) {
-          throw new CheckpointError(`${path}: tensor ${name} spans ${end - begin} bytes but ${dtype}${JSON.stringify(shape)} needs ${count * width}`);
+          throw new StudioError('format', `${path}: tensor ${name} spans ${end - begin} bytes but ${dtype}${JSON.stringify(shape)} needs ${count * width}`);
         }
         if (end > dataLen) {
-          throw new CheckpointError(`${path}: tensor ${name} ends at byte ${this.dataStart + end}, past the end of the file (${size} bytes; truncated?)`);
+          throw new StudioError('format', `${path}: tensor ${name} ends at byte ${this.dataStart + end}, past the end of the file (${size} bytes; truncated?)`);
         }
         this.tensors.set(name, { name, dtype, shape, begin, end, file: path });
       }
@@ -86,13 +82,13 @@ export class SafetensorsFile {
   /** Raw bytes of one tensor, read on demand. */
   readBytes(name: string): Uint8Array {
     const info = this.tensors.get(name);
-    if (!info) throw new CheckpointError(`${this.path}: no tensor named ${name}`);
+    if (!info) throw new StudioError('format', `${this.path}: no tensor named ${name}`);
     if (this.fd === null) throw new Error(`internal: ${this.path} is closed`);
     const buf = new Uint8Array(info.end - info.begin);
     let got = 0;
     while (got < buf.length) {
       const n = readSync(this.fd, buf, got, buf.length - got, this.dataStart + info.begin + got);
-      if (n === 0) throw new CheckpointError(`${this.path}: unexpected end of file reading ${name}`);
+      if (n === 0) throw new StudioError('format', `${this.path}: unexpected end of file reading ${name}`);
       got += n;
     }
     return buf;
@@ -106,7 +102,7 @@ export class SafetensorsFile {
       case 'F32': return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
       case 'BF16': return bf16ToF32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2));
       case 'F16': return f16ToF32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2));
-      default: throw new CheckpointError(`${this.path}: tensor ${name} has dtype ${info?.dtype}, expected F32, F16 or BF16`);
+      default: throw new StudioError('format', `${this.path}: tensor ${name} has dtype ${info?.dtype}, expected F32, F16 or BF16`);
     }
   }
 

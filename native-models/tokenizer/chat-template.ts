@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { z } from 'zod';
+import { fromZod } from '../errors.ts';
 
 export const chatMessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant']),
@@ -79,8 +80,7 @@ export class ChatTemplate {
   render(messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): string {
     const parsed = chatMessagesSchema.safeParse(messages);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`chat messages${issue.path.map((p) => `[${String(p)}]`).join('')}: ${issue.message}`);
+      throw fromZod('usage', parsed.error, 'chat messages', '', 'indexed');
     }
     try {
       return this.template.render({

@@ -12,6 +12,7 @@ import {
   type ChatMessage,
   type ChatTemplateOptions,
 } from './chat-template.ts';
+import { fromZod } from '../errors.ts';
 
 export type { ChatMessage, ChatTemplateOptions } from './chat-template.ts';
 
@@ -284,9 +285,7 @@ function readJson(file: string, required: boolean): unknown {
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, name: string): z.infer<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue.path.length ? `: ${issue.path.join('.')}` : '';
-  throw new Error(`${name}${field}: ${issue.message}`);
+  throw fromZod('format', parsed.error, name, ': ');
 }
 
 function firstLine(err: unknown): string {

@@ -1,33 +1,12 @@
 // persona-studio personas … / library … : thin commands over main/core/library.
-import { parseArgs } from 'node:util';
 import { Library } from '../../core/library/index.ts';
-import { VECTOR_FORMATS, type VectorFormat } from '../../core/formats/index.ts';
-import { UsageError } from '../errors.ts';
+import { resolveModel } from '../../core/model-ref.ts';
+import { StudioError } from '../../core/errors.ts';
+import { expectPositionals, type Parsed } from '../args.ts';
+import type { LIBRARY_FLAGS, PERSONAS_FLAGS } from '../specs.ts';
 import type { CliContext } from '../context.ts';
 
-export const PERSONAS_HELP = `persona-studio personas <command>
-  list [--search S] [--tag T] [--model M] [--trash] [--json]
-  import <file> --model M [--format studio|gguf|persona-vectors|toolkit|safetensors] [--name N] [--layer-shift K] [--dry-run]
-  export <persona> --format F [--out PATH | --dir DIR] [--layer B]
-  rename <persona> <new name> | delete <persona> | restore <persona> | empty-trash
-  (M: a model in the library, by id, name, path or content hash; models join the library when compiled)`;
-
-export const LIBRARY_HELP = `persona-studio library <command>
-  backup [DEST] | restore <backup.sqlite|archive.zip> | export <archive.zip> | import <archive.zip> [--replace] | check | models`;
-
-const FORMATS = VECTOR_FORMATS;
-
-function format(v: string | undefined): VectorFormat | undefined {
-  if (v === undefined) return undefined;
-  if (!(FORMATS as readonly string[]).includes(v)) throw new UsageError(`--format ${v}: expected one of ${FORMATS.join(', ')}`);
-  return v as VectorFormat;
-}
-
-function int(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v)) throw new UsageError(`--${flag} ${v}: expected an integer`);
-  return Number(v);
-}
+const usage = (m: string) => new StudioError('usage', m);
 
 function withLibrary<T>(ctx: CliContext, work: (lib: Library) => T): T {
   const lib = Library.open({ dataDir: ctx.dataDir });
@@ -42,31 +21,25 @@ function withLibrary<T>(ctx: CliContext, work: (lib: Library) => T): T {
   }
 }
 
-export async function personasCommand(args: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest, allowPositionals: true, strict: true,
-    options: {
-      search: { type: 'string' }, tag: { type: 'string' }, model: { type: 'string' }, trash: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false }, format: { type: 'string' }, name: { type: 'string' }, 'layer-shift': { type: 'string' },
-      'dry-run': { type: 'boolean', default: false }, out: { type: 'string' }, dir: { type: 'string' }, layer: { type: 'string' },
-    },
-  });
-  const one = (what: string) => {
-    if (positionals.length !== 1) throw new UsageError(`personas ${sub}: expected one ${what}`);
-    return positionals[0]!;
-  };
-  return withLibrary(ctx, (lib) => {
+export async function personasCommand(sub: string, { flags: values, positionals }: Parsed<typeof PERSONAS_FLAGS>, ctx: CliContext): Promise<number> {
+  const one = (what: string) => expectPositionals(positionals, 1, `personas ${sub}`, `one ${what}`)[0]!;
+  return withLibrary(ctx, async (lib) => {
+    /** The library model --model names (the one rule of main/core/model-ref.ts), as its id. */
+    const modelId = async (ref: string) => {
+      const { record } = await resolveModel(lib, ctx.dataDir, ref, { compile: false, label: '--model' });
+      if (!record) throw new StudioError('not-found', `--model ${ref}: this compiled model is not in the library (compile its checkpoint with persona-studio models compile)`);
+      return record.id;
+    };
     const persona = (ref: string) => {
       const byId = lib.personas.get(ref);
       if (byId) return byId;
       const named = lib.personas.list({ search: ref, deleted: 'include' }).filter((p) => p.name === ref);
       if (named.length === 1) return named[0]!;
-      throw new UsageError(named.length ? `${named.length} personas are named ${JSON.stringify(ref)}; give the id` : `no persona ${JSON.stringify(ref)}`);
+      throw new StudioError(named.length ? 'usage' : 'not-found', named.length ? `${named.length} personas are named ${JSON.stringify(ref)}; give the id` : `no persona ${JSON.stringify(ref)}`);
     };
     switch (sub) {
       case 'list': {
-        const model = values.model ? lib.models.resolve(values.model).id : undefined;
+        const model = values.model ? await modelId(values.model) : undefined;
         const list = lib.personas.list({ search: values.search, tag: values.tag, modelId: model, deleted: values.trash ? 'only' : 'exclude' });
         if (values.json) ctx.stdout(JSON.stringify(list, null, 2) + '\n');
         else for (const p of list) ctx.stdout(`${p.id}  ${JSON.stringify(p.name)}${p.tags.length ? `  [${p.tags.join(', ')}]` : ''}\n`);
@@ -74,28 +47,30 @@ export async function personasCommand(args: string[], ctx: CliContext): Promise<
       }
       case 'import': {
         const file = one('file');
-        if (!values.model) throw new UsageError('personas import: --model is required (the model the vectors are for)');
-        const opts = { format: format(values.format), layerShift: int('layer-shift', values['layer-shift']) };
+        if (!values.model) throw usage('personas import: --model is required (the model the vectors are for)');
+        const model = await modelId(values.model);
+        const opts = { format: values.format, layerShift: values['layer-shift'] };
         if (values['dry-run']) {
-          ctx.stdout(JSON.stringify(lib.previewImport(file, { ...opts, model: values.model }), null, 2) + '\n');
+          ctx.stdout(JSON.stringify(lib.previewImport(file, { ...opts, model }), null, 2) + '\n');
           return 0;
         }
-        const r = lib.importPersona(file, { ...opts, model: values.model, name: values.name });
+        const r = lib.importPersona(file, { ...opts, model, name: values.name });
         for (const w of r.warnings) ctx.stderr(`warning: ${w}\n`);
         ctx.stdout(`imported ${r.persona.name} (${r.persona.id}) from ${r.format}\n`);
         return 0;
       }
       case 'export': {
         const p = persona(one('persona'));
-        const f = format(values.format);
-        if (!f) throw new UsageError('personas export: --format is required');
-        const r = lib.exportPersona(p.id, { format: f, path: values.out, dir: values.dir ?? (values.out ? undefined : process.cwd()), layer: int('layer', values.layer) });
+        const f = values.format;
+        if (!f) throw usage('personas export: --format is required');
+        if (values.out && values.dir) throw usage('personas export: give --out or --dir, not both');
+        const r = lib.exportPersona(p.id, { format: f, path: values.out, dir: values.dir ?? (values.out ? undefined : process.cwd()), layer: values.layer });
         for (const w of r.warnings) ctx.stderr(`warning: ${w}\n`);
         ctx.stdout(`${r.files.join('\n')}\n`);
         return 0;
       }
       case 'rename': {
-        if (positionals.length !== 2) throw new UsageError('personas rename: expected <persona> <new name>');
+        expectPositionals(positionals, 2, 'personas rename', '<persona> <new name>');
         const p = lib.personas.rename(persona(positionals[0]!).id, positionals[1]!);
         ctx.stdout(`renamed to ${p.name}\n`);
         return 0;
@@ -112,35 +87,34 @@ export async function personasCommand(args: string[], ctx: CliContext): Promise<
         ctx.stdout(JSON.stringify(lib.emptyTrash()) + '\n');
         return 0;
       default:
-        throw new UsageError(`personas ${sub ?? ''}: unknown command\n${PERSONAS_HELP}`);
+        throw usage(`personas ${sub}: unknown command (list, import, export, rename, delete, restore, empty-trash)`);
     }
   });
 }
 
-export async function libraryCommand(args: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { replace: { type: 'boolean', default: false } } });
+export async function libraryCommand(sub: string, { flags: values, positionals }: Parsed<typeof LIBRARY_FLAGS>, ctx: CliContext): Promise<number> {
   return withLibrary(ctx, async (lib) => {
     switch (sub) {
       case 'backup': ctx.stdout(`${await lib.backup(positionals[0])}\n`); return 0;
       case 'restore':
-        if (!positionals[0]) throw new UsageError('library restore: expected a backup or archive file');
+        if (!positionals[0]) throw usage('library restore: expected a backup or archive file');
         ctx.stdout(`restored; the previous library was saved to ${await lib.restore(positionals[0])}\n`);
         return 0;
       case 'export':
-        if (!positionals[0]) throw new UsageError('library export: expected an archive path');
+        if (!positionals[0]) throw usage('library export: expected an archive path');
         await lib.exportArchive(positionals[0]);
         ctx.stdout(`${positionals[0]}\n`);
         return 0;
       case 'import': {
-        if (!positionals[0]) throw new UsageError('library import: expected an archive path');
+        if (!positionals[0]) throw usage('library import: expected an archive path');
         const r = await lib.importArchive(positionals[0], { mode: values.replace ? 'replace' : 'merge' });
         for (const w of r.warnings) ctx.stderr(`warning: ${w}\n`);
         ctx.stdout(JSON.stringify({ added: r.added, safetyBackup: r.safetyBackup }) + '\n');
         return 0;
       }
       case 'check': {
-        const problems = lib.integrityCheck();
+        // SQLite's integrity check answers ['ok'] when all is well.
+        const problems = lib.integrityCheck().filter((p) => p !== 'ok');
         ctx.stdout(problems.length ? `${problems.join('\n')}\n` : 'ok\n');
         return problems.length ? 1 : 0;
       }
@@ -148,7 +122,7 @@ export async function libraryCommand(args: string[], ctx: CliContext): Promise<n
         for (const m of lib.models.list()) ctx.stdout(`${m.id}  ${m.name}  ${m.architecture} ${m.numLayers}x${m.hiddenSize}  ${m.source}\n`);
         return 0;
       default:
-        throw new UsageError(`library ${sub ?? ''}: unknown command\n${LIBRARY_HELP}`);
+        throw usage(`library ${sub}: unknown command (backup, restore, export, import, check, models)`);
     }
   });
 }

@@ -5,17 +5,12 @@ import type { z } from 'zod';
 import type { EngineEvent, EngineOp, ModelStatus, captureArgsSchema, scoreArgsSchema, distributionArgsSchema, residualNormsArgsSchema } from './protocol.ts';
 import type { CaptureResult } from './capture.ts';
 import type { ScoredRow } from './scoring.ts';
+import { StudioError } from '../errors.ts';
 
 export interface LongWork { signal?: AbortSignal; onProgress?: (done: number, total: number) => void }
 import type { SessionOptions } from './session-options.ts';
 import type { TextGenerateRequest, TextGenerateResult, TextTokenEvent } from './text-generation.ts';
 
-export class EngineError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -33,8 +28,8 @@ export class Engine {
   constructor() {
     this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url));
     this.worker.on('message', (e: EngineEvent) => this.onEvent(e));
-    this.worker.on('error', (e) => this.fail(new EngineError('EngineCrash', `engine worker crashed: ${e.message}`)));
-    this.worker.on('exit', (code) => this.fail(new EngineError('EngineCrash', `engine worker exited (code ${code})`)));
+    this.worker.on('error', (e) => this.fail(new StudioError('internal', `engine worker crashed: ${e.message}`)));
+    this.worker.on('exit', (code) => this.fail(new StudioError('internal', `engine worker exited (code ${code})`)));
   }
 
   private fail(err: Error): void {
@@ -51,7 +46,7 @@ export class Engine {
     else {
       this.pending.delete(e.id);
       if (e.type === 'result') p.resolve(e.value);
-      else p.reject(new EngineError(e.name, e.message));
+      else p.reject(new StudioError(e.code, e.message));
     }
   }
 

@@ -7,6 +7,7 @@ import { IO } from '../../../native-models/architectures/contract.ts';
 import { openSession } from './providers.ts';
 import type { SessionOptions } from './session-options.ts';
 import { KvCache } from './kv-cache.ts';
+import { StudioError } from '../errors.ts';
 export { KvCache };
 
 
@@ -33,10 +34,6 @@ export interface ForwardInput {
 
 export interface ForwardOutput { logits: Float32Array; hidden: Map<number, Float32Array> }
 
-export class ModelLoadError extends Error {
-  override name = 'ModelLoadError';
-}
-
 export class CompiledModel {
   private zeroCache = new Map<number, ort.Tensor>();
   private released = false;
@@ -51,15 +48,15 @@ export class CompiledModel {
 
   static async load(dir: string, opts: SessionOptions = {}): Promise<CompiledModel> {
     const manifest = readManifest(dir);
-    if (!manifest) throw new ModelLoadError(`${dir}: not a compiled model (no manifest.json); compile it first`);
+    if (!manifest) throw new StudioError('model-load', `${dir}: not a compiled model (no manifest.json); compile it first`);
     for (const f of [manifest.files.model, manifest.files.data]) {
-      if (!existsSync(join(dir, f))) throw new ModelLoadError(`${join(dir, f)}: missing from the compiled model`);
+      if (!existsSync(join(dir, f))) throw new StudioError('not-found', `${join(dir, f)}: missing from the compiled model`);
     }
     let opened;
     try {
       opened = await openSession(join(dir, manifest.files.model), opts);
     } catch (e) {
-      throw new ModelLoadError(`${join(dir, manifest.files.model)}: cannot be loaded (${(e as Error).message.split('\n')[0]})`);
+      throw new StudioError('model-load', `${join(dir, manifest.files.model)}: cannot be loaded (${(e as Error).message.split('\n')[0]})`);
     }
     return new CompiledModel(dir, manifest, opened.session, opened.provider, opened.reason);
   }

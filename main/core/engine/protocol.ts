@@ -6,6 +6,7 @@ import { sessionOptionsSchema } from './session-options.ts';
 import { textGenerateSchema } from './text-generation.ts';
 import { rowSteeringSchema } from './steering.ts';
 import { REDUCTIONS } from './capture.ts';
+import type { ErrorCode } from '../errors.ts';
 
 const ids = z.array(z.number().int().nonnegative());
 const batchArgs = {
@@ -65,6 +66,6 @@ export interface ModelStatus {
 
 export type EngineEvent =
   | { id: number; type: 'result'; value: unknown }
-  | { id: number; type: 'error'; name: string; message: string }
+  | { id: number; type: 'error'; code: ErrorCode; message: string }
   | { id: number; type: 'token'; row: number; token: number; index: number; ms: number; text: string; projection?: number }
   | { id: number; type: 'progress'; done: number; total: number };

@@ -7,6 +7,7 @@
 // whichever its sort happens to put first).
 import { z } from 'zod';
 import { Rng, randomSeed } from './rng.ts';
+import { fromZod } from '../errors.ts';
 
 export const samplingSchema = z.strictObject({
   /** 0 means greedy. Scales logits as logits / temperature. */
@@ -36,9 +37,7 @@ export type SamplingParamsInput = z.input<typeof samplingSchema>;
 export function parseSamplingParams(input: unknown, where = 'sampling'): SamplingParams {
   const result = samplingSchema.safeParse(input ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue.path.length > 0 ? `.${issue.path.map(String).join('.')}` : '';
-  throw new Error(`${where}${path}: ${issue.message}`);
+  throw fromZod('usage', result.error, where);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 // means "a tenth of the usual residual size" on every layer and every model. 'raw' adds α · v_b as
 // stored (for interop with tools that ship pre-scaled vectors, e.g. llama.cpp control vectors).
 import { z } from 'zod';
+import { StudioError } from '../errors.ts';
 
 const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'expected a Float32Array' });
 
@@ -28,10 +29,6 @@ export const rowSteeringSchema = z.object({
 export type RowSteering = z.input<typeof rowSteeringSchema>;
 type ParsedRow = z.output<typeof rowSteeringSchema>;
 
-export class SteeringError extends Error {
-  override name = 'SteeringError';
-}
-
 export interface SteeringContext { numLayers: number; hidden: number; residualNorms?: Float32Array | null }
 
 function norm(v: Float32Array): number {
@@ -45,19 +42,19 @@ export function parseRowSteering(rows: (RowSteering | undefined)[], ctx: Steerin
     const parsed = rowSteeringSchema.parse(r ?? {});
     for (const term of parsed.terms) {
       for (const [b, v] of term.vectors) {
-        if (b >= ctx.numLayers) throw new SteeringError(`steering row ${row}: layer ${b} does not exist (model has ${ctx.numLayers} layers)`);
-        if (v.length !== ctx.hidden) throw new SteeringError(`steering row ${row}: layer ${b} vector has ${v.length} values, model hidden size is ${ctx.hidden}`);
+        if (b >= ctx.numLayers) throw new StudioError('steering', `steering row ${row}: layer ${b} does not exist (model has ${ctx.numLayers} layers)`);
+        if (v.length !== ctx.hidden) throw new StudioError('steering', `steering row ${row}: layer ${b} vector has ${v.length} values, model hidden size is ${ctx.hidden}`);
       }
       for (const b of term.layers ?? []) {
-        if (!term.vectors.has(b)) throw new SteeringError(`steering row ${row}: layer ${b} requested but the persona has no vector there`);
+        if (!term.vectors.has(b)) throw new StudioError('steering', `steering row ${row}: layer ${b} requested but the persona has no vector there`);
       }
       if (term.scale === 'norm' && !ctx.residualNorms) {
-        throw new SteeringError(`steering row ${row}: scale 'norm' needs the model's residual norms (calibrate the model first) or use scale 'raw'`);
+        throw new StudioError('steering', `steering row ${row}: scale 'norm' needs the model's residual norms (calibrate the model first) or use scale 'raw'`);
       }
     }
     for (const a of parsed.ablate) {
       for (const [b, v] of a.vectors) {
-        if (v.length !== ctx.hidden) throw new SteeringError(`ablation row ${row}: layer ${b} vector has ${v.length} values, model hidden size is ${ctx.hidden}`);
+        if (v.length !== ctx.hidden) throw new StudioError('steering', `ablation row ${row}: layer ${b} vector has ${v.length} values, model hidden size is ${ctx.hidden}`);
       }
     }
     return parsed;
@@ -99,7 +96,7 @@ export function ablateInputs(rows: ParsedRow[], ctx: SteeringContext): (Float32A
       const layers = a.layers ?? (single ? [...Array(numLayers).keys()] : [...a.vectors.keys()]);
       for (const b of layers) {
         const v = a.vectors.get(b) ?? single;
-        if (!v) throw new SteeringError(`ablation row ${r}: no direction for layer ${b}`);
+        if (!v) throw new StudioError('steering', `ablation row ${r}: no direction for layer ${b}`);
         const n = norm(v);
         if (n === 0) continue;
         const dst = (out[b] ??= new Float32Array(rows.length * hidden));

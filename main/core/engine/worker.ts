@@ -12,6 +12,7 @@ import { generateText } from './text-generation.ts';
 import { captureActivations, residualNorms } from './capture.ts';
 import { scoreContinuation, nextTokenDistribution } from './scoring.ts';
 import { requestSchema, type EngineEvent, type ModelStatus } from './protocol.ts';
+import { StudioError, errorCode, zodIssueLine } from '../errors.ts';
 
 if (!parentPort) throw new Error('engine worker: must run inside a worker thread');
 
@@ -43,7 +44,7 @@ function schedule(exclusive: boolean, run: () => Promise<void>): void {
 const send = (e: EngineEvent, transfer: ArrayBuffer[] = []) => port.postMessage(e, transfer);
 
 function requireModel(): CompiledModel {
-  if (!model) throw Object.assign(new Error('no model is loaded'), { name: 'ModelLoadError' });
+  if (!model) throw new StudioError('model-load', 'no model is loaded');
   return model;
 }
 
@@ -96,8 +97,7 @@ port.on('message', (raw: unknown) => {
   const parsed = requestSchema.safeParse(raw);
   if (!parsed.success) {
     const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
-    const issue = parsed.error.issues[0]!;
-    send({ id, type: 'error', name: 'ProtocolError', message: `engine request ${issue.path.join('.')}: ${issue.message}` });
+    send({ id, type: 'error', code: 'usage', message: zodIssueLine(parsed.error, 'engine request', ' ') });
     return;
   }
   const req = parsed.data;
@@ -114,8 +114,8 @@ port.on('message', (raw: unknown) => {
     try {
       send({ id: req.id, type: 'result', value: await handle(req.id, req.op, req.args) });
     } catch (e) {
-      const err = e as Error;
-      send({ id: req.id, type: 'error', name: err.name ?? 'Error', message: String(err.message).split('\n')[0]! });
+      // The code crosses the thread boundary; the host rebuilds the StudioError from it.
+      send({ id: req.id, type: 'error', code: errorCode(e), message: String((e as Error)?.message ?? e).split('\n')[0]! });
     } finally {
       controllers.delete(req.id);
     }

@@ -9,6 +9,7 @@ import { layerVector, type LayerVector } from '../library/schema.ts';
 import { FormatError } from './errors.ts';
 import { layersSha256, STUDIO_FORMAT, STUDIO_FORMAT_VERSION, studioMetaFromExport, studioMetaSchema, studioMetaToImported } from './studio-meta.ts';
 import { emptyPersona, type ExportInput, type ExportResult, type ImportOptions, type ImportedVectors } from './types.ts';
+import { zodIssueLine } from '../errors.ts';
 
 const META_KEY = 'persona_studio';
 
@@ -55,8 +56,7 @@ export function readStudioFile(path: string): ImportedVectors {
     }
     const parsed = studioMetaSchema.safeParse(json);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new FormatError(path, 8, `metadata field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      throw new FormatError(path, 8, zodIssueLine(parsed.error, 'metadata field', ' '));
     }
     const meta = parsed.data;
     const hidden = meta.vector.hiddenSize;

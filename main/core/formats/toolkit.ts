@@ -9,6 +9,7 @@ import { readBounded, safeFileStem, writeFileAtomic } from './file-io.ts';
 import { FormatError } from './errors.ts';
 import { readTorchTensor, writeTorchTensor } from './torch-pt.ts';
 import { emptyPersona, type ExportInput, type ExportResult, type ImportOptions, type ImportedVectors } from './types.ts';
+import { zodIssueLine } from '../errors.ts';
 
 const toolkitJsonSchema = z.looseObject({
   layer_idx: z.int().min(-4096).max(4095),
@@ -39,8 +40,7 @@ export function readToolkit(path: string, opts: ImportOptions = {}): ImportedVec
   }
   const meta = toolkitJsonSchema.safeParse(raw);
   if (!meta.success) {
-    const issue = meta.error.issues[0]!;
-    throw new FormatError(json, null, `field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new FormatError(json, null, zodIssueLine(meta.error, 'field', ' '));
   }
   const t = readTorchTensor(readBounded(pt), pt);
   if (t.shape.length !== 1) throw new FormatError(pt, null, `holds a tensor of shape ${JSON.stringify(t.shape)}; the toolkit stores one 1-D vector`);

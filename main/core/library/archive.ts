@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { FormatError } from '../formats/errors.ts';
 import { fileSource, isSafeEntryName, readZipDirectory, readZipEntry, streamZipEntry, ZipFileWriter } from '../formats/zip.ts';
 import { TABLE_ORDER } from './migrations.ts';
+import { zodIssueLine } from '../errors.ts';
 
 export const ARCHIVE_FORMAT = 'persona-studio.library';
 export const ARCHIVE_FORMAT_VERSION = 1;
@@ -95,8 +96,7 @@ export function readArchive(src: string, dbOut: string): { manifest: ArchiveMani
     }
     const parsed = archiveManifestSchema.safeParse(json);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new FormatError(src, manifestEntry.headerOffset, `${MANIFEST} field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      throw new FormatError(src, manifestEntry.headerOffset, zodIssueLine(parsed.error, MANIFEST, ' field '));
     }
     const manifest = parsed.data;
     if (dbEntry.size !== manifest.dbBytes) throw new FormatError(src, dbEntry.headerOffset, `${DB_ENTRY} is ${dbEntry.size} bytes, the manifest says ${manifest.dbBytes}`);

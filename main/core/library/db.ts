@@ -4,13 +4,10 @@ import Database from 'better-sqlite3';
 import { mkdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
+import { StudioError } from '../errors.ts';
 
 /** PRAGMA application_id of our databases ("PSTD"), so we never migrate someone else's file. */
 export const APPLICATION_ID = 0x50535444;
-
-export class LibraryOpenError extends Error {
-  override name = 'LibraryOpenError';
-}
 
 export interface OpenDbOptions {
   /** Where the pre-migration backup goes. */
@@ -34,12 +31,12 @@ export function stamp(d = new Date()): string {
 export function openLibraryDb(file: string, opts: OpenDbOptions): OpenedDb {
   const target = opts.targetVersion ?? LATEST_VERSION;
   if (!opts.readonly) mkdirSync(dirname(file), { recursive: true });
-  else if (!existsSync(file)) throw new LibraryOpenError(`${file}: no library database there`);
+  else if (!existsSync(file)) throw new StudioError('not-found', `${file}: no library database there`);
   let db: Database.Database;
   try {
     db = new Database(file, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
   } catch (e) {
-    throw new LibraryOpenError(`${file}: cannot open the library database (${(e as Error).message})`);
+    throw new StudioError('format', `${file}: cannot open the library database (${(e as Error).message})`);
   }
   try {
     db.pragma('busy_timeout = 10000');
@@ -49,14 +46,14 @@ export function openLibraryDb(file: string, opts: OpenDbOptions): OpenedDb {
       version = db.pragma('user_version', { simple: true }) as number;
       appId = db.pragma('application_id', { simple: true }) as number;
     } catch (e) {
-      throw new LibraryOpenError(`${file}: not a SQLite database (${(e as Error).message})`);
+      throw new StudioError('format', `${file}: not a SQLite database (${(e as Error).message})`);
     }
     if (version > LATEST_VERSION) {
-      throw new LibraryOpenError(`${file}: library schema version ${version} was written by a newer Persona Studio (this app knows up to ${LATEST_VERSION}); update the app`);
+      throw new StudioError('format', `${file}: library schema version ${version} was written by a newer Persona Studio (this app knows up to ${LATEST_VERSION}); update the app`);
     }
     const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").get() as { n: number }).n;
     if (appId !== APPLICATION_ID && (appId !== 0 || tables > 0)) {
-      throw new LibraryOpenError(`${file}: not a Persona Studio library (application_id ${appId}, ${tables} tables)`);
+      throw new StudioError('format', `${file}: not a Persona Studio library (application_id ${appId}, ${tables} tables)`);
     }
     if (!opts.readonly) {
       db.pragma('journal_mode = WAL');
@@ -66,7 +63,7 @@ export function openLibraryDb(file: string, opts: OpenDbOptions): OpenedDb {
     let backupPath: string | null = null;
     let migratedFrom: number | null = null;
     if (version < target) {
-      if (opts.readonly) throw new LibraryOpenError(`${file}: schema version ${version} needs migrating, but the database was opened read-only`);
+      if (opts.readonly) throw new StudioError('conflict', `${file}: schema version ${version} needs migrating, but the database was opened read-only`);
       if (version > 0) {
         mkdirSync(opts.backupDir, { recursive: true });
         backupPath = join(opts.backupDir, `library-v${version}-before-v${target}-${stamp()}.sqlite`);
@@ -93,10 +90,10 @@ function migrate(db: Database.Database, target: number): void {
       // Re-read inside the write lock: another process may have migrated meanwhile.
       const current = db.pragma('user_version', { simple: true }) as number;
       if (current >= step.version) return;
-      if (current !== step.version - 1) throw new LibraryOpenError(`migration ${step.version} expects version ${step.version - 1}, found ${current}`);
+      if (current !== step.version - 1) throw new StudioError('internal', `migration ${step.version} expects version ${step.version - 1}, found ${current}`);
       step.up(db);
       const bad = db.pragma('foreign_key_check') as unknown[];
-      if (bad.length) throw new LibraryOpenError(`migration ${step.version} (${step.description}) left ${bad.length} foreign-key violations`);
+      if (bad.length) throw new StudioError('internal', `migration ${step.version} (${step.description}) left ${bad.length} foreign-key violations`);
       if (step.version === 1) db.pragma(`application_id = ${APPLICATION_ID}`);
       db.pragma(`user_version = ${step.version}`);
     }).immediate();

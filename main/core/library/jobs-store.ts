@@ -2,7 +2,8 @@
 // The runner lives in core/jobs; this is only its persistence.
 import type Database from 'better-sqlite3';
 import { JOB_STATUSES, type Job, type JobStatus } from './schema.ts';
-import { fromJson, iso, isoOrNull, newId, nowMs, NotFoundError, toJson } from './util.ts';
+import { fromJson, iso, isoOrNull, newId, nowMs, toJson } from './util.ts';
+import { StudioError } from '../errors.ts';
 
 interface JobRow {
   id: string; kind: string; status: JobStatus; progress: number; message: string; params: string; state: string | null; result: string | null;
@@ -36,7 +37,7 @@ export class JobsStore {
 
   require(id: string): Job {
     const j = this.get(id);
-    if (!j) throw new NotFoundError(`job ${id} is not in the library`);
+    if (!j) throw new StudioError('not-found', `job ${id} is not in the library`);
     return j;
   }
 

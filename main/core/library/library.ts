@@ -1,14 +1,14 @@
 // The library service: one object the CLI, Electron main and browser mode all call. It owns the
 // database connection and the data directory, and composes the stores with import/export,
 // arithmetic, trash, backup/restore and archives.
-import { createRequire } from 'node:module';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { defaultExportPath, exportVectors, fitToModel, importVectors, type ExportOptions, type ExportResult, type VectorFormat } from '../formats/index.ts';
 import { mergeDatabase, readArchive, writeArchive, type ArchiveManifest } from './archive.ts';
 import { BACKUP_DIR, LIBRARY_FILE, resolveDataDir } from './data-dir.ts';
-import { integrityCheck, LibraryOpenError, openLibraryDb, stamp } from './db.ts';
+import { integrityCheck, openLibraryDb, stamp } from './db.ts';
 import { ModelsStore } from './models-store.ts';
 import { PersonasStore } from './personas-store.ts';
 import { PromptSetsStore } from './prompt-sets-store.ts';
@@ -18,6 +18,7 @@ import { VectorsStore } from './vectors-store.ts';
 import { combineLayers, orthogonalizeLayers } from './vector-math.ts';
 import type { Lineage, Persona, PersonaInput, PersonaVectorSet, VectorRecord } from './schema.ts';
 import { newId } from './util.ts';
+import { StudioError } from '../errors.ts';
 
 export interface LibraryOptions {
   /** Explicit data directory (Electron's userData, --data-dir); else PERSONA_STUDIO_HOME, else the OS default. */
@@ -64,11 +65,14 @@ export interface ImportPreview {
   fit: { ok: boolean; error: string | null; warnings: string[] } | null;
 }
 
+/** Our package.json's version, found by walking up from this module (main/core/library in a checkout, out/ in the build). */
 function packageVersion(): string {
-  try {
-    return (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'persona-studio' && pkg.version) return pkg.version;
+    } catch { /* no package.json here: keep walking */ }
+    if (dirname(dir) === dir) return 'unknown';
   }
 }
 
@@ -361,7 +365,7 @@ export class Library {
     const { db } = openLibraryDb(path, { backupDir: scratch });
     try {
       const problems = integrityCheck(db);
-      if (problems.join() !== 'ok') throw new LibraryOpenError(`${label}: integrity check failed: ${problems.slice(0, 3).join('; ')}`);
+      if (problems.join() !== 'ok') throw new StudioError('format', `${label}: integrity check failed: ${problems.slice(0, 3).join('; ')}`);
       db.pragma('journal_mode = DELETE');
     } finally {
       db.close();
@@ -375,7 +379,7 @@ export class Library {
     try {
       // With the last connection closed SQLite removes the WAL; if it is still there another
       // process has the library open, and swapping the file under it would corrupt it.
-      if (existsSync(`${this.file}-wal`)) throw new LibraryOpenError(`${this.file}: the library is open in another process; close it and try again`);
+      if (existsSync(`${this.file}-wal`)) throw new StudioError('conflict', `${this.file}: the library is open in another process; close it and try again`);
       rmSync(`${this.file}-shm`, { force: true });
       renameSync(candidate, this.file);
     } finally {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bits, randomVector } from '../formats/test-support/sample.ts';
 import { defaultDataDir, resolveDataDir } from './data-dir.ts';
-import { APPLICATION_ID, LibraryOpenError, openLibraryDb } from './db.ts';
+import { APPLICATION_ID, openLibraryDb } from './db.ts';
 import { Library } from './library.ts';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
 
@@ -89,7 +89,7 @@ describe('migrations', () => {
     expect(() => Library.open({ dataDir: dir })).toThrow(/not a Persona Studio library \(application_id 0, 1 tables\)/);
     rmSync(file());
     writeFileSync(file(), 'this is not sqlite at all, just some text that is long enough '.repeat(20));
-    expect(() => Library.open({ dataDir: dir })).toThrow(LibraryOpenError);
+    expect(() => Library.open({ dataDir: dir })).toThrow(expect.objectContaining({ name: 'StudioError', code: 'format' }));
   });
 
   it('runs each step in a transaction: a failing step leaves the previous version intact', () => {

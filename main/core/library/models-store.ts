@@ -1,7 +1,8 @@
 // Models the library knows: where they come from, their weights' hash, shape and compiled variants.
 import type Database from 'better-sqlite3';
 import { modelInputSchema, variantInputSchema, type ModelInput, type ModelRecord, type ModelVariant, type VariantInput } from './schema.ts';
-import { fromJson, iso, isoOrNull, newId, nowMs, NotFoundError, parseInput, toJson } from './util.ts';
+import { fromJson, iso, isoOrNull, newId, nowMs, parseInput, toJson } from './util.ts';
+import { StudioError } from '../errors.ts';
 
 interface ModelRow {
   id: string; name: string; source: string; source_kind: 'path' | 'hub'; content_hash: string | null; architecture: string;
@@ -38,7 +39,7 @@ export class ModelsStore {
 
   require(id: string): ModelRecord {
     const m = this.get(id);
-    if (!m) throw new NotFoundError(`model ${id} is not in the library`);
+    if (!m) throw new StudioError('not-found', `model ${id} is not in the library`);
     return m;
   }
 
@@ -53,8 +54,8 @@ export class ModelsStore {
     if (byId && !byId.deletedAt) return byId;
     const rows = this.db.prepare(`SELECT * FROM models WHERE deleted_at IS NULL AND (name = ? COLLATE NOCASE OR source = ? OR content_hash = ?)`).all(ref, ref, ref) as ModelRow[];
     if (rows.length === 1) return toModel(rows[0]!);
-    if (rows.length === 0) throw new NotFoundError(`no model matches ${JSON.stringify(ref)} (give an id, name, hub id, path or content hash)`);
-    throw new Error(`${rows.length} models match ${JSON.stringify(ref)}: ${rows.map((r) => `${r.name} (${r.id})`).join(', ')}; give the id`);
+    if (rows.length === 0) throw new StudioError('not-found', `no model matches ${JSON.stringify(ref)} (give an id, name, hub id, path or content hash)`);
+    throw new StudioError('usage', `${rows.length} models match ${JSON.stringify(ref)}: ${rows.map((r) => `${r.name} (${r.id})`).join(', ')}; give the id`);
   }
 
   findByHash(hash: string): ModelRecord[] {
@@ -73,7 +74,7 @@ export class ModelsStore {
     this.require(id);
     const n = (this.db.prepare(`SELECT count(*) AS n FROM vectors v JOIN personas p ON p.id = v.persona_id
       WHERE v.model_id = ? AND v.deleted_at IS NULL AND p.deleted_at IS NULL`).get(id) as { n: number }).n;
-    if (n > 0) throw new Error(`model ${id} still has ${n} persona vector${n === 1 ? '' : 's'}; delete those personas or vectors first`);
+    if (n > 0) throw new StudioError('conflict', `model ${id} still has ${n} persona vector${n === 1 ? '' : 's'}; delete those personas or vectors first`);
     this.db.prepare('UPDATE models SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL').run(nowMs(), id);
   }
 

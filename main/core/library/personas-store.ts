@@ -2,7 +2,8 @@
 // trash is emptied.
 import type Database from 'better-sqlite3';
 import { personaInputSchema, type Persona, type PersonaInput } from './schema.ts';
-import { iso, isoOrNull, likeContains, newId, nowMs, NotFoundError, parseInput } from './util.ts';
+import { iso, isoOrNull, likeContains, newId, nowMs, parseInput } from './util.ts';
+import { StudioError } from '../errors.ts';
 
 interface PersonaRow {
   id: string; name: string; description: string; notes: string; created_at: number; updated_at: number; deleted_at: number | null;
@@ -59,7 +60,7 @@ export class PersonasStore {
   /** The persona, live or in the trash; throws if it does not exist. */
   require(id: string): Persona {
     const p = this.get(id);
-    if (!p) throw new NotFoundError(`persona ${id} is not in the library`);
+    if (!p) throw new StudioError('not-found', `persona ${id} is not in the library`);
     return p;
   }
 

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { PROMPT_KINDS, promptItemsSchema, type PromptItems, type PromptSet, type PromptSetVersion } from './schema.ts';
-import { iso, isoOrNull, newId, nowMs, NotFoundError, parseInput } from './util.ts';
+import { iso, isoOrNull, newId, nowMs, parseInput } from './util.ts';
+import { StudioError } from '../errors.ts';
 
 const createSchema = z.object({
   name: z.string().trim().min(1, 'name is empty').max(200),
@@ -57,7 +58,7 @@ export class PromptSetsStore {
 
   require(id: string): PromptSet {
     const s = this.get(id);
-    if (!s) throw new NotFoundError(`prompt set ${id} is not in the library`);
+    if (!s) throw new StudioError('not-found', `prompt set ${id} is not in the library`);
     return s;
   }
 
@@ -70,13 +71,13 @@ export class PromptSetsStore {
     const row = (version === undefined
       ? this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? ORDER BY version DESC LIMIT 1').get(id)
       : this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? AND version = ?').get(id, version)) as VersionRow | undefined;
-    if (!row) throw new NotFoundError(`prompt set ${id} has no version ${version ?? '(none at all)'}`);
+    if (!row) throw new StudioError('not-found', `prompt set ${id} has no version ${version ?? '(none at all)'}`);
     return this.withItems(row);
   }
 
   versionById(versionId: string): PromptSetVersion {
     const row = this.db.prepare('SELECT * FROM prompt_set_versions WHERE id = ?').get(versionId) as VersionRow | undefined;
-    if (!row) throw new NotFoundError(`prompt set version ${versionId} is not in the library`);
+    if (!row) throw new StudioError('not-found', `prompt set version ${versionId} is not in the library`);
     return this.withItems(row);
   }
 

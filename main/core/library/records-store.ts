@@ -1,7 +1,8 @@
 // Evaluations (grids, metrics, samples), saved comparisons, and chats with their messages.
 import type Database from 'better-sqlite3';
 import type { Chat, ChatMessage, Comparison, Evaluation, EvaluationSample } from './schema.ts';
-import { fromJson, iso, newId, nowMs, NotFoundError, toJson } from './util.ts';
+import { fromJson, iso, newId, nowMs, toJson } from './util.ts';
+import { StudioError } from '../errors.ts';
 
 interface EvalRow { id: string; name: string; kind: string; persona_id: string | null; vector_id: string | null; model_id: string | null; grid: string; metrics: string; settings: string; created_at: number }
 interface SampleRow { seq: number; layer: number | null; alpha: number | null; prompt: string; output: string; scores: string }
@@ -47,7 +48,7 @@ export class EvaluationsStore {
 
   require(id: string): Evaluation {
     const e = this.get(id);
-    if (!e) throw new NotFoundError(`evaluation ${id} is not in the library`);
+    if (!e) throw new StudioError('not-found', `evaluation ${id} is not in the library`);
     return e;
   }
 
@@ -92,7 +93,7 @@ export class ComparisonsStore {
 
   require(id: string): Comparison {
     const c = this.get(id);
-    if (!c) throw new NotFoundError(`comparison ${id} is not in the library`);
+    if (!c) throw new StudioError('not-found', `comparison ${id} is not in the library`);
     return c;
   }
 
@@ -127,7 +128,7 @@ export class ChatsStore {
 
   require(id: string): Chat {
     const c = this.get(id);
-    if (!c) throw new NotFoundError(`chat ${id} is not in the library`);
+    if (!c) throw new StudioError('not-found', `chat ${id} is not in the library`);
     return c;
   }
 

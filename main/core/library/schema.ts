@@ -1,6 +1,7 @@
 // Domain types of the library, with zod schemas for everything that crosses a boundary (files,
 // IPC, the database's JSON columns). Float data travels as Float32Array and is checked by hand.
 import { z } from 'zod';
+import { fromZod } from '../errors.ts';
 
 export const METHODS = ['mean-diff', 'pca', 'arithmetic'] as const;
 /** How token activations were pooled before the difference was taken. */
@@ -120,8 +121,7 @@ export function layerVector(layer: number, vector: Float32Array, separation: Sep
 export function validateVectorSet(set: PersonaVectorSet, what = 'vector set'): void {
   const meta = vectorSetMetaSchema.safeParse(set);
   if (!meta.success) {
-    const issue = meta.error.issues[0]!;
-    throw new Error(`${what}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw fromZod('format', meta.error, what, ': ');
   }
   if (set.layers.length === 0) throw new Error(`${what}: has no layers`);
   let prev = -1;

@@ -1,5 +1,6 @@
 // Small helpers shared by the stores.
 import { randomUUID } from 'node:crypto';
+import { fromZod, type ZodLikeError } from '../errors.ts';
 
 export const newId = (): string => randomUUID();
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -13,10 +14,6 @@ export function nowMs(): number {
   return last;
 }
 
-export class NotFoundError extends Error {
-  override name = 'NotFoundError';
-}
-
 /** JSON for a column; undefined becomes null. */
 export const toJson = (v: unknown): string => JSON.stringify(v === undefined ? null : v);
 export const fromJson = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
@@ -27,10 +24,8 @@ export function likeContains(text: string): string {
 }
 
 /** Parses with a zod schema and throws one line naming the field. */
-export function parseInput<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown, what: string): T {
+export function parseInput<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodLikeError } }, value: unknown, what: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = issue.path.map(String).join('.');
-  throw new Error(`${what}${field ? `.${field}` : ''}: ${issue.message}`);
+  throw fromZod('usage', r.error, what);
 }

@@ -6,7 +6,8 @@ import {
   countsSchema, provenanceSchema, validateVectorSet,
   type LayerVector, type ModelRecord, type PersonaVectorSet, type VectorRecord, type VectorSummary,
 } from './schema.ts';
-import { fromJson, iso, isoOrNull, newId, nowMs, NotFoundError, toJson } from './util.ts';
+import { fromJson, iso, isoOrNull, newId, nowMs, toJson } from './util.ts';
+import { StudioError } from '../errors.ts';
 
 interface VectorRow {
   id: string; persona_id: string; model_id: string; model_name: string; model_hash: string | null; hidden_size: number; num_layers: number;
@@ -44,7 +45,7 @@ export class VectorsStore {
     const id = newId();
     this.db.transaction(() => {
       const p = this.db.prepare('SELECT id FROM personas WHERE id = ?').get(personaId);
-      if (!p) throw new NotFoundError(`persona ${personaId} is not in the library`);
+      if (!p) throw new StudioError('not-found', `persona ${personaId} is not in the library`);
       this.db.prepare(`INSERT INTO vectors (id, persona_id, model_id, model_name, model_hash, hidden_size, num_layers, method, reduction,
           counts, prompt_set_version_id, provenance, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(id, personaId, modelId, set.modelId, set.modelHash, set.hiddenSize, set.numLayers, set.method, set.reduction,
@@ -65,7 +66,7 @@ export class VectorsStore {
 
   require(id: string): VectorRecord {
     const v = this.get(id);
-    if (!v) throw new NotFoundError(`vector ${id} is not in the library`);
+    if (!v) throw new StudioError('not-found', `vector ${id} is not in the library`);
     return v;
   }
 
@@ -73,7 +74,7 @@ export class VectorsStore {
   layer(id: string, layer: number): Float32Array {
     const r = this.db.prepare('SELECT l.data, v.hidden_size FROM vector_layers l JOIN vectors v ON v.id = l.vector_id WHERE l.vector_id = ? AND l.layer = ?')
       .get(id, layer) as { data: Buffer; hidden_size: number } | undefined;
-    if (!r) throw new NotFoundError(`vector ${id} has no layer ${layer}`);
+    if (!r) throw new StudioError('not-found', `vector ${id} has no layer ${layer}`);
     return blobToF32(r.data, `vector ${id} layer ${layer}`, r.hidden_size);
   }
 

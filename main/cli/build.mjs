@@ -1,0 +1,31 @@
+// Builds the CLI and the engine worker into out/ (gitignored) with esbuild: plain JavaScript, so a
+// checkout runs without transpiling at start-up. Run by `npm run build`, which npm's `prepare` runs
+// on every `npm ci`. Native packages stay external; pure-JS ones (zod, tokenizers, jinja…) are
+// bundled, which loads faster than resolving their many files one by one.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const outdir = `${root}out`;
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: {
+    cli: 'main/cli/main.ts',
+    // engine.ts starts its worker from `./worker-entry.mjs` beside itself: in out/ that is this bundle.
+    'worker-entry': 'main/core/engine/worker.ts',
+  },
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true, // commands load lazily (dynamic import): keep them in their own chunks
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  external: ['onnxruntime-node', 'better-sqlite3', 'node-llama-cpp', 'tsx', 'tsx/*'],
+  // Bundled CommonJS packages call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __psCreateRequire } from 'node:module'; const require = __psCreateRequire(import.meta.url);" },
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});

@@ -1,0 +1,102 @@
+// What every command accepts: flag specs (checked by args.ts before anything heavy loads) and help.
+// Kept free of heavy imports so `help` and bad flags answer at once; the choice lists repeat the
+// core's, and specs.test.ts fails if they drift apart.
+import type { FlagSpecs } from './args.ts';
+
+export const PROVIDER_FLAG = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
+export const COMPILE_PROVIDER_FLAG = ['cpu', 'cuda', 'dml', 'coreml'] as const;
+export const PRECISION_FLAG = ['fp32', 'fp16', 'int8', 'int4'] as const;
+export const FORMAT_FLAG = ['studio', 'gguf', 'persona-vectors', 'toolkit', 'safetensors'] as const;
+
+export const GENERATE_FLAGS = {
+  model: { kind: 'string', nonEmpty: true }, prompt: { kind: 'string' }, system: { kind: 'string' },
+  raw: { kind: 'switch' }, greedy: { kind: 'switch' }, json: { kind: 'switch' }, thinking: { kind: 'switch' },
+  'max-new-tokens': { kind: 'number', int: true, min: 1, max: 32768 },
+  // Ranges as main/core/engine/sampling.ts's samplingSchema has them (specs.test.ts checks).
+  temperature: { kind: 'number', min: 0, max: 100 },
+  'top-p': { kind: 'number', gt: 0, max: 1 },
+  'top-k': { kind: 'number', int: true, min: 0, max: 1_000_000 },
+  'min-p': { kind: 'number', min: 0, max: 1 },
+  'repetition-penalty': { kind: 'number', gt: 0, max: 100 },
+  seed: { kind: 'number', int: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  precision: { kind: 'choice', choices: PRECISION_FLAG },
+  provider: { kind: 'choice', choices: PROVIDER_FLAG },
+  threads: { kind: 'number', int: true, min: 0, max: 256 },
+} as const satisfies FlagSpecs;
+
+export const COMPILE_FLAGS = {
+  precision: { kind: 'choice', choices: PRECISION_FLAG },
+  provider: { kind: 'choice', choices: COMPILE_PROVIDER_FLAG },
+  'block-size': { kind: 'choice', choices: ['16', '32', '64', '128'] },
+  'accuracy-level': { kind: 'choice', choices: ['0', '1', '2', '3', '4'] },
+  out: { kind: 'string', nonEmpty: true },
+  json: { kind: 'switch' },
+} as const satisfies FlagSpecs;
+
+export const PERSONAS_FLAGS = {
+  search: { kind: 'string' }, tag: { kind: 'string' }, model: { kind: 'string', nonEmpty: true }, trash: { kind: 'switch' },
+  json: { kind: 'switch' }, format: { kind: 'choice', choices: FORMAT_FLAG }, name: { kind: 'string', nonEmpty: true },
+  'layer-shift': { kind: 'number', int: true, min: -1024, max: 1024 }, 'dry-run': { kind: 'switch' },
+  out: { kind: 'string', nonEmpty: true }, dir: { kind: 'string', nonEmpty: true }, layer: { kind: 'number', int: true, min: 0, max: 4096 },
+} as const satisfies FlagSpecs;
+
+export const LIBRARY_FLAGS = { replace: { kind: 'switch' } } as const satisfies FlagSpecs;
+
+export const MODELS_HELP = `persona-studio models compile <checkpoint-dir> [options]
+  Compile a Hugging Face checkpoint (config.json + safetensors + tokenizer) into a steerable ONNX model.
+  --precision fp32|fp16|int8|int4   weights (default fp16 for cuda/dml, else fp32; int4 is fastest on CPU)
+  --provider cpu|cuda|dml|coreml    op set to target (default cpu)
+  --block-size 16|32|64|128         int4/int8 quantisation block (default 32; 128 is faster, coarser)
+  --accuracy-level 0|4              MatMulNBits activations: 4 = int8 (CPU default), 0 = float
+  --out DIR                         output folder (default: the compile cache in the data dir)
+  --json                            print the manifest as JSON`;
+
+export const GENERATE_HELP = `persona-studio generate --model M [--prompt TEXT] [options]
+  --prompt TEXT          the user message (chat template applied) or, with --raw, the literal text
+  --system TEXT          a system message (chat mode)
+  --raw                  no chat template; with no --prompt, start from BOS
+  --max-new-tokens N     1 to 32768, default 128
+  --greedy               argmax decoding (default: sampling with temperature 0.7, top-p 0.9)
+  --temperature T (>= 0)  --top-p P (0 < P <= 1)  --top-k K (>= 0)  --min-p P (0 to 1)
+  --repetition-penalty R (> 0)  --seed N (>= 0)
+  --thinking             Qwen3: let the model think (off by default)
+  --precision P          when compiling a checkpoint (default fp16 with --provider cuda|dml, else fp32)
+  --provider auto|cpu|cuda|dml|coreml|webgpu   execution provider (default auto: cuda, dml, else cpu;
+                         falls back to cpu); a checkpoint is compiled for the provider named here
+  --threads N            intra-op threads (0 to 256; 0 = onnxruntime's choice)
+  --json                 one JSON object: text, prompt/generated token ids, timings`;
+
+export const PERSONAS_HELP = `persona-studio personas <command>
+  list [--search S] [--tag T] [--model M] [--trash] [--json]
+  import <file> --model M [--format studio|gguf|persona-vectors|toolkit|safetensors] [--name N] [--layer-shift K] [--dry-run]
+  export <persona> --format F [--out PATH | --dir DIR] [--layer B]
+  rename <persona> <new name> | delete <persona> | restore <persona> | empty-trash`;
+
+export const LIBRARY_HELP = `persona-studio library <command>
+  backup [DEST] | restore <backup.sqlite|archive.zip> | export <archive.zip> | import <archive.zip> [--replace] | check | models`;
+
+export const EXIT_CODES_HELP = `Exit codes: 0 ok; 1 internal error (a bug; PERSONA_STUDIO_DEBUG=1 prints the stack); 2 usage
+  (bad flag or value); 3 not found; 4 malformed file; 5 unsupported model config; 6 model cannot load
+  or run; 7 steering/vector does not fit the model; 8 cancelled; 9 out of memory, disk or positions;
+  10 refused to protect data (folder not ours, library open elsewhere); 128+N killed by signal N.
+  Every failure is one line on stderr: "persona-studio: <file or flag>: <problem>".`;
+
+export const HELP = `persona-studio — persona (steering) vectors for local language models
+
+Usage: persona-studio [--data-dir DIR] <command> ...
+
+${MODELS_HELP}
+
+${GENERATE_HELP}
+
+${PERSONAS_HELP}
+
+${LIBRARY_HELP}
+
+M (--model) is one rule everywhere: a folder (a compiled model, or a Hugging Face checkpoint that is
+compiled on first use and cached), else a library model by id, name or content hash.
+Flags: --flag VALUE or --flag=VALUE; values may be negative (--alpha -1.5); a list flag takes
+comma-separated values and accumulates when repeated; any other repeated flag: the last one wins.
+Data lives in --data-dir, else $PERSONA_STUDIO_HOME, else the OS's application-data folder.
+
+${EXIT_CODES_HELP}`;
