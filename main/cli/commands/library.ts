@@ -1,7 +1,7 @@
 // persona-studio personas … / library … : thin commands over main/core/library.
 import { parseArgs } from 'node:util';
 import { Library } from '../../core/library/index.ts';
-import { VECTOR_FORMATS, type VectorFormat } from '../../core/formats/index.ts';
+import { oneLine, VECTOR_FORMATS, type VectorFormat } from '../../core/formats/index.ts';
 import { UsageError } from '../errors.ts';
 import type { CliContext } from '../context.ts';
 
@@ -69,7 +69,7 @@ export async function personasCommand(args: string[], ctx: CliContext): Promise<
         const model = values.model ? lib.models.resolve(values.model).id : undefined;
         const list = lib.personas.list({ search: values.search, tag: values.tag, modelId: model, deleted: values.trash ? 'only' : 'exclude' });
         if (values.json) ctx.stdout(JSON.stringify(list, null, 2) + '\n');
-        else for (const p of list) ctx.stdout(`${p.id}  ${JSON.stringify(p.name)}${p.tags.length ? `  [${p.tags.join(', ')}]` : ''}\n`);
+        else for (const p of list) ctx.stdout(`${p.id}  ${oneLine(JSON.stringify(p.name))}${p.tags.length ? `  [${oneLine(p.tags.join(', '))}]` : ''}\n`);
         return 0;
       }
       case 'import': {
@@ -81,8 +81,9 @@ export async function personasCommand(args: string[], ctx: CliContext): Promise<
           return 0;
         }
         const r = lib.importPersona(file, { ...opts, model: values.model, name: values.name });
-        for (const w of r.warnings) ctx.stderr(`warning: ${w}\n`);
-        ctx.stdout(`imported ${r.persona.name} (${r.persona.id}) from ${r.format}\n`);
+        for (const w of r.warnings) ctx.stderr(`warning: ${oneLine(w)}\n`);
+        // Names come from the file: escaped, so they cannot forge lines, colours or a terminal title.
+        ctx.stdout(`imported ${oneLine(r.persona.name)} (${r.persona.id}) from ${r.format}\n`);
         return 0;
       }
       case 'export': {
@@ -90,14 +91,14 @@ export async function personasCommand(args: string[], ctx: CliContext): Promise<
         const f = format(values.format);
         if (!f) throw new UsageError('personas export: --format is required');
         const r = lib.exportPersona(p.id, { format: f, path: values.out, dir: values.dir ?? (values.out ? undefined : process.cwd()), layer: int('layer', values.layer) });
-        for (const w of r.warnings) ctx.stderr(`warning: ${w}\n`);
+        for (const w of r.warnings) ctx.stderr(`warning: ${oneLine(w)}\n`);
         ctx.stdout(`${r.files.join('\n')}\n`);
         return 0;
       }
       case 'rename': {
         if (positionals.length !== 2) throw new UsageError('personas rename: expected <persona> <new name>');
         const p = lib.personas.rename(persona(positionals[0]!).id, positionals[1]!);
-        ctx.stdout(`renamed to ${p.name}\n`);
+        ctx.stdout(`renamed to ${oneLine(p.name)}\n`);
         return 0;
       }
       case 'delete':
@@ -135,17 +136,18 @@ export async function libraryCommand(args: string[], ctx: CliContext): Promise<n
       case 'import': {
         if (!positionals[0]) throw new UsageError('library import: expected an archive path');
         const r = await lib.importArchive(positionals[0], { mode: values.replace ? 'replace' : 'merge' });
-        for (const w of r.warnings) ctx.stderr(`warning: ${w}\n`);
+        for (const w of r.warnings) ctx.stderr(`warning: ${oneLine(w)}\n`);
         ctx.stdout(JSON.stringify({ added: r.added, safetyBackup: r.safetyBackup }) + '\n');
         return 0;
       }
       case 'check': {
-        const problems = lib.integrityCheck();
-        ctx.stdout(problems.length ? `${problems.join('\n')}\n` : 'ok\n');
+        // Exit 0 only when healthy: schema, integrity_check and foreign keys (lib.check() is [] then).
+        const problems = lib.check();
+        ctx.stdout(problems.length ? `${problems.map(oneLine).join('\n')}\n` : 'ok\n');
         return problems.length ? 1 : 0;
       }
       case 'models':
-        for (const m of lib.models.list()) ctx.stdout(`${m.id}  ${m.name}  ${m.architecture} ${m.numLayers}x${m.hiddenSize}  ${m.source}\n`);
+        for (const m of lib.models.list()) ctx.stdout(`${m.id}  ${oneLine(m.name)}  ${oneLine(m.architecture)} ${m.numLayers}x${m.hiddenSize}  ${oneLine(m.source)}\n`);
         return 0;
       default:
         throw new UsageError(`library ${sub ?? ''}: unknown command\n${LIBRARY_HELP}`);
