@@ -1,10 +1,11 @@
 // safetensors: an 8-byte little-endian header length, a JSON header, then raw tensor bytes.
 // Reading is lazy: the header is parsed up front and each tensor is read with a ranged read when
 // asked for, so compiling a large checkpoint holds one tensor at a time.
-import { openSync, readSync, closeSync, fstatSync, writeFileSync, renameSync } from 'node:fs';
+import { openSync, readSync, closeSync, fstatSync, writeFileSync, renameSync, constants } from 'node:fs';
 import { z } from 'zod';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './dtype.ts';
 import { StudioError } from '../errors.ts';
+import { jsonDepthExceeded, MAX_JSON_DEPTH } from './json-limits.ts';
 
 export type FloatDtype = 'F32' | 'F16' | 'BF16';
 const DTYPE_BYTES: Record<string, number> = {
@@ -29,9 +30,12 @@ export class SafetensorsFile {
   private dataStart: number;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'r');
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+    this.fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
-      const size = fstatSync(this.fd).size;
+      const st = fstatSync(this.fd);
+      if (!st.isFile()) throw new StudioError('format', `${path}: is not a regular file (${st.isDirectory() ? 'a folder' : 'a device, FIFO or socket'})`);
+      const size = st.size;
       if (size < 8) throw new StudioError('format', `${path}: truncated safetensors file (${size} bytes, no header length)`);
       const lenBuf = Buffer.alloc(8);
       readSync(this.fd, lenBuf, 0, 8, 0);
@@ -42,9 +46,12 @@ export class SafetensorsFile {
       if (headerLen > MAX_HEADER) throw new StudioError('format', `${path}: header length ${headerLen} is implausibly large`);
       const header = Buffer.alloc(headerLen);
       readSync(this.fd, header, 0, headerLen, 8);
+      const text = header.toString('utf8');
+      const deep = jsonDepthExceeded(text);
+      if (deep >= 0) throw new StudioError('format', `${path}: header nests deeper than ${MAX_JSON_DEPTH} levels (at header character ${deep})`);
       let json: unknown;
       try {
-        json = JSON.parse(header.toString('utf8'));
+        json = JSON.parse(text);
       } catch (e) {
         throw new StudioError('format', `${path}: header is not valid JSON (${(e as Error).message})`);
       }

@@ -4,6 +4,7 @@ import { resolveModel } from '../../core/model-ref.ts';
 import { StudioError } from '../../core/errors.ts';
 import { expectPositionals, type Parsed } from '../args.ts';
 import type { LIBRARY_FLAGS, PERSONAS_FLAGS } from '../specs.ts';
+import { oneLine } from '../../core/formats/index.ts';
 import type { CliContext } from '../context.ts';
 
 const usage = (m: string) => new StudioError('usage', m);
@@ -42,7 +43,7 @@ export async function personasCommand(sub: string, { flags: values, positionals 
         const model = values.model ? await modelId(values.model) : undefined;
         const list = lib.personas.list({ search: values.search, tag: values.tag, modelId: model, deleted: values.trash ? 'only' : 'exclude' });
         if (values.json) ctx.stdout(JSON.stringify(list, null, 2) + '\n');
-        else for (const p of list) ctx.stdout(`${p.id}  ${JSON.stringify(p.name)}${p.tags.length ? `  [${p.tags.join(', ')}]` : ''}\n`);
+        else for (const p of list) ctx.stdout(`${p.id}  ${oneLine(JSON.stringify(p.name))}${p.tags.length ? `  [${oneLine(p.tags.join(', '))}]` : ''}\n`);
         return 0;
       }
       case 'import': {
@@ -55,8 +56,9 @@ export async function personasCommand(sub: string, { flags: values, positionals 
           return 0;
         }
         const r = lib.importPersona(file, { ...opts, model, name: values.name });
-        for (const w of r.warnings) ctx.stderr(`warning: ${w}\n`);
-        ctx.stdout(`imported ${r.persona.name} (${r.persona.id}) from ${r.format}\n`);
+        for (const w of r.warnings) ctx.stderr(`warning: ${oneLine(w)}\n`);
+        // Names come from the file: escaped, so they cannot forge lines, colours or a terminal title.
+        ctx.stdout(`imported ${oneLine(r.persona.name)} (${r.persona.id}) from ${r.format}\n`);
         return 0;
       }
       case 'export': {
@@ -65,14 +67,14 @@ export async function personasCommand(sub: string, { flags: values, positionals 
         if (!f) throw usage('personas export: --format is required');
         if (values.out && values.dir) throw usage('personas export: give --out or --dir, not both');
         const r = lib.exportPersona(p.id, { format: f, path: values.out, dir: values.dir ?? (values.out ? undefined : process.cwd()), layer: values.layer });
-        for (const w of r.warnings) ctx.stderr(`warning: ${w}\n`);
+        for (const w of r.warnings) ctx.stderr(`warning: ${oneLine(w)}\n`);
         ctx.stdout(`${r.files.join('\n')}\n`);
         return 0;
       }
       case 'rename': {
         expectPositionals(positionals, 2, 'personas rename', '<persona> <new name>');
         const p = lib.personas.rename(persona(positionals[0]!).id, positionals[1]!);
-        ctx.stdout(`renamed to ${p.name}\n`);
+        ctx.stdout(`renamed to ${oneLine(p.name)}\n`);
         return 0;
       }
       case 'delete':
@@ -108,18 +110,18 @@ export async function libraryCommand(sub: string, { flags: values, positionals }
       case 'import': {
         if (!positionals[0]) throw usage('library import: expected an archive path');
         const r = await lib.importArchive(positionals[0], { mode: values.replace ? 'replace' : 'merge' });
-        for (const w of r.warnings) ctx.stderr(`warning: ${w}\n`);
+        for (const w of r.warnings) ctx.stderr(`warning: ${oneLine(w)}\n`);
         ctx.stdout(JSON.stringify({ added: r.added, safetyBackup: r.safetyBackup }) + '\n');
         return 0;
       }
       case 'check': {
-        // SQLite's integrity check answers ['ok'] when all is well.
-        const problems = lib.integrityCheck().filter((p) => p !== 'ok');
-        ctx.stdout(problems.length ? `${problems.join('\n')}\n` : 'ok\n');
+        // Exit 0 only when healthy: schema, integrity_check and foreign keys (lib.check() is [] then).
+        const problems = lib.check();
+        ctx.stdout(problems.length ? `${problems.map(oneLine).join('\n')}\n` : 'ok\n');
         return problems.length ? 1 : 0;
       }
       case 'models':
-        for (const m of lib.models.list()) ctx.stdout(`${m.id}  ${m.name}  ${m.architecture} ${m.numLayers}x${m.hiddenSize}  ${m.source}\n`);
+        for (const m of lib.models.list()) ctx.stdout(`${m.id}  ${oneLine(m.name)}  ${oneLine(m.architecture)} ${m.numLayers}x${m.hiddenSize}  ${oneLine(m.source)}\n`);
         return 0;
       default:
         throw usage(`library ${sub}: unknown command (backup, restore, export, import, check, models)`);

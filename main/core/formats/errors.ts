@@ -2,9 +2,13 @@
 // file and, for binary formats, the byte offset where the problem was found.
 import { StudioError } from '../errors.ts';
 
-/** Keeps a message on one line: control characters from names inside files are escaped. */
+/**
+ * Keeps a message on one line and inert in a terminal: C0 and C1 control characters (newline, ESC
+ * of ANSI/OSC sequences, the 8-bit CSI) and the Unicode line separators from names inside files
+ * are escaped.
+ */
 export function oneLine(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A malformed file (code 'format'); keeps the file and byte offset apart for callers that show them. */

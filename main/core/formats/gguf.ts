@@ -41,6 +41,14 @@ export interface GgufFile {
 }
 
 const MAX_ARRAY_DEPTH = 4;
+/**
+ * Array items across one file's metadata. Each becomes a JS value (8+ bytes for a one-byte u8), so
+ * an array as long as the file allows would take several times the file in memory; control vectors
+ * carry no arrays, and a model's largest (the vocabulary) is far below this.
+ */
+const MAX_ARRAY_ITEMS = 1 << 20;
+/** Metadata entries and tensors per file: real GGUFs have tens of entries and at most a few thousand tensors. */
+const MAX_ENTRIES = 1 << 16;
 const MIN_ITEM: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 8: 8, 9: 12, 10: 8, 11: 8, 12: 8 };
 
 function readString(r: ByteReader, what: string): string {
@@ -50,7 +58,7 @@ function readString(r: ByteReader, what: string): string {
   return r.utf8(len, what);
 }
 
-function readValue(r: ByteReader, type: number, what: string, depth: number): { value: GgufValue; itemType?: GgufType } {
+function readValue(r: ByteReader, type: number, what: string, depth: number, budget: { items: number }): { value: GgufValue; itemType?: GgufType } {
   switch (type) {
     case GgufType.UINT8: return { value: r.u8(what) };
     case GgufType.INT8: { const v = r.u8(what); return { value: v > 127 ? v - 256 : v }; }
@@ -77,8 +85,10 @@ function readValue(r: ByteReader, type: number, what: string, depth: number): { 
       const count = r.u64(`${what} count`);
       // Check the count against the bytes left before building anything of that size.
       if (count * MIN_ITEM[itemType]! > r.remaining) r.fail(`${what}: ${count} items cannot fit in the ${r.remaining} bytes left`, at);
+      budget.items -= count;
+      if (budget.items < 0) r.fail(`${what}: ${count} items take the metadata past ${MAX_ARRAY_ITEMS} array items`, at);
       const items: GgufValue[] = [];
-      for (let i = 0; i < count; i++) items.push(readValue(r, itemType, `${what}[${i}]`, depth + 1).value);
+      for (let i = 0; i < count; i++) items.push(readValue(r, itemType, what, depth + 1, budget).value);
       return { value: items, itemType: itemType as GgufType };
     }
     default:
@@ -102,13 +112,16 @@ export function parseGguf(bytes: Uint8Array, file: string): GgufFile {
   const kvCount = r.u64('metadata count');
   if (kvCount * 13 > r.remaining) r.fail(`${kvCount} metadata entries cannot fit in the file`, countsAt + 8);
   if (tensorCount * 24 > r.remaining) r.fail(`${tensorCount} tensors cannot fit in the file`, countsAt);
+  if (kvCount > MAX_ENTRIES) r.fail(`${kvCount} metadata entries are more than the ${MAX_ENTRIES} this reader accepts`, countsAt + 8);
+  if (tensorCount > MAX_ENTRIES) r.fail(`${tensorCount} tensors are more than the ${MAX_ENTRIES} this reader accepts`, countsAt);
   const kv = new Map<string, GgufKV>();
+  const budget = { items: MAX_ARRAY_ITEMS };
   for (let i = 0; i < kvCount; i++) {
     const at = r.pos;
     const key = readString(r, `metadata key ${i}`);
     if (kv.has(key)) r.fail(`metadata key ${JSON.stringify(key)} appears twice`, at);
     const type = r.u32(`type of ${key}`);
-    const { value, itemType } = readValue(r, type, key, 0);
+    const { value, itemType } = readValue(r, type, key, 0, budget);
     kv.set(key, { key, type: type as GgufType, value, ...(itemType !== undefined ? { itemType } : {}) });
   }
   let alignment = 32;

@@ -1,16 +1,15 @@
 // Vector interchange: detect a file's format, read it to exact float32 layers, write any format.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { safeFileStem } from './file-io.ts';
+import { readHead, safeFileStem } from './file-io.ts';
 import { readControlVector, writeControlVector } from './control-vector.ts';
 import { FormatError } from './errors.ts';
 import { personaVectorsFileName, readPersonaVectors, writePersonaVectors } from './persona-vectors.ts';
-import { isStudioSafetensors, readStudioFile, readVectorSafetensors, writeStudioFile, writeVectorSafetensors, type SafetensorsExportOptions } from './safetensors-vectors.ts';
+import { isStudioSafetensors, readSafetensorsVectors, writeStudioFile, writeVectorSafetensors, type SafetensorsExportOptions } from './safetensors-vectors.ts';
 import { looksLikeToolkit, readToolkit, writeToolkit, type ToolkitExportOptions } from './toolkit.ts';
 import { VECTOR_FORMATS, type ExportInput, type ExportResult, type ImportOptions, type ImportedVectors, type VectorFormat } from './types.ts';
 
 export * from './types.ts';
-export { FormatError, ShapeMismatchError } from './errors.ts';
+export { FormatError, ShapeMismatchError, oneLine } from './errors.ts';
 export { fitToModel, type FitModel } from './fit.ts';
 export { STUDIO_FORMAT, STUDIO_FORMAT_VERSION } from './studio-meta.ts';
 
@@ -23,21 +22,15 @@ export const FORMAT_EXTENSIONS: Record<VectorFormat, string> = {
   safetensors: '.safetensors',
 };
 
-function head(path: string, n: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const b = new Uint8Array(n);
-    const got = readSync(fd, b, 0, n, 0);
-    return b.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
-}
+type Sniffed = Exclude<VectorFormat, 'studio' | 'safetensors'> | 'safetensors-any';
 
-/** Tells the format from the content (magic bytes) and, for .json/.pt pairs, the sibling file. */
-export function detectFormat(path: string): VectorFormat {
-  if (!statSync(path).isFile()) throw new FormatError(path, null, 'is not a file');
-  const h = head(path, 16);
+/**
+ * The format from the content (magic bytes) and, for .json/.pt pairs, the sibling file. Only a
+ * regular file is opened; safetensors files are told apart (ours or plain) by the reader itself,
+ * so their header is parsed once.
+ */
+function sniff(path: string): Sniffed {
+  const h = readHead(path, 16);
   const magic = new TextDecoder('latin1').decode(h.subarray(0, 4));
   if (magic === 'GGUF') return 'gguf';
   if (/\.json$/i.test(path)) {
@@ -45,18 +38,25 @@ export function detectFormat(path: string): VectorFormat {
     throw new FormatError(path, null, 'a .json file without a .pt beside it is not a toolkit persona');
   }
   if (h[0] === 0x50 && h[1] === 0x4b) return looksLikeToolkit(path) && /\.pt$/i.test(path) ? 'toolkit' : 'persona-vectors';
-  if (h.length >= 9 && h[8] === 0x7b) return isStudioSafetensors(path) ? 'studio' : 'safetensors';
+  if (h.length >= 9 && h[8] === 0x7b) return 'safetensors-any';
   throw new FormatError(path, 0, 'unrecognised file: expected GGUF, torch .pt (zip), safetensors, or a toolkit .json/.pt pair');
 }
 
+/** Tells the format from the content (magic bytes) and, for .json/.pt pairs, the sibling file. */
+export function detectFormat(path: string): VectorFormat {
+  const f = sniff(path);
+  if (f !== 'safetensors-any') return f;
+  return isStudioSafetensors(path) ? 'studio' : 'safetensors';
+}
+
 export function importVectors(path: string, opts: ImportOptions & { format?: VectorFormat } = {}): ImportedVectors {
-  const format = opts.format ?? detectFormat(path);
+  const format = opts.format ?? sniff(path);
   switch (format) {
-    case 'studio': return readStudioFile(path);
+    case 'studio': return readSafetensorsVectors(path, opts, 'studio');
+    case 'safetensors': case 'safetensors-any': return readSafetensorsVectors(path, opts);
     case 'gguf': return readControlVector(path, opts);
     case 'persona-vectors': return readPersonaVectors(path, opts);
     case 'toolkit': return readToolkit(path, opts);
-    case 'safetensors': return readVectorSafetensors(path, opts);
   }
 }
 

@@ -3,7 +3,7 @@
 // our layer b. The file name tells the pooling: response_avg, prompt_avg or prompt_last.
 import { basename } from 'node:path';
 import { layerVector, type LayerVector, type Reduction } from '../library/schema.ts';
-import { readBounded, writeFileAtomic } from './file-io.ts';
+import { MAX_LAYERS, readBounded, writeFileAtomic } from './file-io.ts';
 import { FormatError } from './errors.ts';
 import { readTorchTensor, writeTorchTensor } from './torch-pt.ts';
 import { emptyPersona, type ExportInput, type ExportResult, type ImportOptions, type ImportedVectors } from './types.ts';
@@ -20,12 +20,13 @@ export function readPersonaVectorsBytes(bytes: Uint8Array, file: string, opts: I
     throw new FormatError(file, null, `holds a tensor of shape ${JSON.stringify(t.shape)}; persona_vectors files are [layers + 1, hidden]`);
   }
   const [rows, hidden] = t.shape as [number, number];
+  if (rows > MAX_LAYERS + 1) throw new FormatError(file, null, `holds ${rows} rows; no model has more than ${MAX_LAYERS} layers`);
   const warnings: string[] = [];
   if (t.dtype !== 'float32') warnings.push(`${file}: stored as ${t.dtype}; converted to float32`);
   const shift = opts.layerShift ?? 0;
   const layers: LayerVector[] = [];
   for (let row = 1; row < rows; row++) {
-    const v = t.data.slice(row * hidden, (row + 1) * hidden);
+    const v = t.data.subarray(row * hidden, (row + 1) * hidden); // a view: rows share one buffer, no second copy
     if (v.every((x) => x === 0)) continue; // rows of layers that were not computed
     const b = row - 1 + shift;
     if (b < 0) throw new FormatError(file, null, `row ${row} with layer shift ${shift} gives a negative layer`);

@@ -38,6 +38,11 @@ function isStorageRef(v: unknown): v is StorageRef {
 const MARK = Symbol('mark');
 type Slot = PyValue | typeof MARK;
 const MAX_DIMS = 8;
+/** Container nesting (lists, dicts, tuples) a pickle may build; torch's state dicts use a handful. */
+export const MAX_PICKLE_DEPTH = 64;
+type Container = PyValue[] | Map<PyKey, PyValue> | PyTuple;
+const isContainer = (v: PyValue): v is Container => Array.isArray(v) || v instanceof Map || v instanceof PyTuple;
+const isScalar = (v: PyValue): v is PyKey => v === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof v);
 
 /**
  * Unpickles `bytes` (protocols 2–5). `base` is the offset of the pickle inside the enclosing file,
@@ -68,10 +73,34 @@ export function unpickle(bytes: Uint8Array, file: string, base = 0): PyValue {
     items.shift();
     return items;
   };
+  // Keys are scalars or tuples of scalars (what state dicts use): a key holding lists would be
+  // stringified, and a list shared down 40 levels stringifies to 2^40 items.
   const key = (v: PyValue): PyKey => {
-    if (v === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof v)) return v as PyKey;
-    if (v instanceof PyTuple) return JSON.stringify(v.items.map((x) => String(x)));
-    return fail('unsupported dictionary key type');
+    if (isScalar(v)) return v;
+    if (v instanceof PyTuple && v.items.every(isScalar)) return JSON.stringify(v.items.map((x) => String(x)));
+    return fail('unsupported dictionary key type (only strings, numbers and tuples of them)');
+  };
+  // Nesting depth, kept exact by building bottom-up: a container placed inside another is sealed,
+  // and changing a sealed container (how a pickle would build a cycle or deepen a tree after the
+  // fact) is refused. Python's pickler always completes a value before its parent holds it.
+  const depthOf = new WeakMap<Container, number>();
+  const sealed = new WeakSet<Container>();
+  const depth = (v: PyValue): number => (isContainer(v) ? (depthOf.get(v) ?? 1) : 0);
+  const nest = <C extends Container>(parent: C, child: PyValue): void => {
+    if (!isContainer(child)) return;
+    if (child === (parent as Container)) fail('pickle puts a container inside itself');
+    sealed.add(child);
+    const d = depth(child) + 1;
+    if (d > MAX_PICKLE_DEPTH) fail(`pickle nests containers deeper than ${MAX_PICKLE_DEPTH} levels`);
+    if (d > depth(parent)) depthOf.set(parent, d);
+  };
+  const unsealed = (c: Container): void => {
+    if (sealed.has(c)) fail('pickle changes a container after placing it inside another (cyclic or out-of-order pickle)');
+  };
+  const tuple = (items: PyValue[]): PyTuple => {
+    const t = new PyTuple(items);
+    for (const it of items) nest(t, it);
+    return t;
   };
   const str = (n: number, what: string): string => r.utf8(n, what);
   const global = (module: string, name: string): PyGlobal => {
@@ -130,6 +159,7 @@ export function unpickle(bytes: Uint8Array, file: string, base = 0): PyValue {
           for (const pair of a[0]) {
             if (!(pair instanceof PyTuple) || pair.items.length !== 2) fail('OrderedDict items should be pairs');
             m.set(key((pair as PyTuple).items[0]!), (pair as PyTuple).items[1]!);
+            nest(m, (pair as PyTuple).items[1]!);
           }
         } else if (a.length !== 0) fail('OrderedDict takes no arguments or a list of pairs');
         return m;
@@ -139,13 +169,21 @@ export function unpickle(bytes: Uint8Array, file: string, base = 0): PyValue {
     }
   };
   const setItems = (d: PyValue, items: PyValue[]): void => {
-    if (!(d instanceof Map)) fail('pickle SETITEM on something that is not a dict');
+    if (!(d instanceof Map)) return fail('pickle SETITEM on something that is not a dict');
     if (items.length % 2) fail('pickle SETITEMS with an odd number of items');
-    for (let i = 0; i < items.length; i += 2) (d as Map<PyKey, PyValue>).set(key(items[i]!), items[i + 1]!);
+    unsealed(d);
+    for (let i = 0; i < items.length; i += 2) {
+      d.set(key(items[i]!), items[i + 1]!);
+      nest(d, items[i + 1]!);
+    }
   };
   const appendItems = (l: PyValue, items: PyValue[]): void => {
-    if (!Array.isArray(l)) fail('pickle APPEND on something that is not a list');
-    for (const it of items) (l as PyValue[]).push(it);
+    if (!Array.isArray(l)) return fail('pickle APPEND on something that is not a list');
+    unsealed(l);
+    for (const it of items) {
+      l.push(it);
+      nest(l, it);
+    }
   };
 
   for (;;) {
@@ -160,13 +198,13 @@ export function unpickle(bytes: Uint8Array, file: string, base = 0): PyValue {
         return v;
       }
       case 0x28: stack.push(MARK); break;
-      case 0x29: stack.push(new PyTuple([])); break;
-      case 0x74: stack.push(new PyTuple(popMark())); break;
-      case 0x85: stack.push(new PyTuple([pop()])); break;
-      case 0x86: { const b = pop(), a = pop(); stack.push(new PyTuple([a, b])); break; }
-      case 0x87: { const c = pop(), b = pop(), a = pop(); stack.push(new PyTuple([a, b, c])); break; }
+      case 0x29: stack.push(tuple([])); break;
+      case 0x74: stack.push(tuple(popMark())); break;
+      case 0x85: stack.push(tuple([pop()])); break;
+      case 0x86: { const b = pop(), a = pop(); stack.push(tuple([a, b])); break; }
+      case 0x87: { const c = pop(), b = pop(), a = pop(); stack.push(tuple([a, b, c])); break; }
       case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: stack.push(popMark()); break; // LIST
+      case 0x6c: { const l: PyValue[] = []; appendItems(l, popMark()); stack.push(l); break; } // LIST
       case 0x61: { const v = pop(); appendItems(top(), [v]); break; } // APPEND
       case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
       case 0x7d: stack.push(new Map()); break; // EMPTY_DICT

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { l2norm, layerVector } from '../library/schema.ts';
 import { readBounded, safeFileStem, writeFileAtomic } from './file-io.ts';
 import { FormatError } from './errors.ts';
+import { parseFileJson } from './json.ts';
 import { readTorchTensor, writeTorchTensor } from './torch-pt.ts';
 import { emptyPersona, type ExportInput, type ExportResult, type ImportOptions, type ImportedVectors } from './types.ts';
 import { zodIssueLine } from '../errors.ts';
@@ -31,13 +32,14 @@ export function readToolkit(path: string, opts: ImportOptions = {}): ImportedVec
   const { json, pt } = toolkitPaths(path);
   if (!existsSync(json)) throw new FormatError(json, null, 'toolkit persona JSON is missing');
   if (!existsSync(pt)) throw new FormatError(pt, null, `toolkit vector file is missing (expected beside ${basename(json)})`);
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(readBounded(json, 1 << 20)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readBounded(json, 1 << 20));
   } catch (e) {
     if (e instanceof FormatError) throw e;
-    throw new FormatError(json, null, `not valid JSON (${(e as Error).message})`);
+    throw new FormatError(json, null, 'is not valid UTF-8');
   }
+  const raw = parseFileJson(text, json, 'the persona JSON');
   const meta = toolkitJsonSchema.safeParse(raw);
   if (!meta.success) {
     throw new FormatError(json, null, zodIssueLine(meta.error, 'field', ' '));

@@ -4,6 +4,7 @@
 import { bf16ToF32, f16ToF32 } from '../../../native-models/checkpoint/dtype.ts';
 import { f32Bytes } from './bytes.ts';
 import { FormatError } from './errors.ts';
+import { MAX_VECTOR_FILE } from './file-io.ts';
 import { DTYPE_WIDTH, isTensorRef, pickleTensor, unpickle, type PyValue, type TensorRef } from './pickle.ts';
 import { buildStoredZip, memorySource, readZipDirectory, readZipEntry, type ZipEntry } from './zip.ts';
 
@@ -41,6 +42,9 @@ export function readTorchFile(bytes: Uint8Array, file: string): TorchFile {
   if (pkl.method !== 0) throw new FormatError(file, pkl.headerOffset, 'data.pkl is compressed; torch writes it stored');
   const root = unpickle(readZipEntry(src, pkl, bytes.length), file, pkl.dataOffset);
   const storages = new Map<string, Uint8Array>();
+  // What the file's storages may take once read: a deflated record can declare far more than the
+  // file holds (1 MiB inflating to 1 GiB), so declared sizes are checked before anything is read.
+  let budget = MAX_VECTOR_FILE;
   const storageBytes = (t: TensorRef): Uint8Array => {
     const s = t.storage;
     let b = storages.get(s.key);
@@ -49,6 +53,8 @@ export function readTorchFile(bytes: Uint8Array, file: string): TorchFile {
       if (!e) throw new FormatError(file, null, `storage record ${prefix}data/${s.key} is missing`);
       const want = s.numel * DTYPE_WIDTH[s.dtype];
       if (e.size !== want) throw new FormatError(file, e.headerOffset, `storage ${s.key} holds ${e.size} bytes but ${s.numel} ${s.dtype} values need ${want}`);
+      if (want > budget) throw new FormatError(file, e.headerOffset, `storage ${s.key} declares ${want} bytes; a vector file's tensors may take at most ${MAX_VECTOR_FILE}`);
+      budget -= want;
       b = readZipEntry(src, e, want);
       storages.set(s.key, b);
     }

@@ -4,11 +4,12 @@
 // The reader is our own so that every offset and length from the file is checked against the file
 // size before use: a corrupt directory gives a FormatError naming the offset, and nothing is
 // allocated from a size field that the bytes present cannot back. fflate does the inflating.
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, readSync, writeSync } from 'node:fs';
 import { Inflate, Zip, ZipDeflate } from 'fflate';
 import { ByteReader } from './bytes.ts';
 import { crc32 } from './crc32.ts';
 import { FormatError } from './errors.ts';
+import { openRegularFile } from './file-io.ts';
 
 /** Random access to the bytes of a file, in memory or through a file descriptor. */
 export interface ByteSource {
@@ -30,10 +31,9 @@ export function memorySource(bytes: Uint8Array, name: string): ByteSource {
   };
 }
 
-/** A file opened for ranged reads; close() when done. */
+/** A regular file opened for ranged reads (see openRegularFile); close() when done. */
 export function fileSource(path: string): ByteSource & { close(): void } {
-  const fd = openSync(path, 'r');
-  const size = fstatSync(fd).size;
+  const { fd, size } = openRegularFile(path);
   return {
     name: path,
     size,

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FormatError } from '../formats/errors.ts';
 import { bits, sampleSet } from '../formats/test-support/sample.ts';
 import { buildStoredZip } from '../formats/zip.ts';
-import { readArchive } from './archive.ts';
+import { mergeDatabase, readArchive } from './archive.ts';
+import { sweepStaleTemp, tempName } from './temp-files.ts';
 import { Library } from './library.ts';
 import { tempLibrary } from './test-support/lib.ts';
 
@@ -75,6 +76,31 @@ describe('library archives', () => {
     const r = await b.lib.importArchive(archive, { mode: 'replace' });
     expect(b.lib.personas.list().map((x) => x.name)).toEqual(['from a']);
     expect(existsSync(r.safetyBackup!)).toBe(true);
+  });
+
+  it('a merge past its row budget is aborted inside the statement and imports nothing', async () => {
+    a.lib.personas.create({ name: 'one' });
+    a.lib.personas.create({ name: 'two' });
+    const snap = join(a.dir, 'snap.sqlite');
+    await a.lib.backup(snap);
+    const before = b.lib.counts();
+    expect(() => mergeDatabase(b.lib.db, snap, 'user.zip', { rows: 2, ms: 60_000 })).toThrow(/^user\.zip: holds more than 2 rows to merge; nothing was imported$/);
+    expect(b.lib.counts()).toEqual(before);
+    expect(mergeDatabase(b.lib.db, snap, 'user.zip').personas).toBe(2);
+  });
+
+  it('sweeps temp entries whose owner was killed or that are a day old, and keeps live ones', () => {
+    const tmp = join(a.dir, 'tmp-sweep');
+    mkdirSync(tmp);
+    const mine = `${tempName('import')}.sqlite`;
+    const killed = `import-999999999@${tempName('x').split('@')[1]}.sqlite-wal`;
+    const foreignFresh = 'import-123@other-host-00000000-0000-4000-8000-000000000000.sqlite';
+    const foreignOld = 'import-123@other-host-00000000-0000-4000-8000-000000000001.sqlite';
+    for (const n of [mine, killed, foreignFresh, foreignOld]) writeFileSync(join(tmp, n), 'x');
+    const old = new Date(Date.now() - 25 * 3600_000);
+    utimesSync(join(tmp, foreignOld), old, old);
+    expect(sweepStaleTemp(tmp).sort()).toEqual([foreignOld, killed].sort());
+    expect(readdirSync(tmp).sort()).toEqual([foreignFresh, mine].sort());
   });
 
   it('rejects archives whose entries would escape their folder', async () => {

@@ -2,11 +2,13 @@
 // online snapshot). Reading checks every entry name stays inside the archive folder, the manifest's
 // format version, and the snapshot's sha256 before anything is used.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { FormatError } from '../formats/errors.ts';
 import { fileSource, isSafeEntryName, readZipDirectory, readZipEntry, streamZipEntry, ZipFileWriter } from '../formats/zip.ts';
+import { sqliteDetail } from './candidate.ts';
 import { TABLE_ORDER } from './migrations.ts';
 import { zodIssueLine } from '../errors.ts';
 
@@ -14,6 +16,13 @@ export const ARCHIVE_FORMAT = 'persona-studio.library';
 export const ARCHIVE_FORMAT_VERSION = 1;
 const MANIFEST = 'manifest.json';
 const DB_ENTRY = 'library.sqlite';
+/**
+ * How far the snapshot may inflate: a library's pages compress 2–10× (float vectors barely at all),
+ * so past this many times its compressed size (and a floor for small libraries) an entry is a
+ * decompression bomb and is refused before a byte is written.
+ */
+export const MAX_INFLATE_RATIO = 100;
+const INFLATE_FLOOR = 64 << 20;
 
 export const archiveManifestSchema = z.looseObject({
   format: z.literal(ARCHIVE_FORMAT),
@@ -100,6 +109,13 @@ export function readArchive(src: string, dbOut: string): { manifest: ArchiveMani
     }
     const manifest = parsed.data;
     if (dbEntry.size !== manifest.dbBytes) throw new FormatError(src, dbEntry.headerOffset, `${DB_ENTRY} is ${dbEntry.size} bytes, the manifest says ${manifest.dbBytes}`);
+    const limit = Math.max(INFLATE_FLOOR, dbEntry.compressedSize * MAX_INFLATE_RATIO);
+    if (dbEntry.size > limit) {
+      throw new FormatError(src, dbEntry.headerOffset, `${DB_ENTRY} would inflate ${dbEntry.compressedSize} bytes to ${dbEntry.size}, more than ${MAX_INFLATE_RATIO} times (a decompression bomb?)`);
+    }
+    const fs = statfsSync(dirname(dbOut));
+    const free = fs.bavail * fs.bsize;
+    if (dbEntry.size * 2 > free) throw new FormatError(src, dbEntry.headerOffset, `${DB_ENTRY} needs ${dbEntry.size * 2} bytes of free disk space to import; ${free} are free`);
     const out = openSync(dbOut, 'w');
     const h = createHash('sha256');
     try {
@@ -115,22 +131,45 @@ export function readArchive(src: string, dbOut: string): { manifest: ArchiveMani
   }
 }
 
+export interface MergeBudget { rows: number; ms: number }
+/** Far past any real library; only a runaway merge meets it. */
+export const DEFAULT_MERGE_BUDGET: MergeBudget = { rows: 50_000_000, ms: 10 * 60_000 };
+
 /**
- * Copies every row of the database at `srcPath` (same schema version) that the library lacks.
- * Rows whose key exists are kept as they are here: nothing local is overwritten.
+ * Copies every row of the database at `srcPath` (same schema version, already checked by
+ * validateCandidate) that the library lacks. Rows whose key exists are kept as they are here:
+ * nothing local is overwritten. `label` (the user's archive) names every failure.
+ *
+ * better-sqlite3 exposes no progress handler, so the time and row budget is a SQL function in each
+ * SELECT's WHERE clause: SQLite calls it for every source row and its throw aborts the statement;
+ * the transaction then rolls back and nothing is imported.
  */
-export function mergeDatabase(db: Database.Database, srcPath: string): Record<string, number> {
+export function mergeDatabase(db: Database.Database, srcPath: string, label: string, budget: MergeBudget = DEFAULT_MERGE_BUDGET): Record<string, number> {
   const added: Record<string, number> = {};
-  db.prepare('ATTACH DATABASE ? AS src').run(srcPath);
+  const deadline = Date.now() + budget.ms;
+  let rows = 0;
+  db.function('ps_merge_budget', { deterministic: false }, () => {
+    if (++rows > budget.rows) throw new FormatError(label, null, `holds more than ${budget.rows} rows to merge; nothing was imported`);
+    if ((rows & 1023) === 0 && Date.now() > deadline) throw new FormatError(label, null, `merge ran past ${budget.ms / 1000} s; nothing was imported`);
+    return 1;
+  });
+  try {
+    db.prepare('ATTACH DATABASE ? AS src').run(srcPath);
+  } catch (e) {
+    throw new FormatError(label, null, `cannot be attached for merging (${sqliteDetail(e, [srcPath])})`);
+  }
   try {
     db.transaction(() => {
       for (const table of TABLE_ORDER) {
         const cols = (db.prepare(`SELECT name FROM pragma_table_info(?, 'main')`).all(table) as { name: string }[]).map((c) => `"${c.name}"`).join(', ');
-        added[table] = db.prepare(`INSERT OR IGNORE INTO main."${table}" (${cols}) SELECT ${cols} FROM src."${table}"`).run().changes;
+        added[table] = db.prepare(`INSERT OR IGNORE INTO main."${table}" (${cols}) SELECT ${cols} FROM src."${table}" WHERE ps_merge_budget()`).run().changes;
       }
       const bad = db.pragma('foreign_key_check') as unknown[];
-      if (bad.length) throw new Error(`merge would leave ${bad.length} broken references; nothing was imported`);
+      if (bad.length) throw new FormatError(label, null, `merge would leave ${bad.length} broken references; nothing was imported`);
     }).immediate();
+  } catch (e) {
+    if (e instanceof FormatError) throw e;
+    throw new FormatError(label, null, `cannot be merged (${sqliteDetail(e, [srcPath])}); nothing was imported`);
   } finally {
     db.prepare('DETACH DATABASE src').run();
   }

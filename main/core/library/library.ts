@@ -5,10 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { defaultExportPath, exportVectors, fitToModel, importVectors, type ExportOptions, type ExportResult, type VectorFormat } from '../formats/index.ts';
+import { defaultExportPath, exportVectors, fitToModel, FormatError, importVectors, type ExportOptions, type ExportResult, type VectorFormat } from '../formats/index.ts';
+import { openRegularFile, readAt } from '../formats/file-io.ts';
 import { mergeDatabase, readArchive, writeArchive, type ArchiveManifest } from './archive.ts';
 import { BACKUP_DIR, LIBRARY_FILE, resolveDataDir } from './data-dir.ts';
+import { libraryProblems, sqliteDetail, validateCandidate } from './candidate.ts';
 import { integrityCheck, openLibraryDb, stamp } from './db.ts';
+import { sweepStaleTemp, tempName } from './temp-files.ts';
 import { ModelsStore } from './models-store.ts';
 import { PersonasStore } from './personas-store.ts';
 import { PromptSetsStore } from './prompt-sets-store.ts';
@@ -78,6 +81,10 @@ function packageVersion(): string {
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
+function removeDatabaseFiles(path: string): void {
+  for (const s of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${s}`, { force: true });
+}
+
 export class Library {
   readonly file: string;
   readonly backupDir: string;
@@ -96,6 +103,8 @@ export class Library {
     this.backupDir = join(dataDir, BACKUP_DIR);
     this.appVersion = appVersion;
     this.connect();
+    // Temp files of runs that were killed (a hung import, a crash) are removed by the next run.
+    sweepStaleTemp(join(dataDir, 'tmp'));
   }
 
   static open(opts: LibraryOptions = {}): Library {
@@ -270,6 +279,11 @@ export class Library {
     return integrityCheck(this.conn);
   }
 
+  /** Everything wrong with the library (schema, integrity, foreign keys); empty when healthy. */
+  check(): string[] {
+    return libraryProblems(this.conn);
+  }
+
   counts(): Record<string, number> {
     const n = (sql: string): number => (this.conn.prepare(sql).get() as { n: number }).n;
     return {
@@ -281,10 +295,11 @@ export class Library {
     };
   }
 
-  private tmpPath(tag: string): string {
+  /** A fresh path in tmp/ whose name says which process owns it (see temp-files.ts). */
+  private tmpPath(tag: string, ext = '.sqlite'): string {
     const dir = join(this.dataDir, 'tmp');
     mkdirSync(dir, { recursive: true });
-    return join(dir, `${tag}-${newId()}.sqlite`);
+    return join(dir, `${tempName(tag)}${ext}`);
   }
 
   /**
@@ -320,7 +335,8 @@ export class Library {
 
   /**
    * Imports an archive. merge (default) adds what the library lacks and overwrites nothing;
-   * replace swaps the whole library for the archive's (after backing the current one up).
+   * replace swaps the whole library for the archive's (after backing the current one up). The
+   * snapshot is checked (validateCandidate) before anything is merged or replaced.
    */
   async importArchive(src: string, opts: { mode?: 'merge' | 'replace' } = {}): Promise<{ manifest: ArchiveManifest; added: Record<string, number> | null; warnings: string[]; safetyBackup: string | null }> {
     const extracted = this.tmpPath('import');
@@ -331,44 +347,44 @@ export class Library {
         const safetyBackup = await this.replaceWith(extracted);
         return { manifest, added: null, warnings, safetyBackup };
       }
-      return { manifest, added: mergeDatabase(this.conn, extracted), warnings, safetyBackup: null };
+      return { manifest, added: mergeDatabase(this.conn, extracted, src), warnings, safetyBackup: null };
     } finally {
-      for (const s of ['', '-wal', '-shm']) rmSync(`${extracted}${s}`, { force: true });
+      removeDatabaseFiles(extracted);
     }
   }
 
   /**
    * Replaces the library with a backup (.sqlite) or an archive. The current library is backed up
-   * first; the path of that safety backup is returned.
+   * first; the path of that safety backup is returned. Only a regular file is opened.
    */
   async restore(src: string): Promise<string> {
-    const head = new Uint8Array(16);
-    const fd = openSync(src, 'r');
-    try { readSync(fd, head, 0, 16, 0); } finally { closeSync(fd); }
+    const { fd } = openRegularFile(src);
+    let head: Uint8Array;
+    try { head = readAt(fd, 16, 0); } finally { closeSync(fd); }
     if (head[0] === 0x50 && head[1] === 0x4b) return (await this.importArchive(src, { mode: 'replace' })).safetyBackup!;
-    if (new TextDecoder('latin1').decode(head) !== SQLITE_MAGIC) throw new Error(`${src}: neither a library backup (.sqlite) nor a library archive`);
+    if (new TextDecoder('latin1').decode(head) !== SQLITE_MAGIC) throw new FormatError(src, 0, 'is neither a library backup (.sqlite) nor a library archive');
     const copy = this.tmpPath('restore');
     try {
-      const source = new Database(src, { readonly: true, fileMustExist: true });
-      try { await source.backup(copy); } finally { source.close(); }
+      try {
+        const source = new Database(src, { readonly: true, fileMustExist: true });
+        try { await source.backup(copy); } finally { source.close(); }
+      } catch (e) {
+        throw new FormatError(src, null, `cannot be read as a library backup (${sqliteDetail(e, [src, copy])})`);
+      }
       this.checkCandidate(copy, src);
       return await this.replaceWith(copy);
     } finally {
-      for (const s of ['', '-wal', '-shm']) rmSync(`${copy}${s}`, { force: true });
+      removeDatabaseFiles(copy);
     }
   }
 
-  /** Opens a candidate database (migrating it if older, refusing it if newer) and checks its integrity. */
+  /** Checks (and migrates, if older) a candidate database; problems are reported as `label`. */
   private checkCandidate(path: string, label: string): void {
     // An older candidate is migrated in place; the backup that takes is of a throwaway copy.
-    const scratch = join(this.dataDir, 'tmp', `candidate-${newId()}`);
-    const { db } = openLibraryDb(path, { backupDir: scratch });
+    const scratch = this.tmpPath('candidate', '');
     try {
-      const problems = integrityCheck(db);
-      if (problems.join() !== 'ok') throw new StudioError('format', `${label}: integrity check failed: ${problems.slice(0, 3).join('; ')}`);
-      db.pragma('journal_mode = DELETE');
+      validateCandidate(path, label, scratch);
     } finally {
-      db.close();
       rmSync(scratch, { recursive: true, force: true });
     }
   }
