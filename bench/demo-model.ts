@@ -15,7 +15,7 @@ import {
 const { values } = parseArgs({
   options: {
     layer: { type: 'string', default: '' },
-    alphas: { type: 'string', default: '-1.5,-1,-0.5,0,0.5,1,1.5' },
+    alphas: { type: 'string', default: '-1,-0.75,-0.5,0,0.5,0.75,1' },
     samples: { type: 'string', default: '48' },
     sets: { type: 'string', default: '' },
     model: { type: 'string', default: '' },
@@ -35,7 +35,10 @@ const first = demoPromptSet(names[0]!);
 const norms = await calibrateNorms(m, first.questions);
 console.log(`residual norms per layer: ${[...norms].map((n) => n.toFixed(1)).join(' ')}`);
 
-const fmt = (s: ReturnType<typeof markerStats>, words: boolean) => (words ? `${s.meanWords.toFixed(1)}w` : s.score.toFixed(1));
+type Cell = ReturnType<typeof markerStats> & { eos: number };
+// A cell: the marker score (or mean words) and, in brackets, the share of replies that ended with EOS:
+// replies that loop or break off run to the token limit, so a falling share means broken text.
+const fmt = (s: Cell, words: boolean) => `${words ? `${s.meanWords.toFixed(1)}w` : s.score.toFixed(1)} (${Math.round(100 * s.eos)}%)`;
 const header = ['set', 'no system', 'system +', 'system −', ...alphas.map((a) => `α ${a}`)];
 console.log(`\n| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
 for (const name of names) {
@@ -45,7 +48,10 @@ for (const name of names) {
   const qs = set.heldout.questions;
   const rows = (system: string[] | null, steering?: ReplyRow['steering']): ReplyRow[] =>
     Array.from({ length: samples }, (_, i) => ({ system: system ? system[i % system.length] : undefined, question: qs[i % qs.length]!, seed: 500 + i, steering }));
-  const stat = async (r: ReplyRow[]) => markerStats((await sampleReplies(m, r, { residualNorms: norms })).map((x) => x.text), markers);
+  const stat = async (r: ReplyRow[]): Promise<Cell> => {
+    const out = await sampleReplies(m, r, { residualNorms: norms });
+    return { ...markerStats(out.map((x) => x.text), markers), eos: out.filter((x) => x.finish === 'eos').length / out.length };
+  };
   const none = await stat(rows(null));
   const pos = await stat(rows(set.heldout.positive));
   const neg = await stat(rows(set.heldout.negative));
@@ -54,7 +60,7 @@ for (const name of names) {
   for (const a of alphas) steered.push(await stat(rows(null, steerAt(dir, layer, a))));
   console.log(`| ${[name, fmt(none, byLength), fmt(pos, byLength), fmt(neg, byLength), ...steered.map((s) => fmt(s, byLength))].join(' | ')} |`);
 }
-console.log(`\ncells: marker score = (positive − negative markers) per 100 words; "w" = mean words per reply. ${samples} replies per cell.`);
+console.log(`\ncells: marker score = (positive − negative markers) per 100 words, or "w" = mean words per reply; (%) = replies that ended with EOS. ${samples} replies per cell.`);
 console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 await m.model.release();
 rmSync(root, { recursive: true, force: true });

@@ -95,8 +95,8 @@ describe('a trained persona steers the demo model with no system prompt', () => 
       }));
       return markerStats((await sampleReplies(m, rows, { residualNorms: norms })).map((r) => r.text), { positive: set.markers!.positive, negative: set.markers!.negative }).score;
     };
-    const [neg, zero, pos] = [await score(-1.5), await score(0), await score(1.5)];
-    console.log(`${name}: marker score α −1.5 ${neg.toFixed(1)}, 0 ${zero.toFixed(1)}, +1.5 ${pos.toFixed(1)}`);
+    const [neg, zero, pos] = [await score(-1), await score(0), await score(1)];
+    console.log(`${name}: marker score α −1 ${neg.toFixed(1)}, 0 ${zero.toFixed(1)}, +1 ${pos.toFixed(1)}`);
     // 64 replies ≈ 1,300 words: one marker moves the score by about 0.08
     expect(pos).toBeGreaterThan(zero + 1);
     expect(neg).toBeLessThan(zero - 0.3);
