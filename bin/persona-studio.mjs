@@ -13,5 +13,12 @@ if (!existsSync(built)) {
   process.stderr.write('persona-studio: out/cli.mjs is missing; build the CLI first: npm run build\n');
   process.exit(1);
 }
+// A reader that closes the pipe early (`| head`) is not an error: stop writing, exit quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 const { main } = await import(built.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -14,12 +14,15 @@ export type FlagSpec =
   | { kind: 'string'; nonEmpty?: boolean }
   | { kind: 'number'; int?: boolean; min?: number; max?: number; gt?: number }
   | { kind: 'numbers'; int?: boolean; min?: number; max?: number }
+  /** A repeatable string flag: every occurrence adds one value (--persona a --persona b=0.5). */
+  | { kind: 'strings' }
   | { kind: 'choice'; choices: readonly string[] };
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
 type ValueOf<S extends FlagSpec> = S extends { kind: 'switch' } ? boolean
   : S extends { kind: 'numbers' } ? number[]
+  : S extends { kind: 'strings' } ? string[]
   : S extends { kind: 'number' } ? number
   : S extends { kind: 'choice'; choices: readonly (infer C)[] } ? C
   : string;
@@ -72,6 +75,9 @@ function convert(flag: string, spec: FlagSpec, raw: string): unknown {
         if (part.trim() === '') throw usage(`--${flag} ${showValue(raw)}: expected a comma-separated list of ${describeRange(spec).replace(/^an? /, '')}s`);
         return parseNumber(flag, part, spec);
       });
+    case 'strings':
+      if (raw.trim() === '') throw usage(`--${flag}: expected a non-empty value`);
+      return [raw];
     case 'choice':
       if (!spec.choices.includes(raw)) throw usage(`--${flag} ${showValue(raw)}: expected one of ${spec.choices.join(', ')}`);
       return raw;
@@ -104,7 +110,8 @@ export function parseArgs<T extends FlagSpecs>(args: readonly string[], specs: T
       raw = args[++i]!;
     }
     const value = convert(name, spec, raw);
-    flags[name] = spec.kind === 'numbers' && Array.isArray(flags[name]) ? [...(flags[name] as number[]), ...(value as number[])] : value;
+    const listKind = spec.kind === 'numbers' || spec.kind === 'strings';
+    flags[name] = listKind && Array.isArray(flags[name]) ? [...(flags[name] as unknown[]), ...(value as unknown[])] : value;
   }
   return { flags: flags as Flags<T>, positionals };
 }

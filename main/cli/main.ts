@@ -6,10 +6,10 @@ import { resolveDataDir } from '../core/data-dir.ts';
 import { StudioError } from '../core/errors.ts';
 import { reportError } from './errors.ts';
 import { parseArgs, showValue, type FlagSpecs } from './args.ts';
-import { HELP, GENERATE_FLAGS, COMPILE_FLAGS, PERSONAS_FLAGS, LIBRARY_FLAGS } from './specs.ts';
+import { HELP, GENERATE_FLAGS, COMPARE_FLAGS, COMPILE_FLAGS, PERSONAS_FLAGS, LIBRARY_FLAGS } from './specs.ts';
 import type { CliContext } from './context.ts';
 
-const PERSONAS_SUBS = ['list', 'import', 'export', 'rename', 'delete', 'restore', 'empty-trash'];
+const PERSONAS_SUBS = ['list', 'import', 'export', 'rename', 'delete', 'restore', 'empty-trash', 'show', 'train'];
 const LIBRARY_SUBS = ['backup', 'restore', 'export', 'import', 'check', 'models'];
 
 /** Pulls the global --data-dir flag out of argv (it may appear anywhere before `--`). */
@@ -61,9 +61,15 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
         if (parsed.positionals.length) throw new StudioError('usage', `generate: unexpected argument ${showValue(parsed.positionals[0]!)} (the prompt goes in --prompt)`);
         return await (await import('./commands/generate.ts')).generateCommand(parsed.flags, ctx());
       }
+      case 'compare': {
+        const parsed = parse(args, COMPARE_FLAGS, 'compare');
+        if (parsed.positionals.length) throw new StudioError('usage', `compare: unexpected argument ${showValue(parsed.positionals[0]!)} (the prompt goes in --prompt)`);
+        return await (await import('./commands/generate.ts')).compareCommand(parsed.flags, ctx());
+      }
       case 'personas': {
         const [s, rest2] = sub('personas', args, PERSONAS_SUBS);
         const parsed = parse(rest2, PERSONAS_FLAGS, `personas ${s}`);
+        if (s === 'train' || s === 'show') return await (await import('./commands/personas-train.ts')).personasTrainOrShow(s, parsed, ctx());
         return await (await import('./commands/library.ts')).personasCommand(s, parsed, ctx());
       }
       case 'library': {

@@ -22,6 +22,13 @@ export const GENERATE_FLAGS = {
   precision: { kind: 'choice', choices: PRECISION_FLAG },
   provider: { kind: 'choice', choices: PROVIDER_FLAG },
   threads: { kind: 'number', int: true, min: 0, max: 256 },
+  persona: { kind: 'strings' }, alpha: { kind: 'number', min: -1000, max: 1000 }, layers: { kind: 'string', nonEmpty: true },
+  'alpha-mode': { kind: 'choice', choices: ['norm', 'raw'] }, ablate: { kind: 'strings' },
+} as const satisfies FlagSpecs;
+
+export const COMPARE_FLAGS = {
+  ...GENERATE_FLAGS,
+  alphas: { kind: 'numbers', min: -1000, max: 1000 },
 } as const satisfies FlagSpecs;
 
 export const COMPILE_FLAGS = {
@@ -38,6 +45,13 @@ export const PERSONAS_FLAGS = {
   json: { kind: 'switch' }, format: { kind: 'choice', choices: FORMAT_FLAG }, name: { kind: 'string', nonEmpty: true },
   'layer-shift': { kind: 'number', int: true, min: -1024, max: 1024 }, 'dry-run': { kind: 'switch' },
   out: { kind: 'string', nonEmpty: true }, dir: { kind: 'string', nonEmpty: true }, layer: { kind: 'number', int: true, min: 0, max: 4096 },
+  // personas train
+  'prompt-set': { kind: 'string', nonEmpty: true }, positive: { kind: 'string', nonEmpty: true }, negative: { kind: 'string', nonEmpty: true },
+  questions: { kind: 'string', nonEmpty: true }, method: { kind: 'choice', choices: ['mean-diff', 'pca'] },
+  reduction: { kind: 'choice', choices: ['response-mean', 'last-prompt', 'all-tokens'] },
+  'max-pairs': { kind: 'number', int: true, min: 2, max: 100_000 }, samples: { kind: 'number', int: true, min: 1, max: 64 },
+  'max-new-tokens': { kind: 'number', int: true, min: 1, max: 4096 }, seed: { kind: 'number', int: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  heldout: { kind: 'number', min: 0, max: 0.9 }, threads: { kind: 'number', int: true, min: 0, max: 256 },
 } as const satisfies FlagSpecs;
 
 export const LIBRARY_FLAGS = { replace: { kind: 'switch' } } as const satisfies FlagSpecs;
@@ -64,13 +78,35 @@ export const GENERATE_HELP = `persona-studio generate --model M [--prompt TEXT] 
   --provider auto|cpu|cuda|dml|coreml|webgpu   execution provider (default auto: cuda, dml, else cpu;
                          falls back to cpu); a checkpoint is compiled for the provider named here
   --threads N            intra-op threads (0 to 256; 0 = onnxruntime's choice)
-  --json                 one JSON object: text, prompt/generated token ids, timings`;
+  --json                 one JSON object: text, prompt/generated token ids, timings
+  Steering (no weight changes; α in the norm scale: α × the layer's typical residual norm × the unit
+  direction, so α 1 adds a full residual's worth; 0.5–1.5 at one layer is the useful range on the demo model):
+  --persona P[=α]        a library persona (id or name) or a vector file (any importable format); repeatable,
+                         the personas add up; =α sets this one's α
+  --alpha A              α for personas without their own (default 1)
+  --layers L             all, b, a-b or a comma list (default: layer 2L/3 in norm mode; every layer
+                         the vector has in raw mode)
+  --alpha-mode norm|raw  raw adds α × the stored vector, as llama.cpp's --control-vector-scaled FILE:A
+  --ablate P             project a persona's direction out (repeatable)
+
+persona-studio compare --model M --persona P --alphas A1,A2,... --prompt TEXT [generate's options]
+  One batched run, one column per α, the same seed for every column.`;
 
 export const PERSONAS_HELP = `persona-studio personas <command>
   list [--search S] [--tag T] [--model M] [--trash] [--json]
   import <file> --model M [--format studio|gguf|persona-vectors|toolkit|safetensors] [--name N] [--layer-shift K] [--dry-run]
   export <persona> --format F [--out PATH | --dir DIR] [--layer B]
-  rename <persona> <new name> | delete <persona> | restore <persona> | empty-trash`;
+  rename <persona> <new name> | delete <persona> | restore <persona> | empty-trash
+  show <persona> [--model M] [--json]     layers, norms, separation and provenance
+  train --model M --name N (--prompt-set F | --positive F --negative F [--questions F]) [options]
+    a vector for every layer from contrastive prompts. With --questions (or a prompt-set file of kind
+    system-prompts) each positive/negative line is a system prompt applied to every question
+    (persona_vectors); without, the lines are the prompts themselves. F: .txt (a line each), .json,
+    .jsonl, Alpaca records, or a studio prompt-set file (assets/prompt-sets/*.json)
+    --method mean-diff|pca   --reduction response-mean|last-prompt|all-tokens
+    --max-pairs N (default 128)  --samples N (per pair, 1)  --max-new-tokens N (64)  --seed N (1)
+    --heldout F             share of the lines held out for separation statistics (default 0.2)
+    Progress with ETA on stderr; Ctrl-C cancels, and the same command later resumes where it stopped.`;
 
 export const LIBRARY_HELP = `persona-studio library <command>
   backup [DEST] | restore <backup.sqlite|archive.zip> | export <archive.zip> | import <archive.zip> [--replace] | check | models`;
