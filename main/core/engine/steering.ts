@@ -5,8 +5,9 @@
 // means "a tenth of the usual residual size" on every layer and every model. 'raw' adds α · v_b as
 // stored (for interop with tools that ship pre-scaled vectors, e.g. llama.cpp control vectors).
 import { z } from 'zod';
+import { float32Array } from '../rpc/schemas.ts';
 
-const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'expected a Float32Array' });
+const f32 = float32Array();
 
 export const steeringTermSchema = z.object({
   /** Raw per-layer vectors, keyed by block index. */
