@@ -7,6 +7,7 @@ import { Library } from '../../core/library/index.ts';
 import { Engine } from '../../core/engine/engine.ts';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../core/engine/session-options.ts';
 import type { TextGenerateRequest } from '../../core/engine/text-generation.ts';
+import { SAMPLING_DEFAULTS } from '../../core/engine/sampling/params.ts';
 import { UsageError } from '../errors.ts';
 import { progressPrinter } from '../progress.ts';
 import type { CliContext } from '../context.ts';
@@ -17,7 +18,7 @@ export const GENERATE_HELP = `persona-studio generate --model DIR [--prompt TEXT
   --system TEXT          a system message (chat mode)
   --raw                  no chat template; with no --prompt, start from BOS
   --max-new-tokens N     default 128
-  --greedy               argmax decoding (default: sampling with temperature 0.7, top-p 0.9)
+  --greedy               argmax decoding (default: sampling with temperature ${SAMPLING_DEFAULTS.temperature}, top-p ${SAMPLING_DEFAULTS.topP})
   --temperature T --top-p P --top-k K --min-p P --repetition-penalty R --seed N
   --thinking             Qwen3: let the model think (off by default)
   --precision P          when compiling a checkpoint (default fp16 with --provider cuda|dml, else fp32)
@@ -87,13 +88,14 @@ export async function generateCommand(args: string[], ctx: CliContext): Promise<
     const result = await engine.generate({
       rows: [{
         prompt,
+        // Only what the user set: core's samplingSchema supplies the defaults.
         sampling: {
           greedy,
-          temperature: num('temperature', values.temperature) ?? (greedy ? 0 : 0.7),
-          topP: num('top-p', values['top-p']) ?? (greedy ? 1 : 0.9),
-          topK: num('top-k', values['top-k'], true) ?? 0,
-          minP: num('min-p', values['min-p']) ?? 0,
-          repetitionPenalty: num('repetition-penalty', values['repetition-penalty']) ?? 1,
+          temperature: num('temperature', values.temperature),
+          topP: num('top-p', values['top-p']),
+          topK: num('top-k', values['top-k'], true),
+          minP: num('min-p', values['min-p']),
+          repetitionPenalty: num('repetition-penalty', values['repetition-penalty']),
           seed: num('seed', values.seed, true),
         },
       }],
