@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { parseArgs } from './args.ts';
 import { GENERATE_FLAGS, PROVIDER_FLAG, COMPILE_PROVIDER_FLAG, PRECISION_FLAG, FORMAT_FLAG } from './specs.ts';
-import { samplingSchema } from '../core/engine/sampling.ts';
+import { samplingSchema } from '../core/engine/sampling/params.ts';
 import { PROVIDER_CHOICES } from '../core/engine/session-options.ts';
 import { PROVIDERS, PRECISIONS } from '../../native-models/compile.ts';
 import { VECTOR_FORMATS } from '../core/formats/index.ts';

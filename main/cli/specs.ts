@@ -12,7 +12,7 @@ export const GENERATE_FLAGS = {
   model: { kind: 'string', nonEmpty: true }, prompt: { kind: 'string' }, system: { kind: 'string' },
   raw: { kind: 'switch' }, greedy: { kind: 'switch' }, json: { kind: 'switch' }, thinking: { kind: 'switch' },
   'max-new-tokens': { kind: 'number', int: true, min: 1, max: 32768 },
-  // Ranges as main/core/engine/sampling.ts's samplingSchema has them (specs.test.ts checks).
+  // Ranges as main/core/engine/sampling/params.ts's samplingSchema has them (specs.test.ts checks).
   temperature: { kind: 'number', min: 0, max: 100 },
   'top-p': { kind: 'number', gt: 0, max: 1 },
   'top-k': { kind: 'number', int: true, min: 0, max: 1_000_000 },

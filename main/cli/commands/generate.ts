@@ -2,7 +2,7 @@
 import { Library } from '../../core/library/index.ts';
 import { Engine } from '../../core/engine/engine.ts';
 import { resolveModel } from '../../core/model-ref.ts';
-import { parseSamplingParams } from '../../core/engine/sampling.ts';
+import { parseSamplingParams, SAMPLING_DEFAULTS } from '../../core/engine/sampling/params.ts';
 import type { TextGenerateRequest } from '../../core/engine/text-generation.ts';
 import { StudioError } from '../../core/errors.ts';
 import type { Flags } from '../args.ts';
@@ -21,11 +21,12 @@ function samplingOf(flags: GenerateFlags) {
   const greedy = flags.greedy ?? false;
   const sampling = {
     greedy,
-    temperature: flags.temperature ?? (greedy ? 0 : 0.7),
-    topP: flags['top-p'] ?? (greedy ? 1 : 0.9),
-    topK: flags['top-k'] ?? 0,
-    minP: flags['min-p'] ?? 0,
-    repetitionPenalty: flags['repetition-penalty'] ?? 1,
+    // core's samplingSchema supplies the defaults (the app reads the same ones)
+    temperature: flags.temperature ?? SAMPLING_DEFAULTS.temperature,
+    topP: flags['top-p'] ?? SAMPLING_DEFAULTS.topP,
+    topK: flags['top-k'] ?? SAMPLING_DEFAULTS.topK,
+    minP: flags['min-p'] ?? SAMPLING_DEFAULTS.minP,
+    repetitionPenalty: flags['repetition-penalty'] ?? SAMPLING_DEFAULTS.repetitionPenalty,
     seed: flags.seed,
   };
   parseSamplingParams(sampling, 'sampling'); // the engine's own check, before any model loads

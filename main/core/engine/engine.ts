@@ -1,103 +1,82 @@
-// The host side of the engine: spawns the worker thread, sends typed requests, routes streamed
-// events back to their callers. The host's event loop stays free while the worker computes.
+// The host side of the engine: spawns the worker thread and calls it through the engine contract
+// (protocol.ts): args, results and streamed events are all typed from that one declaration, and
+// results are checked against it on arrival. The host's event loop stays free while the worker
+// computes.
 import { Worker } from 'node:worker_threads';
-import type { z } from 'zod';
-import type { EngineEvent, EngineOp, ModelStatus, captureArgsSchema, scoreArgsSchema, distributionArgsSchema, residualNormsArgsSchema } from './protocol.ts';
-import type { CaptureResult } from './capture.ts';
-import type { ScoredRow } from './scoring.ts';
-import { StudioError } from '../errors.ts';
+import { createClient, type RpcClient } from '../rpc/client.ts';
+import { engineContract, type EngineArgs, type EngineContract, type EngineResult } from './protocol.ts';
+import type { SessionOptions } from './session-options.ts';
+import type { TextTokenEvent } from './text-generation.ts';
+import { StudioError, isErrorCode } from '../errors.ts';
 
 export interface LongWork { signal?: AbortSignal; onProgress?: (done: number, total: number) => void }
-import type { SessionOptions } from './session-options.ts';
-import type { TextGenerateRequest, TextGenerateResult, TextTokenEvent } from './text-generation.ts';
 
-
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  onToken?: (e: TextTokenEvent) => void;
-  onProgress?: (done: number, total: number) => void;
+/** The worker's errors as StudioErrors: a code travels as the error's name (rpc/server.ts). */
+function engineError(name: string, message: string): StudioError {
+  if (isErrorCode(name)) return new StudioError(name, message);
+  if (name === 'ProtocolError') return new StudioError('usage', message);
+  if (name === 'AbortError') return new StudioError('cancelled', message);
+  return new StudioError('internal', message);
 }
 
 export class Engine {
   private worker: Worker;
-  private nextId = 1;
-  private pending = new Map<number, Pending>();
-  private exited: Error | null = null;
+  private rpc: RpcClient<EngineContract>;
+  private closed = false;
 
   constructor() {
     this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url));
-    this.worker.on('message', (e: EngineEvent) => this.onEvent(e));
-    this.worker.on('error', (e) => this.fail(new StudioError('internal', `engine worker crashed: ${e.message}`)));
-    this.worker.on('exit', (code) => this.fail(new StudioError('internal', `engine worker exited (code ${code})`)));
-  }
-
-  private fail(err: Error): void {
-    this.exited ??= err;
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
-  private onEvent(e: EngineEvent): void {
-    const p = this.pending.get(e.id);
-    if (!p) return;
-    if (e.type === 'token') p.onToken?.(e);
-    else if (e.type === 'progress') p.onProgress?.(e.done, e.total);
-    else {
-      this.pending.delete(e.id);
-      if (e.type === 'result') p.resolve(e.value);
-      else p.reject(new StudioError(e.code, e.message));
-    }
-  }
-
-  private call<T>(req: { op: EngineOp; args: unknown }, hooks: Omit<Pending, 'resolve' | 'reject'> = {}, signal?: AbortSignal): Promise<T> {
-    if (this.exited) return Promise.reject(this.exited);
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...hooks });
-      if (signal) {
-        const cancel = () => this.worker.postMessage({ id: this.nextId++, op: 'cancel', args: { target: id } });
-        if (signal.aborted) queueMicrotask(cancel);
-        else signal.addEventListener('abort', cancel, { once: true });
-      }
-      this.worker.postMessage({ id, ...req });
+    this.rpc = createClient(engineContract, {
+      name: 'engine',
+      send: (message) => this.worker.postMessage(message),
+      makeError: engineError,
+    });
+    this.worker.on('message', (m: unknown) => this.rpc.receive(m));
+    this.worker.on('error', (e) => this.rpc.close(new StudioError('internal', `engine worker crashed: ${e.message}`)));
+    this.worker.on('exit', (code) => {
+      this.closed = true;
+      this.rpc.close(new StudioError('internal', `engine worker exited (code ${code})`));
     });
   }
 
-  load(dir: string, session: SessionOptions = {}): Promise<ModelStatus> {
-    return this.call({ op: 'load', args: { dir, session } });
+  load(dir: string, session: SessionOptions = {}): Promise<EngineResult<'load'>> {
+    return this.rpc.api.load({ dir, session });
   }
 
-  unload(): Promise<void> {
-    return this.call({ op: 'unload', args: {} });
+  unload(): Promise<null> {
+    return this.rpc.api.unload({});
   }
 
-  status(): Promise<ModelStatus | null> {
-    return this.call({ op: 'status', args: {} });
+  status(): Promise<EngineResult<'status'>> {
+    return this.rpc.api.status({});
   }
 
-  generate(req: TextGenerateRequest, opts: { onToken?: (e: TextTokenEvent) => void; signal?: AbortSignal } = {}): Promise<TextGenerateResult> {
-    return this.call({ op: 'generate', args: req }, { onToken: opts.onToken }, opts.signal);
+  generate(req: EngineArgs<'generate'>, opts: { onToken?: (e: TextTokenEvent) => void; signal?: AbortSignal } = {}): Promise<EngineResult<'generate'>> {
+    return this.rpc.api.generate(req, { signal: opts.signal, on: { token: opts.onToken } });
   }
 
-  capture(args: z.input<typeof captureArgsSchema>, opts: LongWork = {}): Promise<CaptureResult> {
-    return this.call({ op: 'capture', args }, { onProgress: opts.onProgress }, opts.signal);
+  capture(args: EngineArgs<'capture'>, opts: LongWork = {}): Promise<EngineResult<'capture'>> {
+    return this.rpc.api.capture(args, longWork(opts));
   }
 
-  score(args: z.input<typeof scoreArgsSchema>, opts: LongWork = {}): Promise<ScoredRow[]> {
-    return this.call({ op: 'score', args }, { onProgress: opts.onProgress }, opts.signal);
+  score(args: EngineArgs<'score'>, opts: LongWork = {}): Promise<EngineResult<'score'>> {
+    return this.rpc.api.score(args, longWork(opts));
   }
 
-  distribution(args: z.input<typeof distributionArgsSchema>, opts: LongWork = {}): Promise<Float32Array[]> {
-    return this.call({ op: 'distribution', args }, { onProgress: opts.onProgress }, opts.signal);
+  distribution(args: EngineArgs<'distribution'>, opts: LongWork = {}): Promise<EngineResult<'distribution'>> {
+    return this.rpc.api.distribution(args, longWork(opts));
   }
 
-  residualNorms(args: z.input<typeof residualNormsArgsSchema>, opts: LongWork = {}): Promise<Float32Array> {
-    return this.call({ op: 'residualNorms', args }, { onProgress: opts.onProgress }, opts.signal);
+  residualNorms(args: EngineArgs<'residualNorms'>, opts: LongWork = {}): Promise<EngineResult<'residualNorms'>> {
+    return this.rpc.api.residualNorms(args, longWork(opts));
   }
 
   async close(): Promise<void> {
-    if (this.exited) return;
+    if (this.closed) return;
     await this.worker.terminate();
   }
+}
+
+function longWork({ signal, onProgress }: LongWork) {
+  return { signal, on: { progress: onProgress && ((p: { done: number; total: number }) => onProgress(p.done, p.total)) } };
 }

@@ -3,7 +3,8 @@
 // keep their slot (their outputs are ignored) so the KV cache never has to be re-packed.
 import { totalmem } from 'node:os';
 import type { CompiledModel } from './model.ts';
-import { TokenSampler, type SamplingParamsInput } from './sampling.ts';
+import { TokenSampler } from './sampling/token-sampler.ts';
+import type { SamplingParamsInput } from './sampling/params.ts';
 import { parseRowSteering, steerInputs, ablateInputs, type RowSteering } from './steering.ts';
 import { kvBytesPerToken } from './capture.ts';
 

@@ -7,7 +7,7 @@ import { compileModel } from '../../../native-models/compile.ts';
 import { tinyCheckpoint } from '../../../native-models/test-support/tiny-checkpoints.ts';
 import { ReferenceModel } from '../../../native-models/test-support/reference.ts';
 import { CompiledModel } from './model.ts';
-import { logSoftmax } from './sampling.ts';
+import { logSoftmax } from './sampling/logprobs.ts';
 import type { RowSteering } from './steering.ts';
 import { scoreContinuation, nextTokenDistribution, klDivergence, type ScoreRow } from './scoring.ts';
 

@@ -12,7 +12,7 @@
 // c[1..] from steered continuation positions. Rows with such terms run in two passes (prompt,
 // then the continuation on the prompt's KV cache, right-padded), exactly as generation sees them.
 import type { CompiledModel } from './model.ts';
-import { logSoftmax, logSumExp } from './sampling.ts';
+import { logSoftmax, logSumExp } from './sampling/logprobs.ts';
 import { parseRowSteering, steerInputs, ablateInputs, type RowSteering, type SteeringContext } from './steering.ts';
 import { checkTokens, forEachBatch, kvBytesPerToken, leftPad, planBatches, resolveLimits, type BatchOptions } from './capture.ts';
 

@@ -5,9 +5,10 @@
 // means "a tenth of the usual residual size" on every layer and every model. 'raw' adds α · v_b as
 // stored (for interop with tools that ship pre-scaled vectors, e.g. llama.cpp control vectors).
 import { z } from 'zod';
+import { float32Array } from '../rpc/schemas.ts';
 import { StudioError } from '../errors.ts';
 
-const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'expected a Float32Array' });
+const f32 = float32Array();
 
 export const steeringTermSchema = z.object({
   /** Raw per-layer vectors, keyed by block index. */
@@ -28,6 +29,7 @@ export const rowSteeringSchema = z.object({
 });
 export type RowSteering = z.input<typeof rowSteeringSchema>;
 type ParsedRow = z.output<typeof rowSteeringSchema>;
+
 
 export interface SteeringContext { numLayers: number; hidden: number; residualNorms?: Float32Array | null }
 

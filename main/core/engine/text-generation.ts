@@ -6,8 +6,9 @@ import { chatMessageSchema } from '../../../native-models/tokenizer/chat-templat
 import type { CompiledModel } from './model.ts';
 import { generate, type FinishReason, type GenerateRow } from './generate.ts';
 import { StopStringMatcher } from './stop-strings.ts';
-import { samplingSchema } from './sampling.ts';
+import { samplingSchema } from './sampling/params.ts';
 import { rowSteeringSchema } from './steering.ts';
+import { float32Array } from '../rpc/schemas.ts';
 
 export const promptSchema = z.union([
   z.object({ ids: z.array(z.number().int().nonnegative()).min(1) }),
@@ -20,14 +21,14 @@ export const textRowSchema = z.object({
   prompt: promptSchema,
   steering: rowSteeringSchema.optional(),
   sampling: samplingSchema.partial().optional(),
-  monitor: z.object({ layer: z.number().int().nonnegative(), vector: z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'expected a Float32Array' }) }).optional(),
+  monitor: z.object({ layer: z.number().int().nonnegative(), vector: float32Array() }).optional(),
   stopStrings: z.array(z.string().min(1)).default([]),
 });
 
 export const textGenerateSchema = z.object({
   rows: z.array(textRowSchema).min(1).max(64),
   maxNewTokens: z.number().int().min(1).max(32768).default(256),
-  residualNorms: z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'expected a Float32Array' }).nullish(),
+  residualNorms: float32Array().nullish(),
 });
 export type TextGenerateRequest = z.input<typeof textGenerateSchema>;
 

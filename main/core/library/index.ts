@@ -9,5 +9,5 @@ export { promptItemsHash } from './prompt-sets-store.ts';
 export type { PersonaQuery } from './personas-store.ts';
 export type { VectorQuery } from './vectors-store.ts';
 export type { JobPatch } from './jobs-store.ts';
-export { combineLayers, orthogonalizeLayers, unitVector, cosine } from './vector-math.ts';
+export { combineLayers, orthogonalizeLayers, unitVector, cosine } from '../steering/vector-math.ts';
 export * from './schema.ts';

@@ -18,7 +18,7 @@ import { PromptSetsStore } from './prompt-sets-store.ts';
 import { ChatsStore, ComparisonsStore, EvaluationsStore } from './records-store.ts';
 import { JobsStore } from './jobs-store.ts';
 import { VectorsStore } from './vectors-store.ts';
-import { combineLayers, orthogonalizeLayers } from './vector-math.ts';
+import { combineLayers, orthogonalizeLayers } from '../steering/vector-math.ts';
 import type { Lineage, Persona, PersonaInput, PersonaVectorSet, VectorRecord } from './schema.ts';
 import { newId } from './util.ts';
 import { StudioError } from '../errors.ts';

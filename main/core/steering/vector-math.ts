@@ -1,6 +1,6 @@
 // Arithmetic on vector sets of one model, per layer, accumulated in float64: a·v1 + b·v2 + …, and
 // v1 with its component along v2 removed. Only layers present in every operand are produced.
-import { layerVector, type LayerVector, type PersonaVectorSet } from './schema.ts';
+import { layerVector, type LayerVector, type PersonaVectorSet } from '../library/schema.ts';
 
 function commonLayers(sets: PersonaVectorSet[]): number[] {
   const [first, ...rest] = sets;
