@@ -77,7 +77,7 @@ const configOf = (name: TinyName) => JSON.parse(readFileSync(join(tinyCheckpoint
 
 // One checkpoint per family, plus the llama variants for the fields where their configs differ
 // from llama's (rope_theta and rope_scaling llama3, tie_word_embeddings true).
-const CASES: TinyName[] = ['llama', 'llama3', 'llama-tied', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3'];
+const CASES: TinyName[] = ['llama', 'llama3', 'llama-tied', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'phi3'];
 
 describe.each(CASES)('%s: each config.json field deleted in turn', (name) => {
   it('compiler and reference both refuse, or both run and agree within 1e-4', async () => {
