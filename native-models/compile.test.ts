@@ -1,6 +1,6 @@
 // The compiled steerable graph against the independent reference forward pass, for every family.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModel, readManifest } from './compile.ts';
@@ -140,7 +140,7 @@ function dequantisedCopy(name: TinyName, bits: 4 | 8): string {
   return dir;
 }
 
-describe.each(['qwen3', 'gemma2', 'llama'] as TinyName[])('%s quantised variants', (name) => {
+describe.each(['qwen3', 'gemma2', 'llama', 'phi3'] as TinyName[])('%s quantised variants', (name) => {
   for (const [precision, bits] of [['int8', 8], ['int4', 4]] as const) {
     it(`${precision}, accuracy_level 0, equals the reference on the dequantised weights`, async () => {
       const ref = ReferenceModel.load(dequantisedCopy(name, bits));
@@ -244,5 +244,29 @@ describe('compile cache', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('config.json settings the compiler refuses, in one line naming the file and the field', () => {
+  const longrope = { long_factor: [1, 1, 1, 1], short_factor: [1, 1, 1, 1], type: 'longrope' };
+  const cases: [string, TinyName, (c: Record<string, unknown>) => void, RegExp][] = [
+    ['Phi-3 longrope', 'phi3', (c) => { c.rope_scaling = longrope; }, /config\.json: rope_scaling\.type "longrope": Phi-3 long-context RoPE scaling is not supported yet/],
+    ['Phi-3 su (the older name)', 'phi3', (c) => { c.rope_scaling = { ...longrope, type: undefined, rope_type: 'su' }; }, /config\.json: rope_scaling\.rope_type "su": Phi-3 long-context/],
+    ['partial rotary', 'phi3', (c) => { c.partial_rotary_factor = 0.75; }, /config\.json: partial_rotary_factor 0\.75 is not supported/],
+    ['yarn', 'llama3', (c) => { c.rope_scaling = { factor: 4, rope_type: 'yarn' }; }, /config\.json: rope_scaling\.rope_type "yarn" is not supported/],
+    ['Qwen sliding windows', 'qwen2', (c) => { c.use_sliding_window = true; }, /config\.json: use_sliding_window true: sliding-window attention for Qwen is not supported/],
+    ['an unknown family', 'llama', (c) => { c.model_type = 'phi'; }, /config\.json: model_type "phi" is not supported \(supported: .*phi3/],
+  ];
+  it.each(cases)('%s', async (_, name, edit, message) => {
+    const dir = mkdtempSync(join(cacheRoot, `refuse-${name}-`));
+    for (const f of readdirSync(tinyCheckpoint(name))) if (!f.startsWith('.')) copyFileSync(join(tinyCheckpoint(name), f), join(dir, f));
+    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    edit(cfg);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+    const root = join(dir, 'cache');
+    const err = await compileModel({ checkpointDir: dir, cacheRoot: root, options: { requireTokenizer: false } }).then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(message);
+    expect(err!.message).not.toContain('\n');
+    expect(existsSync(root)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 // The one generic decoder builder. Every family is the llama block plus switches read from
-// ModelSpec (q/k norms, sandwich norms, soft-capping, sliding windows, embedding scale, gelu).
+// ModelSpec (q/k norms, sandwich norms, soft-capping, sliding windows, embedding scale, gelu);
+// weights are found through the family's tensor-name map (spec.tensors).
 // It emits the steerable-graph contract documented in native-models/README.md.
 import { DataType, type DataTypeId } from '../graph/onnx-proto.ts';
 import type { GraphBuilder } from '../graph/builder.ts';
@@ -134,17 +135,17 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
 
   for (let i = 0; i < spec.numLayers; i++) {
     const L = spec.layers[i]!;
-    const p = `model.layers.${i}`;
+    const t = spec.tensors.layer(i);
     // attention
-    const xa = rmsNorm(h, W.norm(`${p}.input_layernorm.weight`), `l${i}_input_norm`);
-    const qkv = W.linears(xa, Hd, [[`${p}.self_attn.q_proj`, H * D], [`${p}.self_attn.k_proj`, KV * D], [`${p}.self_attn.v_proj`, KV * D]]);
+    const xa = rmsNorm(h, W.norm(t.inputNorm), `l${i}_input_norm`);
+    const qkv = W.linears(xa, Hd, t.qkv, [H * D, KV * D, KV * D]);
     let [q, k] = qkv as [string, string];
     const v = qkv[2]!;
     if (spec.qkNorm) {
       q = g.node('Reshape', [q, qkvShape(H)]);
-      q = g.node('Transpose', [rmsNorm(q, W.norm(`${p}.self_attn.q_norm.weight`, D), `l${i}_q_norm`)], { perm: [0, 2, 1, 3] });
+      q = g.node('Transpose', [rmsNorm(q, W.norm(t.qNorm, D), `l${i}_q_norm`)], { perm: [0, 2, 1, 3] });
       k = g.node('Reshape', [k, qkvShape(KV)]);
-      k = g.node('Transpose', [rmsNorm(k, W.norm(`${p}.self_attn.k_norm.weight`, D), `l${i}_k_norm`)], { perm: [0, 2, 1, 3] });
+      k = g.node('Transpose', [rmsNorm(k, W.norm(t.kNorm, D), `l${i}_k_norm`)], { perm: [0, 2, 1, 3] });
     } else {
       q = toHeads(q, H);
       k = toHeads(k, KV);
@@ -169,17 +170,17 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
       g.node('MatMul', [probsNew, g.node('Unsqueeze', [vNew, ax2])]),
     ]); // [B,KV,G,S,D]
     const ctx = g.node('Reshape', [g.node('Transpose', [g.node('Reshape', [ctx5, headsShape])], { perm: [0, 2, 1, 3] }), attnOutShape]);
-    let attnOut = W.linear(ctx, `${p}.self_attn.o_proj`, H * D, Hd);
-    if (spec.sandwichNorm) attnOut = rmsNorm(attnOut, W.norm(`${p}.post_attention_layernorm.weight`), `l${i}_post_attn_norm`);
+    let attnOut = W.linear(ctx, t.o, H * D, Hd);
+    if (spec.sandwichNorm) attnOut = rmsNorm(attnOut, W.norm(t.postAttentionNorm), `l${i}_post_attn_norm`);
     h = g.node('Add', [h, attnOut], {}, { name: `l${i}_attn_residual` });
     // MLP
     const xm = spec.sandwichNorm
-      ? rmsNorm(h, W.norm(`${p}.pre_feedforward_layernorm.weight`), `l${i}_pre_ffw_norm`)
-      : rmsNorm(h, W.norm(`${p}.post_attention_layernorm.weight`), `l${i}_post_attn_norm`);
-    const [gateProj, up] = W.linears(xm, Hd, [[`${p}.mlp.gate_proj`, spec.intermediate], [`${p}.mlp.up_proj`, spec.intermediate]]) as [string, string];
+      ? rmsNorm(h, W.norm(t.preFeedforwardNorm), `l${i}_pre_ffw_norm`)
+      : rmsNorm(h, W.norm(t.postAttentionNorm), `l${i}_post_attn_norm`);
+    const [gateProj, up] = W.linears(xm, Hd, t.gateUp, [spec.intermediate, spec.intermediate]) as [string, string];
     const gate = activation(gateProj);
-    let mlpOut = W.linear(g.node('Mul', [gate, up]), `${p}.mlp.down_proj`, spec.intermediate, Hd);
-    if (spec.sandwichNorm) mlpOut = rmsNorm(mlpOut, W.norm(`${p}.post_feedforward_layernorm.weight`), `l${i}_post_ffw_norm`);
+    let mlpOut = W.linear(g.node('Mul', [gate, up]), t.down, spec.intermediate, Hd);
+    if (spec.sandwichNorm) mlpOut = rmsNorm(mlpOut, W.norm(t.postFeedforwardNorm), `l${i}_post_ffw_norm`);
     let r = toFloat(g.node('Add', [h, mlpOut], {}, { name: `l${i}_residual` }));
     // interventions after block i, per row: ablation h - (h·u)u, then steering h + s
     const u = g.node('Unsqueeze', [ablate[i]!, ax1]); // [B,1,Hd]
@@ -193,7 +194,7 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
   // ---- head: final norm on the last `logits_to_keep` positions only
   const start = g.node('Neg', [g.node('Reshape', [keep, g.int64s('shape1', [1])])]);
   const tail = g.node('Slice', [h, start, g.int64s('int64max', [Number.MAX_SAFE_INTEGER]), ax1]);
-  const normed = rmsNorm(tail, W.norm('model.norm.weight'), 'final_norm');
+  const normed = rmsNorm(tail, W.norm(spec.tensors.finalNorm), 'final_norm');
   let logits = toFloat(W.lmHead(normed));
   if (spec.finalSoftcap !== null) logits = softcap(logits, spec.finalSoftcap);
   g.nodeNamed(IO.logits, 'Identity', [logits]);

@@ -1,9 +1,11 @@
-// config.json → ModelSpec: the one normalised description every builder step reads. Each family
-// is a small set of overrides on the llama defaults; unsupported settings fail naming the field.
+// config.json → ModelSpec: the one normalised description every builder step reads. What differs
+// between families (traits, config-class defaults, tensor names) is data in families.ts; this file
+// only applies it. Unsupported settings fail naming the field.
 import { z } from 'zod';
 import { StudioError, fromZod } from '../errors.ts';
+import { FAMILIES, type ConfigDefaults, type Family, type TensorNames } from './families.ts';
 
-export type Family = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma' | 'gemma2' | 'gemma3';
+export type { Family } from './families.ts';
 export type Activation = 'silu' | 'gelu_tanh';
 
 export interface LayerSpec {
@@ -16,6 +18,8 @@ export interface LayerSpec {
 export interface ModelSpec {
   family: Family;
   modelType: string;
+  /** Where the family keeps each weight (fused q/k/v or gate/up included). */
+  tensors: TensorNames;
   vocabSize: number;
   hidden: number;
   intermediate: number;
@@ -43,10 +47,6 @@ export interface ModelSpec {
   eosIds: number[];
 }
 
-const FAMILIES: Record<string, Family> = {
-  llama: 'llama', mistral: 'mistral', qwen2: 'qwen2', qwen3: 'qwen3',
-  gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3',
-};
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -118,15 +118,23 @@ export function ropeInvFreq(headDim: number, theta: number, scaling: z.infer<typ
       return (1 - smooth) * (f / factor) + smooth * f;
     });
   }
-  throw new StudioError('config', `${where}: rope_scaling.rope_type "${kind}" is not supported (supported: default, linear, llama3)`);
+  const key = scaling.rope_type !== undefined ? 'rope_type' : 'type';
+  throw new StudioError('config', `${where}: rope_scaling.${key} "${kind}" is not supported (supported: default, linear, llama3)`);
+}
+
+/** Reads a dotted path (rope_scaling.type) of a parsed config.json. */
+function at(raw: object, path: string): unknown {
+  let v: unknown = raw;
+  for (const k of path.split('.')) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
 }
 
 export function parseModelSpec(raw: unknown, where = 'config.json'): ModelSpec {
   if (typeof raw !== 'object' || raw === null) throw new StudioError('config', `${where}: not a JSON object`);
   const modelType = (raw as { model_type?: unknown }).model_type;
   if (typeof modelType !== 'string') throw new StudioError('config', `${where}: model_type is missing`);
-  const family = FAMILIES[modelType];
-  if (!family) {
+  const traits = FAMILIES[modelType];
+  if (!traits) {
     const hint = modelType === 'gemma3' ? ' (multimodal Gemma 3; use the text-only gemma3_text checkpoint)' : '';
     throw new StudioError('config', `${where}: model_type "${modelType}" is not supported${hint} (supported: ${Object.keys(FAMILIES).join(', ')})`);
   }
@@ -135,27 +143,43 @@ export function parseModelSpec(raw: unknown, where = 'config.json'): ModelSpec {
     throw fromZod('config', parsed.error, where, ': field ');
   }
   const c = parsed.data;
-  const gemma = family.startsWith('gemma');
+  for (const r of traits.refuse) {
+    const v = at(c, r.field);
+    if (r.refuse(v)) throw new StudioError('config', `${where}: ${r.field} ${JSON.stringify(v)}: ${r.reason}`);
+  }
+  const defaults = traits.config;
+  // An absent field takes the family's config-class default; an explicit null keeps its meaning
+  // (no window, no soft-cap, derived head counts). Fields the family does not read are ignored.
+  type Key = keyof ConfigDefaults;
+  const reads = (key: Key) => key in defaults;
+  const value = <K extends Key>(key: K): NonNullable<ConfigDefaults[K]> | null =>
+    (!reads(key) ? null : c[key] === undefined ? defaults[key] ?? null : c[key]) as NonNullable<ConfigDefaults[K]> | null;
+  /** A setting where null means nothing (eps, theta…): null or absent both take the default. */
+  const setting = <K extends 'rms_norm_eps' | 'rope_theta' | 'max_position_embeddings' | 'tie_word_embeddings'>(key: K): ConfigDefaults[K] =>
+    (c[key] ?? defaults[key]) as ConfigDefaults[K];
+
   const numHeads = c.num_attention_heads;
-  const numKvHeads = c.num_key_value_heads ?? numHeads;
+  const numKvHeads = value('num_key_value_heads') ?? numHeads;
   if (numHeads % numKvHeads !== 0) {
     throw new StudioError('config', `${where}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
   }
-  const headDim = c.head_dim ?? c.hidden_size / numHeads;
+  const headDim = value('head_dim') ?? c.hidden_size / numHeads;
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new StudioError('config', `${where}: head_dim ${headDim} must be an even integer`);
   if (c.partial_rotary_factor != null && c.partial_rotary_factor !== 1) {
     throw new StudioError('config', `${where}: partial_rotary_factor ${c.partial_rotary_factor} is not supported (only full rotary)`);
   }
-  const act = c.hidden_activation ?? c.hidden_act ?? (gemma ? 'gelu_pytorch_tanh' : 'silu');
+  const actKey = (['hidden_activation', 'hidden_act'] as const).find((k) => value(k) != null);
+  if (!actKey) throw new StudioError('config', `${where}: hidden_act is missing`);
+  const act = value(actKey)!;
   let activation: Activation;
   if (act === 'silu' || act === 'swish') activation = 'silu';
-  else if (act === 'gelu_pytorch_tanh' || (gemma && act === 'gelu')) activation = 'gelu_tanh';
-  else throw new StudioError('config', `${where}: ${c.hidden_activation ? 'hidden_activation' : 'hidden_act'} "${act}" is not supported (silu, gelu_pytorch_tanh)`);
+  else if (act === 'gelu_pytorch_tanh' || (traits.geluIsTanh && act === 'gelu')) activation = 'gelu_tanh';
+  else throw new StudioError('config', `${where}: ${actKey} "${act}" is not supported (silu, gelu_pytorch_tanh)`);
 
-  // Which layers use a sliding window, per the family's convention.
-  const window = c.sliding_window ?? null;
-  let isSliding: (i: number) => boolean = () => false;
-  if (c.layer_types) {
+  // Which layers use a sliding window: layer_types where the family reads it, else the family rule.
+  const window = value('sliding_window');
+  let isSliding: (i: number) => boolean;
+  if (traits.readsLayerTypes && c.layer_types) {
     if (c.layer_types.length !== c.num_hidden_layers) {
       throw new StudioError('config', `${where}: layer_types has ${c.layer_types.length} entries, num_hidden_layers is ${c.num_hidden_layers}`);
     }
@@ -163,37 +187,35 @@ export function parseModelSpec(raw: unknown, where = 'config.json'): ModelSpec {
       if (t !== 'sliding_attention' && t !== 'full_attention') throw new StudioError('config', `${where}: layer_types entry "${t}" is not supported`);
     }
     isSliding = (i) => c.layer_types![i] === 'sliding_attention';
-  } else if (family === 'mistral') {
-    isSliding = () => window !== null;
-  } else if (family === 'gemma2') {
+  } else if (traits.sliding === 'all') {
+    isSliding = () => true;
+  } else if (traits.sliding === 'even') {
     isSliding = (i) => i % 2 === 0;
-  } else if (family === 'gemma3') {
-    const pattern = c.sliding_window_pattern ?? 6;
+  } else if (traits.sliding === 'pattern') {
+    const pattern = value('sliding_window_pattern') ?? 1;
     isSliding = (i) => (i + 1) % pattern !== 0;
-  } else if ((family === 'qwen2' || family === 'qwen3') && c.use_sliding_window) {
-    throw new StudioError('config', `${where}: use_sliding_window true is not supported for ${modelType}`);
+  } else {
+    isSliding = () => false;
   }
-  if (window === null && [...Array(c.num_hidden_layers).keys()].some(isSliding)) {
-    throw new StudioError('config', `${where}: sliding_window is required by layer_types/sliding_window_pattern`);
+  if (window === null && traits.sliding !== 'all' && [...Array(c.num_hidden_layers).keys()].some(isSliding)) {
+    throw new StudioError('config', `${where}: sliding_window is null but layer_types/sliding_window_pattern ask for sliding layers`);
   }
 
-  const theta = c.rope_theta ?? 10000;
-  const ropeTables = [ropeInvFreq(headDim, theta, c.rope_scaling, where)];
-  let localRope = 0;
-  if (family === 'gemma3') {
-    ropeTables.push(ropeInvFreq(headDim, c.rope_local_base_freq ?? 10000, null, where));
-    localRope = 1;
-  }
+  const ropeTables = [ropeInvFreq(headDim, setting('rope_theta'), c.rope_scaling, where)];
+  const localBase = value('rope_local_base_freq');
+  if (localBase !== null) ropeTables.push(ropeInvFreq(headDim, localBase, null, where));
   const layers: LayerSpec[] = [];
   for (let i = 0; i < c.num_hidden_layers; i++) {
-    const sliding = isSliding(i);
-    layers.push({ window: sliding ? window : null, rope: sliding ? localRope : 0 });
+    const sliding = window !== null && isSliding(i);
+    layers.push({ window: sliding ? window : null, rope: sliding && localBase !== null ? 1 : 0 });
   }
 
   const eos = c.eos_token_id;
+  const queryScalar = value('query_pre_attn_scalar');
   return {
-    family,
+    family: traits.family,
     modelType,
+    tensors: traits.tensors,
     vocabSize: c.vocab_size,
     hidden: c.hidden_size,
     intermediate: c.intermediate_size,
@@ -201,17 +223,17 @@ export function parseModelSpec(raw: unknown, where = 'config.json'): ModelSpec {
     numHeads,
     numKvHeads,
     headDim,
-    rmsEps: c.rms_norm_eps ?? 1e-6,
-    normAddOne: gemma,
-    embedScale: gemma ? Math.sqrt(c.hidden_size) : null,
+    rmsEps: setting('rms_norm_eps'),
+    normAddOne: traits.normAddOne,
+    embedScale: traits.embedScale ? Math.sqrt(c.hidden_size) : null,
     activation,
-    qkNorm: family === 'qwen3' || family === 'gemma3',
-    sandwichNorm: family === 'gemma2' || family === 'gemma3',
-    attnScale: (gemma && c.query_pre_attn_scalar ? c.query_pre_attn_scalar : headDim) ** -0.5,
-    attnSoftcap: c.attn_logit_softcapping ?? null,
-    finalSoftcap: c.final_logit_softcapping ?? null,
-    tiedEmbeddings: c.tie_word_embeddings ?? gemma,
-    maxPositions: c.max_position_embeddings ?? 4096,
+    qkNorm: traits.qkNorm,
+    sandwichNorm: traits.sandwichNorm,
+    attnScale: (queryScalar ?? headDim) ** -0.5,
+    attnSoftcap: value('attn_logit_softcapping'),
+    finalSoftcap: value('final_logit_softcapping'),
+    tiedEmbeddings: setting('tie_word_embeddings'),
+    maxPositions: setting('max_position_embeddings'),
     ropeTables,
     layers,
     bosId: c.bos_token_id ?? null,

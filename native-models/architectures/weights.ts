@@ -20,10 +20,12 @@ export interface WeightEmitter {
   linear(x: string, prefix: string, inFeatures: number, outFeatures: number): string;
   /**
    * Several linears of one input (q/k/v, gate/up) as one matmul over their concatenated weights,
-   * split back into one output each: fewer, larger kernels, and x quantised once for MatMulNBits.
-   * Exact: every output row is quantised and computed on its own either way.
+   * split back into one output per entry of `outFeatures`: fewer, larger kernels, and x quantised
+   * once for MatMulNBits. Exact: every output row is quantised and computed on its own either way.
+   * `sources` are one tensor per output, or a single tensor already fused along the output
+   * dimension (Phi-3's qkv_proj), of shape [Σ outFeatures, in].
    */
-  linears(x: string, inFeatures: number, parts: Array<[prefix: string, outFeatures: number]>): string[];
+  linears(x: string, inFeatures: number, sources: readonly string[], outFeatures: readonly number[]): string[];
   /** Logits for normalised hidden states [B, K, hidden] → [B, K, vocab]. */
   lmHead(x: string): string;
   /** A float32 lookup table (RoPE cos/sin) kept in the side file. */
@@ -89,10 +91,10 @@ export class CheckpointWeights implements WeightEmitter {
   private embeddingTable(): string {
     if (this.embedName) return this.embedName;
     const { vocabSize: V, hidden: Hd } = this.spec;
-    const w = this.read('model.embed_tokens.weight', [V, Hd]);
+    const w = this.read(this.spec.tensors.embed, [V, Hd]);
     // Quantised variants keep the table in fp16: half the bytes, exact enough for a lookup.
     const type = this.opts.precision === 'fp32' ? DataType.FLOAT : DataType.FLOAT16;
-    this.embedName = this.storeFloat('model.embed_tokens.weight', [V, Hd], w, type);
+    this.embedName = this.storeFloat(this.spec.tensors.embed, [V, Hd], w, type);
     return this.embedName;
   }
 
@@ -114,11 +116,15 @@ export class CheckpointWeights implements WeightEmitter {
   }
 
   linear(x: string, prefix: string, inFeatures: number, outFeatures: number): string {
-    return this.linears(x, inFeatures, [[prefix, outFeatures]])[0]!;
+    return this.linears(x, inFeatures, [prefix], [outFeatures])[0]!;
   }
 
-  linears(x: string, inFeatures: number, parts: Array<[prefix: string, outFeatures: number]>): string[] {
-    const N = parts.reduce((n, [, out]) => n + out, 0);
+  linears(x: string, inFeatures: number, sources: readonly string[], outFeatures: readonly number[]): string[] {
+    const N = outFeatures.reduce((n, out) => n + out, 0);
+    // Rows each source tensor holds: one output each, or all of them in one fused tensor.
+    const rows = sources.length === outFeatures.length ? outFeatures : sources.length === 1 ? [N] : null;
+    if (!rows) throw new Error(`linears: ${sources.length} tensors for ${outFeatures.length} outputs`);
+    const parts = sources.map((p, j) => [p, rows[j]!] as const);
     const concat = (chunks: Float32Array[]) => {
       if (chunks.length === 1) return chunks[0]!;
       const all = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -134,18 +140,19 @@ export class CheckpointWeights implements WeightEmitter {
       const bias = concat(parts.map(([p, out]) => (this.ckpt.has(`${p}.bias`) ? this.read(`${p}.bias`, [out]) : new Float32Array(out))));
       y = this.g.node('Add', [y, this.storeFloat(`${name}.bias`, [N], bias)]);
     }
-    if (parts.length === 1) return [y];
-    const sizes = this.g.int64s('split_sizes', parts.map(([, out]) => out));
-    return this.g.nodeMulti('Split', [y, sizes], { axis: -1 }, { name: `${name}.split`, outputs: parts.length });
+    if (outFeatures.length === 1) return [y];
+    const sizes = this.g.int64s('split_sizes', [...outFeatures]);
+    return this.g.nodeMulti('Split', [y, sizes], { axis: -1 }, { name: `${name}.split`, outputs: outFeatures.length });
   }
 
   lmHead(x: string): string {
     const { vocabSize: V, hidden: Hd } = this.spec;
     const tied = this.spec.tiedEmbeddings;
-    if (!tied && !this.ckpt.has('lm_head.weight')) {
-      throw new StudioError('format', `${this.ckpt.dir}: tensor lm_head.weight is missing and config.json tie_word_embeddings is false`);
+    const { embed, lmHead } = this.spec.tensors;
+    if (!tied && !this.ckpt.has(lmHead)) {
+      throw new StudioError('format', `${this.ckpt.dir}: tensor ${lmHead} is missing and config.json tie_word_embeddings is false`);
     }
-    const name = tied ? 'model.embed_tokens.weight' : 'lm_head.weight';
+    const name = tied ? embed : lmHead;
     if (this.opts.precision === 'fp32' && tied) {
       // Share the embedding table: Gemm with transB reads it as [vocab, hidden] directly.
       const flat = this.g.node('Reshape', [x, this.g.int64s('shape_flat', [-1, Hd])]);

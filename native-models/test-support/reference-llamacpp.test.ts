@@ -92,6 +92,9 @@ const RENAMES: [RegExp, string][] = [
   [/^model\.layers\.(\d+)\.self_attn\.o_proj\.weight$/, 'blk.$1.attn_output.weight'],
   [/^model\.layers\.(\d+)\.self_attn\.([qk])_norm\.weight$/, 'blk.$1.attn_$2_norm.weight'],
   [/^model\.layers\.(\d+)\.mlp\.(gate|up|down)_proj\.weight$/, 'blk.$1.ffn_$2.weight'],
+  // Phi-3's fused tensors keep their layout in GGUF: llama.cpp splits [q; k; v] and [gate; up] itself.
+  [/^model\.layers\.(\d+)\.self_attn\.qkv_proj\.weight$/, 'blk.$1.attn_qkv.weight'],
+  [/^model\.layers\.(\d+)\.mlp\.gate_up_proj\.weight$/, 'blk.$1.ffn_up.weight'],
   [/^model\.layers\.(\d+)\.pre_feedforward_layernorm\.weight$/, 'blk.$1.ffn_norm.weight'],
   [/^model\.layers\.(\d+)\.post_feedforward_layernorm\.weight$/, 'blk.$1.post_ffw_norm.weight'],
 ];
@@ -229,6 +232,8 @@ const CASES: [string, () => string][] = [
   ['gemma', () => tinyCheckpoint('gemma')],
   ['gemma2 (query_pre_attn_scalar 16)', () => variant('gemma2', (c) => { c.query_pre_attn_scalar = 16; })],
   ['gemma3 (query_pre_attn_scalar 16, 6 layers)', gemma3SixLayers],
+  // llama.cpp disables Phi-3's sliding window (llama.cpp PR 13676), so compare without one.
+  ['phi3 (no sliding window)', () => variant('phi3', (c) => { c.sliding_window = null; })],
 ];
 
 let llama: Llama | null = null;

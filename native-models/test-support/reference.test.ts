@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ReferenceModel } from './reference.ts';
 import { TINY_NAMES, tinyCheckpoint, type TinyName } from './tiny-checkpoints.ts';
+import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../checkpoint/safetensors.ts';
 
 const STORIES = join(import.meta.dirname, '..', '..', '..', 'shared', 'models', 'stories260K');
 const haveStories = existsSync(join(STORIES, 'model.safetensors'));
@@ -124,10 +125,13 @@ describe('reference on the tiny checkpoints', () => {
 
   it('sliding window: a query sees exactly the last `window` positions, compounding over layers', () => {
     // mistral, window 4, 3 layers: block b output at position i reaches back 3·(b+1) positions.
-    const mistral = load('mistral');
-    expect(dependsOnToken0(mistral, 0)).toEqual(upTo(3));
-    expect(dependsOnToken0(mistral, 1)).toEqual(upTo(6));
-    expect(dependsOnToken0(mistral, 'logits')).toEqual(upTo(9));
+    // phi3 likewise (window 4 on every layer).
+    for (const name of ['mistral', 'phi3'] as const) {
+      const model = load(name);
+      expect(dependsOnToken0(model, 0), name).toEqual(upTo(3));
+      expect(dependsOnToken0(model, 1), name).toEqual(upTo(6));
+      expect(dependsOnToken0(model, 'logits'), name).toEqual(upTo(9));
+    }
     // Full attention everywhere.
     for (const name of ['llama', 'llama3', 'qwen2', 'qwen3', 'gemma'] as const) {
       expect(dependsOnToken0(load(name), 'logits'), name).toEqual(upTo(TOKENS.length));
@@ -160,6 +164,43 @@ describe('reference on the tiny checkpoints', () => {
       c.sliding_window = null;
     }));
     expect(same(asMistral.forward(TOKENS).logits, load('llama').forward(TOKENS).logits)).toBe(true);
+  });
+
+  it('phi3 equals a mistral checkpoint holding its fused qkv_proj and gate_up_proj split by rows', () => {
+    const src = tinyCheckpoint('phi3');
+    const dir = mkdtempSync(join(scratch, 'phi3-as-mistral-'));
+    const file = new SafetensorsFile(join(src, 'model.safetensors'));
+    const tensors: TensorToWrite[] = [];
+    const rows = (name: string, data: Float32Array, from: number, count: number) =>
+      tensors.push({ name, shape: [count, 32], data: data.slice(from * 32, (from + count) * 32) });
+    for (const [name, info] of file.tensors) {
+      const data = file.readFloat32(name);
+      const p = name.slice(0, name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
+      if (name.endsWith('qkv_proj.weight')) {
+        rows(`${p}q_proj.weight`, data, 0, 32);
+        rows(`${p}k_proj.weight`, data, 32, 16);
+        rows(`${p}v_proj.weight`, data, 48, 16);
+      } else if (name.endsWith('gate_up_proj.weight')) {
+        rows(`${p}gate_proj.weight`, data, 0, 48);
+        rows(`${p}up_proj.weight`, data, 48, 48);
+      } else {
+        tensors.push({ name, shape: info.shape, data });
+      }
+    }
+    file.close();
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    const cfg = JSON.parse(readFileSync(join(src, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'mistral', architectures: ['MistralForCausalLM'] }));
+    const asMistral = ReferenceModel.load(dir).forward(TOKENS);
+    const phi3 = load('phi3').forward(TOKENS);
+    expect(same(asMistral.logits, phi3.logits)).toBe(true);
+    expect(same(asMistral.hidden[2]!, phi3.hidden[2]!)).toBe(true);
+    // The split matters: k and v swapped is a different model.
+    const swapped = mkdtempSync(join(scratch, 'phi3-swapped-'));
+    for (const t of tensors) if (t.name.endsWith('k_proj.weight')) t.name = t.name.replace('k_proj', 'v_proj'); else if (t.name.endsWith('v_proj.weight')) t.name = t.name.replace('v_proj', 'k_proj');
+    writeSafetensors(join(swapped, 'model.safetensors'), tensors);
+    copyFileSync(join(dir, 'config.json'), join(swapped, 'config.json'));
+    expect(maxDiff(ReferenceModel.load(swapped).forward(TOKENS).logits[11]!, phi3.logits[11]!)).toBeGreaterThan(1e-3);
   });
 
   it('llama3 shares llama weights: identical at position 0, RoPE scaling changes later positions', () => {
@@ -211,6 +252,9 @@ describe('reference on the tiny checkpoints', () => {
     const bad = variant('llama', (c) => { c.model_type = 'gpt2'; });
     expect(() => ReferenceModel.load(bad)).toThrow(/config\.json: model_type "gpt2" is not supported/);
     expect(() => ReferenceModel.load(variant('llama3', (c) => { c.rope_scaling = { rope_type: 'yarn', factor: 4 }; }))).toThrow(/rope_scaling type "yarn"/);
+    const longrope = { type: 'longrope', short_factor: [1, 1, 1, 1], long_factor: [2, 2, 2, 2], factor: 32 };
+    expect(() => ReferenceModel.load(variant('phi3', (c) => { c.rope_scaling = longrope; }))).toThrow(/rope_scaling type "longrope"/);
+    expect(() => ReferenceModel.load(variant('phi3', (c) => { c.partial_rotary_factor = 0.75; }))).toThrow(/partial_rotary_factor/);
     // An untied config without lm_head.weight.
     expect(() => ReferenceModel.load(variant('llama-tied', (c) => { c.tie_word_embeddings = false; }))).toThrow(/lm_head\.weight is missing/);
     // qwen2 tensors in a llama config: the q/k/v biases are not part of a llama model.

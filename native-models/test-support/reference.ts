@@ -1,5 +1,5 @@
 // An independent reference forward pass for the decoder families we compile, written from the
-// model equations of transformers' modeling_{llama,mistral,qwen2,qwen3,gemma,gemma2,gemma3}.py.
+// model equations of transformers' modeling_{llama,mistral,qwen2,qwen3,gemma,gemma2,gemma3,phi3}.py.
 // It shares no code with the compiler (its own safetensors reader included) so that the two can
 // check each other. Slow and simple: float64 everywhere, full recompute, no KV cache.
 //
@@ -14,7 +14,9 @@
 //   kv_idx > q_idx - sliding_window), Gemma 2's eager mask (tril(diagonal=-w) masked) and llama.cpp
 //   (masked when i - j >= w). Some older transformers Mistral mask paths let w + 1 positions
 //   through; that is not followed.
-// - Which layers slide: mistral all (when sliding_window is set); qwen2/qwen3 only with
+// - Phi-3 is Mistral with q/k/v stored as one qkv_proj (rows [q; k; v]) and gate/up as one
+//   gate_up_proj (rows [gate; up]); its config class defaults differ (rms_norm_eps 1e-5, no window).
+// - Which layers slide: mistral and phi3 all (when sliding_window is set); qwen2/qwen3 only with
 //   use_sliding_window, on layers >= max_window_layers (or as layer_types says); gemma2 even
 //   layers (or layer_types); gemma3 per layer_types, else (i + 1) % sliding_window_pattern != 0.
 // - "Block b" output = the residual stream right after decoder block b = HF hidden_states[b + 1],
@@ -160,7 +162,7 @@ function roundToDtype(x: number, dtype: unknown): number {
 // ---------------------------------------------------------------------------------------------
 // Config
 
-const FAMILIES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3_text'] as const;
+const FAMILIES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3_text', 'phi3'] as const;
 type Family = (typeof FAMILIES)[number];
 
 interface Layer {
@@ -237,10 +239,12 @@ export class ReferenceModel {
     this.numLayers = num('num_hidden_layers');
     this.vocab = num('vocab_size');
     this.heads = num('num_attention_heads');
-    this.kvHeads = num('num_key_value_heads', this.heads);
+    // Config-class defaults (Mistral 8, Qwen 32, Gemma 16, Gemma 2/3 4); Llama and Phi-3 use the head count.
+    const kvDefault = { mistral: 8, qwen2: 32, qwen3: 32, gemma: 16, gemma2: 4, gemma3_text: 4 } as Partial<Record<Family, number>>;
+    this.kvHeads = num('num_key_value_heads', kvDefault[fam] ?? this.heads);
     this.headDim = num('head_dim', gemmaFamily ? 256 : fam === 'qwen3' ? 128 : this.hidden / this.heads);
     this.intermediate = num('intermediate_size');
-    this.eps = num('rms_norm_eps', 1e-6);
+    this.eps = num('rms_norm_eps', fam === 'phi3' ? 1e-5 : 1e-6);
     if (this.heads % this.kvHeads !== 0) throw new Error(`${where}: num_attention_heads ${this.heads} is not a multiple of num_key_value_heads ${this.kvHeads}`);
     if (cfg.partial_rotary_factor !== undefined && cfg.partial_rotary_factor !== 1) throw new Error(`${where}: partial_rotary_factor is not supported by the reference`);
 
@@ -255,7 +259,7 @@ export class ReferenceModel {
     this.embedScale = gemmaFamily ? roundToDtype(Math.sqrt(this.hidden), cfg.torch_dtype) : 1;
 
     // Which layers slide.
-    const window = fam === 'llama' || fam === 'gemma' ? null : optNum('sliding_window', 4096);
+    const window = fam === 'llama' || fam === 'gemma' ? null : optNum('sliding_window', fam === 'phi3' ? null : 4096);
     const layerTypes = cfg.layer_types;
     if (layerTypes !== undefined && layerTypes !== null && (!Array.isArray(layerTypes) || layerTypes.length !== this.numLayers)) {
       throw new Error(`${where}: layer_types must list ${this.numLayers} entries`);
@@ -264,7 +268,7 @@ export class ReferenceModel {
       if (window === null) return false;
       switch (fam) {
         case 'llama': case 'gemma': return false;
-        case 'mistral': return true;
+        case 'mistral': case 'phi3': return true;
         case 'qwen2': case 'qwen3':
           if (cfg.use_sliding_window !== true) return false;
           if (Array.isArray(layerTypes)) return layerTypes[l] === 'sliding_attention';
@@ -301,17 +305,24 @@ export class ReferenceModel {
     const attnBias = fam === 'qwen2' ? 'qkv' : cfg.attention_bias === true ? 'qkvo' : '';
     const mlpBias = fam === 'llama' && cfg.mlp_bias === true;
     const qkNorm = fam === 'qwen3' || fam === 'gemma3_text';
+    // Phi-3's fused tensors, cut into the separate projections by rows.
+    const rowsOf = (name: string, numel: number, from: number, count: number): Float32Array =>
+      get(name, numel).subarray(from * H, (from + count) * H);
+    const fused = fam === 'phi3';
     for (let l = 0; l < this.numLayers; l++) {
       const p = `model.layers.${l}.`;
       const sliding = isSliding(l);
+      const qkvName = `${p}self_attn.qkv_proj.weight`;
+      const qkvNumel = (qDim + 2 * kvDim) * H;
+      const gateUpName = `${p}mlp.gate_up_proj.weight`;
       this.layers.push({
         inNorm: get(`${p}input_layernorm.weight`, H),
         postAttnNorm: get(`${p}post_attention_layernorm.weight`, H),
         preFfnNorm: this.sandwich ? get(`${p}pre_feedforward_layernorm.weight`, H) : undefined,
         postFfnNorm: this.sandwich ? get(`${p}post_feedforward_layernorm.weight`, H) : undefined,
-        q: get(`${p}self_attn.q_proj.weight`, qDim * H),
-        k: get(`${p}self_attn.k_proj.weight`, kvDim * H),
-        v: get(`${p}self_attn.v_proj.weight`, kvDim * H),
+        q: fused ? rowsOf(qkvName, qkvNumel, 0, qDim) : get(`${p}self_attn.q_proj.weight`, qDim * H),
+        k: fused ? rowsOf(qkvName, qkvNumel, qDim, kvDim) : get(`${p}self_attn.k_proj.weight`, kvDim * H),
+        v: fused ? rowsOf(qkvName, qkvNumel, qDim + kvDim, kvDim) : get(`${p}self_attn.v_proj.weight`, kvDim * H),
         o: get(`${p}self_attn.o_proj.weight`, H * qDim),
         qb: attnBias ? get(`${p}self_attn.q_proj.bias`, qDim) : undefined,
         kb: attnBias ? get(`${p}self_attn.k_proj.bias`, kvDim) : undefined,
@@ -319,8 +330,8 @@ export class ReferenceModel {
         ob: attnBias === 'qkvo' ? get(`${p}self_attn.o_proj.bias`, H) : undefined,
         qNorm: qkNorm ? get(`${p}self_attn.q_norm.weight`, this.headDim) : undefined,
         kNorm: qkNorm ? get(`${p}self_attn.k_norm.weight`, this.headDim) : undefined,
-        gate: get(`${p}mlp.gate_proj.weight`, I * H),
-        up: get(`${p}mlp.up_proj.weight`, I * H),
+        gate: fused ? rowsOf(gateUpName, 2 * I * H, 0, I) : get(`${p}mlp.gate_proj.weight`, I * H),
+        up: fused ? rowsOf(gateUpName, 2 * I * H, I, I) : get(`${p}mlp.up_proj.weight`, I * H),
         down: get(`${p}mlp.down_proj.weight`, H * I),
         gateB: mlpBias ? get(`${p}mlp.gate_proj.bias`, I) : undefined,
         upB: mlpBias ? get(`${p}mlp.up_proj.bias`, I) : undefined,

@@ -78,7 +78,7 @@ describe('tiny checkpoints', () => {
       const gemma = name.startsWith('gemma');
       expect(c.num_hidden_layers, name).toBe(name === 'gemma2' || name === 'gemma3' ? 4 : 3);
       expect(c.head_dim ?? 8, name).toBe(gemma || name.startsWith('qwen3') ? 16 : 8);
-      expect(c.rms_norm_eps, name).toBe(name.startsWith('llama') ? 1e-5 : 1e-6);
+      expect(c.rms_norm_eps, name).toBe(name.startsWith('llama') || name === 'phi3' ? 1e-5 : 1e-6);
       const text = readFileSync(join(dir, 'config.json'), 'utf8');
       expect(text.endsWith('}\n')).toBe(true);
       if (c.rms_norm_eps === 1e-6) expect(text).toContain('"rms_norm_eps": 1e-06');
@@ -117,6 +117,17 @@ describe('tiny checkpoints', () => {
     }
     expect(names('gemma3')).toContain('model.layers.3.self_attn.k_norm.weight');
     expect(names('gemma')).not.toContain('model.layers.0.pre_feedforward_layernorm.weight');
+    // phi3: q/k/v and gate/up fused, rows [q; k; v] and [gate; up].
+    const phi3 = names('phi3');
+    for (const n of ['q_proj', 'k_proj', 'v_proj']) expect(phi3).not.toContain(`model.layers.0.self_attn.${n}.weight`);
+    expect(phi3).not.toContain('model.layers.0.mlp.gate_proj.weight');
+    withCheckpoint('phi3', (c) => {
+      expect(c.shape('model.layers.2.self_attn.qkv_proj.weight')).toEqual([32 + 16 + 16, 32]);
+      expect(c.shape('model.layers.2.mlp.gate_up_proj.weight')).toEqual([2 * 48, 32]);
+      expect(c.shape('lm_head.weight')).toEqual([96, 32]);
+    });
+    expect(config('phi3')).toMatchObject({ model_type: 'phi3', architectures: ['Phi3ForCausalLM'], sliding_window: 4, rope_scaling: null });
+    expect(config('phi3').head_dim).toBeUndefined();
     // Norm weights: near 1, or near 0 where the family multiplies by (1 + w).
     const meanNorm = (n: TinyName) => withCheckpoint(n, (c) => c.readFloat32('model.layers.1.input_layernorm.weight').reduce((a, b) => a + b) / 32);
     expect(Math.abs(meanNorm('llama') - 1)).toBeLessThan(0.1);

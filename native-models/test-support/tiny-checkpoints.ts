@@ -16,11 +16,11 @@ import { writeSafetensors, type FloatDtype, type TensorToWrite } from '../checkp
 
 export type TinyName =
   | 'llama' | 'llama-tied' | 'llama3' | 'mistral' | 'qwen2' | 'qwen3' | 'qwen3-bf16'
-  | 'llama-f16-sharded' | 'gemma' | 'gemma2' | 'gemma3';
+  | 'llama-f16-sharded' | 'gemma' | 'gemma2' | 'gemma3' | 'phi3';
 
 export const TINY_NAMES: TinyName[] = [
   'llama', 'llama-tied', 'llama3', 'mistral', 'qwen2', 'qwen3', 'qwen3-bf16',
-  'llama-f16-sharded', 'gemma', 'gemma2', 'gemma3',
+  'llama-f16-sharded', 'gemma', 'gemma2', 'gemma3', 'phi3',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -128,6 +128,8 @@ interface Spec {
   sandwichNorms: boolean;
   /** gemma: RMSNorm multiplies by (1 + w), so weights are stored near 0. */
   zeroCenteredNorm: boolean;
+  /** phi3: q/k/v stored as one qkv_proj [q; k; v] and gate/up as one gate_up_proj [gate; up]. */
+  fusedProjections: boolean;
   embedStd: number;
   qkStd: number;
   config: { [k: string]: Json };
@@ -156,7 +158,7 @@ function genConfig(bos: number, eos: number, version: string, pad?: number): { [
 
 const base = {
   layers: 3, headDim: 8, dtype: 'F32' as FloatDtype, shards: 1 as const, tied: false, qkvBias: false, qkNorm: false,
-  sandwichNorms: false, zeroCenteredNorm: false, embedStd: 0.5, qkStd: 0.25,
+  sandwichNorms: false, zeroCenteredNorm: false, fusedProjections: false, embedStd: 0.5, qkStd: 0.25,
 };
 
 /** CONFIG_STYLE: which real checkpoint each config's key set and formatting follow. */
@@ -268,6 +270,21 @@ function spec(name: TinyName): Spec {
           use_bidirectional_attention: false, use_cache: true, vocab_size: VOCAB,
         },
       };
+    case 'phi3':
+      // The Phi-3-mini-4k-instruct hub layout (transformers 4.40; auto_map dropped: no remote
+      // code here): fused qkv_proj and gate_up_proj, rms_norm_eps 1e-5, no head_dim key, and a
+      // sliding window on every layer (2047 on the hub; 4 so it matters on short inputs).
+      return {
+        ...base, weights: 'phi3', fusedProjections: true, generation: genConfig(1, 94, '4.40.2', 94),
+        config: {
+          architectures: ['Phi3ForCausalLM'], attention_bias: false, attention_dropout: f(0), bos_token_id: 1, embd_pdrop: f(0),
+          eos_token_id: 94, hidden_act: 'silu', hidden_size: HIDDEN, initializer_range: f(0.02), intermediate_size: INTERMEDIATE,
+          max_position_embeddings: MAX_POS, model_type: 'phi3', num_attention_heads: HEADS, num_hidden_layers: 3,
+          num_key_value_heads: KV_HEADS, original_max_position_embeddings: MAX_POS, pad_token_id: 94, resid_pdrop: f(0),
+          rms_norm_eps: f(1e-5), rope_scaling: null, rope_theta: f(10000), sliding_window: 4, tie_word_embeddings: false,
+          torch_dtype: 'float32', transformers_version: '4.40.2', use_cache: true, vocab_size: VOCAB,
+        },
+      };
   }
 }
 
@@ -279,6 +296,14 @@ function tensors(s: Spec): TensorToWrite[] {
     out.push({ name, shape, data: normal(`${s.weights}/${name}`, count, std, mean), dtype: s.dtype });
   };
   const norm = (name: string, dim: number) => w(name, [dim], 0.1, s.zeroCenteredNorm ? 0 : 1);
+  /** Replaces the tensors `parts` (just written) by one tensor `name` holding them stacked along dim 0. */
+  const fuse = (name: string, parts: string[]) => {
+    const taken = parts.map((p) => out.splice(out.findIndex((t) => t.name === p), 1)[0]!);
+    const data = new Float32Array(taken.reduce((n, t) => n + t.data.length, 0));
+    let at = 0;
+    for (const t of taken) { data.set(t.data, at); at += t.data.length; }
+    out.push({ name, shape: [taken.reduce((n, t) => n + t.shape[0]!, 0), HIDDEN], data, dtype: s.dtype });
+  };
   const qDim = HEADS * s.headDim;
   const kvDim = KV_HEADS * s.headDim;
   w('model.embed_tokens.weight', [VOCAB, HIDDEN], s.embedStd);
@@ -293,6 +318,7 @@ function tensors(s: Spec): TensorToWrite[] {
     w(`${p}self_attn.q_proj.weight`, [qDim, HIDDEN], s.qkStd);
     w(`${p}self_attn.k_proj.weight`, [kvDim, HIDDEN], s.qkStd);
     w(`${p}self_attn.v_proj.weight`, [kvDim, HIDDEN], 0.15);
+    if (s.fusedProjections) fuse(`${p}self_attn.qkv_proj.weight`, ['q_proj', 'k_proj', 'v_proj'].map((n) => `${p}self_attn.${n}.weight`));
     w(`${p}self_attn.o_proj.weight`, [HIDDEN, qDim], 0.15);
     if (s.qkvBias) {
       w(`${p}self_attn.q_proj.bias`, [qDim], 0.1);
@@ -305,6 +331,7 @@ function tensors(s: Spec): TensorToWrite[] {
     }
     w(`${p}mlp.gate_proj.weight`, [INTERMEDIATE, HIDDEN], 0.15);
     w(`${p}mlp.up_proj.weight`, [INTERMEDIATE, HIDDEN], 0.15);
+    if (s.fusedProjections) fuse(`${p}mlp.gate_up_proj.weight`, [`${p}mlp.gate_proj.weight`, `${p}mlp.up_proj.weight`]);
     w(`${p}mlp.down_proj.weight`, [HIDDEN, INTERMEDIATE], 0.15);
   }
   norm('model.norm.weight', HIDDEN);
