@@ -8,6 +8,7 @@ import type { ScoredRow } from './scoring.ts';
 
 export interface LongWork { signal?: AbortSignal; onProgress?: (done: number, total: number) => void }
 import type { SessionOptions } from './session-options.ts';
+import { prepareOrtEnvironment } from './ort-env.ts';
 import type { TextGenerateRequest, TextGenerateResult, TextTokenEvent } from './text-generation.ts';
 
 export class EngineError extends Error {
@@ -31,6 +32,7 @@ export class Engine {
   private exited: Error | null = null;
 
   constructor() {
+    prepareOrtEnvironment(); // before the worker creates onnxruntime's environment: see ort-env.ts
     this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url));
     this.worker.on('message', (e: EngineEvent) => this.onEvent(e));
     this.worker.on('error', (e) => this.fail(new EngineError('EngineCrash', `engine worker crashed: ${e.message}`)));

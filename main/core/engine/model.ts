@@ -7,6 +7,7 @@ import { IO } from '../../../native-models/architectures/contract.ts';
 import { openSession } from './providers.ts';
 import type { SessionOptions } from './session-options.ts';
 import { KvCache } from './kv-cache.ts';
+import { prepareOrtEnvironment } from './ort-env.ts';
 export { KvCache };
 
 
@@ -50,6 +51,7 @@ export class CompiledModel {
   ) {}
 
   static async load(dir: string, opts: SessionOptions = {}): Promise<CompiledModel> {
+    prepareOrtEnvironment();
     const manifest = readManifest(dir);
     if (!manifest) throw new ModelLoadError(`${dir}: not a compiled model (no manifest.json); compile it first`);
     for (const f of [manifest.files.model, manifest.files.data]) {
