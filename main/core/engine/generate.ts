@@ -4,7 +4,7 @@
 import { totalmem } from 'node:os';
 import type { CompiledModel, ForwardOutput } from './model.ts';
 import { TokenSampler, type SamplingParamsInput } from './sampling.ts';
-import { parseRowSteering, steerInputs, ablateInputs, type RowSteering } from './steering.ts';
+import { parseRowSteering, steerInputs, ablateInputs, SteeringError, type RowSteering } from './steering.ts';
 import { kvBytesPerToken } from './capture.ts';
 
 export type FinishReason = 'eos' | 'length' | 'stop' | 'cancelled';
@@ -109,6 +109,11 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
   for (const [r, row] of req.rows.entries()) {
     if (row.prompt.length === 0) throw new Error(`generate: row ${r} has an empty prompt (start from BOS)`);
     for (const t of row.prompt) if (!Number.isInteger(t) || t < 0 || t >= vocabSize) throw new Error(`generate: row ${r} has token id ${t} outside the vocabulary (0..${vocabSize - 1})`);
+    if (row.monitor) {
+      const { layer, vector } = row.monitor;
+      if (!Number.isInteger(layer) || layer < 0 || layer >= numLayers) throw new SteeringError(`monitor row ${r}: layer ${layer} does not exist (model has ${numLayers} layers)`);
+      if (vector.length !== hidden) throw new SteeringError(`monitor row ${r}: vector has ${vector.length} values, model hidden size is ${hidden}`);
+    }
   }
   const maxPos = model.arch.maxPositions;
   const longest = Math.max(...req.rows.map((r) => r.prompt.length));
