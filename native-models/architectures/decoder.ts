@@ -114,8 +114,11 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
     const inv = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [ms, g.floats('eps', [spec.rmsEps], true)])])]);
     return g.node('Mul', [toCompute(g.node('Mul', [xf, inv])), weight], {}, { name });
   };
-  const softcap = (x: string, cap: number): string =>
-    g.node('Mul', [g.node('Tanh', [g.node('Div', [x, scalar('cap', cap)])]), scalar('cap', cap)]);
+  /** cap · tanh(x / cap), with `x` in the compute type, or float32 when `float` (the logits are). */
+  const softcap = (x: string, cap: number, float = false): string => {
+    const c = float ? g.floats('cap', [cap], true) : scalar('cap', cap);
+    return g.node('Mul', [g.node('Tanh', [g.node('Div', [x, c])]), c]);
+  };
   const activation = (x: string): string =>
     spec.activation === 'silu'
       ? g.node('Mul', [x, g.node('Sigmoid', [x])])
@@ -196,7 +199,7 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
   const tail = g.node('Slice', [h, start, g.int64s('int64max', [Number.MAX_SAFE_INTEGER]), ax1]);
   const normed = rmsNorm(tail, W.norm(spec.tensors.finalNorm), 'final_norm');
   let logits = toFloat(W.lmHead(normed));
-  if (spec.finalSoftcap !== null) logits = softcap(logits, spec.finalSoftcap);
+  if (spec.finalSoftcap !== null) logits = softcap(logits, spec.finalSoftcap, true); // float32 already: a float16 cap made fp16 gemma2 unloadable
   g.nodeNamed(IO.logits, 'Identity', [logits]);
 
   // ---- graph outputs

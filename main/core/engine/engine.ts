@@ -10,6 +10,7 @@ import type { TextTokenEvent } from './text-generation.ts';
 import { StudioError, isErrorCode } from '../errors.ts';
 
 export interface LongWork { signal?: AbortSignal; onProgress?: (done: number, total: number) => void }
+import { prepareOrtEnvironment } from './ort-env.ts';
 
 /** The worker's errors as StudioErrors: a code travels as the error's name (rpc/server.ts). */
 function engineError(name: string, message: string): StudioError {
@@ -25,6 +26,7 @@ export class Engine {
   private closed = false;
 
   constructor() {
+    prepareOrtEnvironment(); // before the worker creates onnxruntime's environment: see ort-env.ts
     this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url));
     this.rpc = createClient(engineContract, {
       name: 'engine',

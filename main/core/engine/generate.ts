@@ -1,12 +1,13 @@
-// The generation loop: one left-padded batched prefill, then one decode step per token for all
-// rows at once. Each row has its own prompt, steering, sampler and stop state; rows that finish
+// The generation loop: one left-padded batched prefill (in chunks through the KV cache when the
+// prompt is long), then one decode step per token for all rows at once. Each row has its own prompt, steering, sampler and stop state; rows that finish
 // keep their slot (their outputs are ignored) so the KV cache never has to be re-packed.
 import { totalmem } from 'node:os';
-import type { CompiledModel } from './model.ts';
+import type { CompiledModel, ForwardOutput } from './model.ts';
 import { TokenSampler } from './sampling/token-sampler.ts';
 import type { SamplingParamsInput } from './sampling/params.ts';
 import { parseRowSteering, steerInputs, ablateInputs, type RowSteering } from './steering.ts';
 import { kvBytesPerToken } from './capture.ts';
+import { StudioError } from '../errors.ts';
 
 export type FinishReason = 'eos' | 'length' | 'stop' | 'cancelled';
 
@@ -40,6 +41,8 @@ export interface GenerateRequest {
   padId?: number;
   /** Most bytes the run's KV cache may reach (default: half this machine's memory). */
   kvBudgetBytes?: number;
+  /** Most prompt tokens per prefill run (default: what PREFILL_SCORES_BYTES allows; see prefillChunkSize). */
+  prefillChunk?: number;
 }
 
 /** `seed` is the sampler's seed (drawn at random when none was given): record it to reproduce the row. */
@@ -51,6 +54,20 @@ function unit(v: Float32Array): Float32Array {
   for (const x of v) s += x * x;
   const n = Math.sqrt(s) || 1;
   return v.map((x) => x / n);
+}
+
+/**
+ * Most bytes one prefill run's attention scores may take in one layer. The graph materialises
+ * scores as [rows, heads, run tokens, cache slots + run tokens] float32 (plus a few copies of that
+ * size: mask, softmax); a one-shot prefill of S tokens is S×S per head, which grew as the square of
+ * the prompt (measured on a 4-head model: 2,002 tokens 0.74 GB RSS, 4,002 2.3 GB, 8,002 8.5 GB and
+ * 137 s). Longer prompts run in chunks through the KV cache instead, each bounded by this.
+ */
+export const PREFILL_SCORES_BYTES = 64 * 2 ** 20;
+
+/** Prompt tokens per prefill run for `rows` rows over a context of `total` positions. */
+export function prefillChunkSize(rows: number, heads: number, total: number, budgetBytes = PREFILL_SCORES_BYTES): number {
+  return Math.max(1, Math.min(total, Math.floor(budgetBytes / (rows * heads * total * 4))));
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(n < 2 ** 20 ? 3 : 0)} MiB`;
@@ -94,6 +111,11 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
   for (const [r, row] of req.rows.entries()) {
     if (row.prompt.length === 0) throw new Error(`generate: row ${r} has an empty prompt (start from BOS)`);
     for (const t of row.prompt) if (!Number.isInteger(t) || t < 0 || t >= vocabSize) throw new Error(`generate: row ${r} has token id ${t} outside the vocabulary (0..${vocabSize - 1})`);
+    if (row.monitor) {
+      const { layer, vector } = row.monitor;
+      if (!Number.isInteger(layer) || layer < 0 || layer >= numLayers) throw new StudioError('steering', `monitor row ${r}: layer ${layer} does not exist (model has ${numLayers} layers)`);
+      if (vector.length !== hidden) throw new StudioError('steering', `monitor row ${r}: vector has ${vector.length} values, model hidden size is ${hidden}`);
+    }
   }
   const maxPos = model.arch.maxPositions;
   const longest = Math.max(...req.rows.map((r) => r.prompt.length));
@@ -170,16 +192,39 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
   const t0 = performance.now();
   if (req.signal?.aborted) return { rows: out.map((o) => ({ ...o, finish: 'cancelled' })), prefillMs: 0, decodeMs: 0, steps: 0 };
   const prefillCache = model.newCache(U);
-  prefillCache.reserve(S + 1);
-  const first = await model.forward({
-    batch: U, seq: S, ids, mask, positions, cache: prefillCache, keep: 1,
-    steer: promptSteer.map(distinctRows), ablate: ablate.map(distinctRows), hidden: monitorLayers,
-  });
+  prefillCache.reserve(S + 1); // every slot the run will fill, so chunks never resize the cache
+  const chunk = req.prefillChunk ?? prefillChunkSize(U, model.arch.numHeads, prefillCache.capacity);
+  if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`generate: prefillChunk ${chunk} must be a positive integer`);
+  const prefillSteer = promptSteer.map(distinctRows);
+  const prefillAblate = ablate.map(distinctRows);
+  // Columns [c0, c1) of every row of a row-major [U, S] array.
+  const cols = (src: BigInt64Array, c0: number, c1: number): BigInt64Array => {
+    if (c0 === 0 && c1 === S) return src;
+    const outCols = new BigInt64Array(U * (c1 - c0));
+    for (let i = 0; i < U; i++) outCols.set(src.subarray(i * S + c0, i * S + c1), i * (c1 - c0));
+    return outCols;
+  };
+  let first: ForwardOutput | undefined;
+  let lastSeq = S;
+  for (let c0 = 0; c0 < S; c0 += chunk) {
+    const c1 = Math.min(S, c0 + chunk);
+    if (c0 > 0 && req.signal) {
+      // Let a cancel (or another request's turn) land between chunks of a long prompt.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (req.signal.aborted) return { rows: out.map((o) => ({ ...o, finish: 'cancelled' })), prefillMs: performance.now() - t0, decodeMs: 0, steps: 0 };
+    }
+    const last = c1 === S;
+    lastSeq = c1 - c0;
+    first = await model.forward({
+      batch: U, seq: lastSeq, ids: cols(ids, c0, c1), mask: cols(mask, c0, c1), positions: cols(positions, c0, c1),
+      cache: prefillCache, keep: 1, steer: prefillSteer, ablate: prefillAblate, hidden: last ? monitorLayers : [],
+    });
+  }
   const cache = shared ? prefillCache.gatherRows(slotOf) : prefillCache;
-  const firstLogits = shared ? takeRows(first.logits, slotOf, vocabSize)! : first.logits;
-  const firstHidden = shared ? new Map([...first.hidden].map(([b, h]) => [b, takeRows(h, slotOf, S * hidden)!])) : first.hidden;
+  const firstLogits = shared ? takeRows(first!.logits, slotOf, vocabSize)! : first!.logits;
+  const firstHidden = shared ? new Map([...first!.hidden].map(([b, h]) => [b, takeRows(h, slotOf, lastSeq * hidden)!])) : first!.hidden;
   const prefillMs = performance.now() - t0;
-  pick(firstLogits, firstHidden, S, prefillMs);
+  pick(firstLogits, firstHidden, lastSeq, prefillMs);
 
   const decodeSteer = steerInputs(steering, ctx, 'generated');
   let steps = 0;

@@ -8,6 +8,7 @@ import { openSession } from './providers.ts';
 import type { SessionOptions } from './session-options.ts';
 import { KvCache } from './kv-cache.ts';
 import { StudioError } from '../errors.ts';
+import { prepareOrtEnvironment } from './ort-env.ts';
 export { KvCache };
 
 
@@ -47,6 +48,7 @@ export class CompiledModel {
   ) {}
 
   static async load(dir: string, opts: SessionOptions = {}): Promise<CompiledModel> {
+    prepareOrtEnvironment();
     const manifest = readManifest(dir);
     if (!manifest) throw new StudioError('model-load', `${dir}: not a compiled model (no manifest.json); compile it first`);
     for (const f of [manifest.files.model, manifest.files.data]) {

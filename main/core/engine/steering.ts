@@ -25,7 +25,7 @@ export type SteeringTerm = z.input<typeof steeringTermSchema>;
 export const rowSteeringSchema = z.object({
   terms: z.array(steeringTermSchema).default([]),
   /** Directions projected out of the residual stream after the given blocks (all blocks by default). */
-  ablate: z.array(z.object({ vectors: z.map(z.number().int().nonnegative(), f32), layers: z.array(z.number().int()).optional() })).default([]),
+  ablate: z.array(z.object({ vectors: z.map(z.number().int().nonnegative(), f32), layers: z.array(z.number().int().nonnegative()).optional() })).default([]),
 });
 export type RowSteering = z.input<typeof rowSteeringSchema>;
 type ParsedRow = z.output<typeof rowSteeringSchema>;
@@ -39,24 +39,50 @@ function norm(v: Float32Array): number {
   return Math.sqrt(s);
 }
 
+/** `what` (e.g. "steering row 0") names the thing; layer b must be a block of the model. */
+function checkLayer(what: string, b: number, ctx: SteeringContext): void {
+  if (!Number.isInteger(b) || b < 0 || b >= ctx.numLayers) {
+    throw new StudioError('steering', `${what}: layer ${b} does not exist (model has ${ctx.numLayers} layers)`);
+  }
+}
+
+function checkVector(what: string, b: number, v: Float32Array, ctx: SteeringContext): void {
+  checkLayer(what, b, ctx);
+  if (v.length !== ctx.hidden) throw new StudioError('steering', `${what}: layer ${b} vector has ${v.length} values, model hidden size is ${ctx.hidden}`);
+}
+
+/**
+ * Validates every row's steering against the model, so nothing a row asks for is silently ignored:
+ * every layer named (vector keys and `layers` of terms and ablations) must be a block of the model,
+ * every vector the model's hidden size, and every layer asked for must have a vector to use.
+ */
 export function parseRowSteering(rows: (RowSteering | undefined)[], ctx: SteeringContext): ParsedRow[] {
   return rows.map((r, row) => {
-    const parsed = rowSteeringSchema.parse(r ?? {});
+    const result = rowSteeringSchema.safeParse(r ?? {});
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      throw new StudioError('steering', `steering row ${row}: ${issue.path.join('.') || 'value'}: ${issue.message}`);
+    }
+    const parsed = result.data;
     for (const term of parsed.terms) {
-      for (const [b, v] of term.vectors) {
-        if (b >= ctx.numLayers) throw new StudioError('steering', `steering row ${row}: layer ${b} does not exist (model has ${ctx.numLayers} layers)`);
-        if (v.length !== ctx.hidden) throw new StudioError('steering', `steering row ${row}: layer ${b} vector has ${v.length} values, model hidden size is ${ctx.hidden}`);
-      }
+      const what = `steering row ${row}`;
+      for (const [b, v] of term.vectors) checkVector(what, b, v, ctx);
       for (const b of term.layers ?? []) {
-        if (!term.vectors.has(b)) throw new StudioError('steering', `steering row ${row}: layer ${b} requested but the persona has no vector there`);
+        checkLayer(what, b, ctx);
+        if (!term.vectors.has(b)) throw new StudioError('steering', `${what}: layer ${b} requested but the persona has no vector there`);
       }
       if (term.scale === 'norm' && !ctx.residualNorms) {
-        throw new StudioError('steering', `steering row ${row}: scale 'norm' needs the model's residual norms (calibrate the model first) or use scale 'raw'`);
+        throw new StudioError('steering', `${what}: scale 'norm' needs the model's residual norms (calibrate the model first) or use scale 'raw'`);
       }
     }
     for (const a of parsed.ablate) {
-      for (const [b, v] of a.vectors) {
-        if (v.length !== ctx.hidden) throw new StudioError('steering', `ablation row ${row}: layer ${b} vector has ${v.length} values, model hidden size is ${ctx.hidden}`);
+      const what = `ablation row ${row}`;
+      for (const [b, v] of a.vectors) checkVector(what, b, v, ctx);
+      // One direction given alone applies at every layer asked for; several apply at their own layers.
+      const single = a.vectors.size === 1;
+      for (const b of a.layers ?? []) {
+        checkLayer(what, b, ctx);
+        if (!single && !a.vectors.has(b)) throw new StudioError('steering', `${what}: layer ${b} requested but no direction is given for it`);
       }
     }
     return parsed;
@@ -97,8 +123,7 @@ export function ablateInputs(rows: ParsedRow[], ctx: SteeringContext): (Float32A
       const single = a.vectors.size === 1 ? [...a.vectors.values()][0]! : null;
       const layers = a.layers ?? (single ? [...Array(numLayers).keys()] : [...a.vectors.keys()]);
       for (const b of layers) {
-        const v = a.vectors.get(b) ?? single;
-        if (!v) throw new StudioError('steering', `ablation row ${r}: no direction for layer ${b}`);
+        const v = (a.vectors.get(b) ?? single)!; // parseRowSteering checked there is one
         const n = norm(v);
         if (n === 0) continue;
         const dst = (out[b] ??= new Float32Array(rows.length * hidden));
