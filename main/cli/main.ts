@@ -49,7 +49,7 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
       stdout(`${HELP}\n`);
       return cmd === undefined ? 2 : 0;
     }
-    const ctx = (): CliContext => ({ dataDir: resolveDataDir({ dataDir }), stdout, stderr });
+    const ctx = (): CliContext => ({ dataDir: resolveDataDir({ dataDir }), stdout, stderr, stdin: io.stdin });
     switch (cmd) {
       case 'models': {
         const [, rest2] = sub('models', args, ['compile']);
@@ -60,6 +60,11 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
         const parsed = parse(args, GENERATE_FLAGS, 'generate');
         if (parsed.positionals.length) throw new StudioError('usage', `generate: unexpected argument ${showValue(parsed.positionals[0]!)} (the prompt goes in --prompt)`);
         return await (await import('./commands/generate.ts')).generateCommand(parsed.flags, ctx());
+      }
+      case 'chat': {
+        const parsed = parse(args, GENERATE_FLAGS, 'chat');
+        if (parsed.positionals.length) throw new StudioError('usage', `chat: unexpected argument ${showValue(parsed.positionals[0]!)}`);
+        return await (await import('./commands/chat.ts')).chatCommand(parsed.flags, ctx());
       }
       case 'compare': {
         const parsed = parse(args, COMPARE_FLAGS, 'compare');

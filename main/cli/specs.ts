@@ -90,7 +90,12 @@ export const GENERATE_HELP = `persona-studio generate --model M [--prompt TEXT] 
   --ablate P             project a persona's direction out (repeatable)
 
 persona-studio compare --model M --persona P --alphas A1,A2,... --prompt TEXT [generate's options]
-  One batched run, one column per α, the same seed for every column.`;
+  One batched run, one column per α, the same seed for every column.
+
+persona-studio chat --model M [--persona P[=α] ...] [--system TEXT] [generate's options]
+  A conversation read line by line from stdin, replies streamed; with a persona, a trait meter
+  (mean projection of the reply on the persona's direction) after each reply. Between turns:
+  /alpha A, /persona P[=α] (or none), /layers L (or default), /reset, /help, /quit.`;
 
 export const PERSONAS_HELP = `persona-studio personas <command>
   list [--search S] [--tag T] [--model M] [--trash] [--json]

@@ -4,6 +4,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { main } from './main.ts';
 import { DEMO_MODEL_DIR, PROMPT_SETS_DIR } from '../core/test-support/demo-model.ts';
 import { parsePersonaArg } from '../core/steering/persona-steering.ts';
@@ -12,9 +13,14 @@ import { parseLayers } from '../core/steering/layers.ts';
 const root = mkdtempSync(join(tmpdir(), 'ps-steer-cli-'));
 const dataDir = join(root, 'data');
 async function run(...argv: string[]) {
+  return runWith(null, ...argv);
+}
+async function runWith(stdin: string[] | null, ...argv: string[]) {
   let out = '';
   let err = '';
-  const code = await main(['--data-dir', dataDir, ...argv], { stdout: (s) => { out += s; }, stderr: (s) => { err += s; } });
+  const code = await main(['--data-dir', dataDir, ...argv], {
+    stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, ...(stdin ? { stdin: Readable.from(stdin.map((l) => `${l}\n`)) } : {}),
+  });
   return { code, out, err };
 }
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -79,6 +85,21 @@ describe('personas train → show → generate --persona → compare', () => {
     const plain = JSON.parse((await run('generate', '--model', DEMO_MODEL_DIR, '--prompt', 'Describe bread for me.', '--seed', '3', '--json')).out);
     expect(c.columns[1].text).toBe(plain.text);
     expect(new Set(c.columns.map((x: { text: string }) => x.text)).size).toBe(3);
+  });
+
+  it('chat: streamed turns, commands between turns, a trait meter, bad commands cost one line', async () => {
+    const r = await runWith(['Tell me about owls.', '/alpha 1', '/layers 9', '/persona nobody', 'Describe bread for me.', '/persona none', '/reset', 'What makes tea special?', '/quit', 'never read'],
+      'chat', '--model', DEMO_MODEL_DIR, '--persona', 'pirate', '--alpha', '0', '--seed', '5');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('(α 1)');
+    expect(r.out).toContain('(no persona)');
+    expect(r.out).toContain('(conversation cleared)');
+    expect(r.err).toMatch(/\/layers "9": layer 9 is outside this model's layers 0-7 \(steering\)/);
+    expect(r.err).toMatch(/--persona "nobody": no persona has that id or name/);
+    // two steered replies had a meter, the unsteered one none
+    expect(r.err.match(/\[trait [+-]\d+\.\d\d/g)).toHaveLength(2);
+    expect(r.out).toMatch(/tea/i);
+    expect(r.out).not.toContain('never read');
   });
 
   it('trains from plain prompt files too, and refuses bad input in one line', async () => {

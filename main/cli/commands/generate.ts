@@ -17,7 +17,7 @@ import type { CliContext } from '../context.ts';
 
 type GenerateFlags = Flags<typeof GENERATE_FLAGS>;
 
-function samplingOf(flags: GenerateFlags) {
+export function samplingOf(flags: GenerateFlags) {
   const greedy = flags.greedy ?? false;
   const sampling = {
     greedy,
