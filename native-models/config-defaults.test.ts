@@ -92,8 +92,9 @@ describe.each(CASES)('%s: each config.json field deleted in turn', (name) => {
       if (r.ran) ran++;
     }
     expect(problems).toEqual([]);
-    // Most fields are optional: the checkpoint still runs without them.
-    expect(ran).toBeGreaterThanOrEqual(fields.length / 2);
+    // Most fields are optional: the checkpoint still runs without them. (llama-tied differs from
+    // llama in tie_word_embeddings alone, without which it has no lm_head: both refuse, as they should.)
+    expect(ran).toBeGreaterThanOrEqual(Math.floor(fields.length / 2));
   }, 300_000);
 });
 
