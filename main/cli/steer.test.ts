@@ -56,12 +56,16 @@ describe('personas train → show → generate --persona → compare', () => {
     expect(vectors[0].method).toBe('mean-diff');
   });
 
-  it('a second identical train resumes from its checkpoint', async () => {
+  it('the prompts joined the library; training again from the stored set resumes from the checkpoint', async () => {
     const jobs = readdirSync(join(dataDir, 'jobs'));
     expect(jobs.some((j) => j.startsWith('train-'))).toBe(true);
-    const r = await run('personas', 'train', '--model', DEMO_MODEL_DIR, '--name', 'pirate again', '--prompt-set', join(PROMPT_SETS_DIR, 'pirate-vs-plain.json'), '--max-pairs', '16', '--max-new-tokens', '48');
+    // --prompt-set by library name: the same prompts, so the same checkpoint
+    const r = await run('personas', 'train', '--model', DEMO_MODEL_DIR, '--name', 'pirate again', '--prompt-set', 'pirate-vs-plain', '--max-pairs', '16', '--max-new-tokens', '48');
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/resumed: \d+ generation batches were already done/);
+    const { vectors } = JSON.parse((await run('personas', 'show', 'pirate again', '--json')).out);
+    expect(vectors[0].provenance).toMatchObject({ promptSetVersion: 1 });
+    expect(typeof vectors[0].provenance.promptSetId).toBe('string');
   });
 
   it('generate --persona steers (α 0 equals unsteered) and calibrates norms once', async () => {

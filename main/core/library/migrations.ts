@@ -194,6 +194,27 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'prompt sets: questions and held-out splits as item kinds; a version spec (kind, role, markers)',
+    up(db) {
+      // SQLite cannot change a CHECK constraint in place: rebuild prompt_items (nothing references it).
+      db.exec(`
+        ALTER TABLE prompt_set_versions ADD COLUMN ${json('spec', true)};
+        CREATE TABLE prompt_items_v3 (
+          version_id TEXT NOT NULL REFERENCES prompt_set_versions(id) ON DELETE CASCADE,
+          kind TEXT NOT NULL CHECK (kind IN ('positive', 'negative', 'evaluation', 'baseline', 'questions',
+            'heldout-positive', 'heldout-negative', 'heldout-questions')),
+          position INTEGER NOT NULL CHECK (position >= 0),
+          text TEXT NOT NULL,
+          PRIMARY KEY (version_id, kind, position)
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO prompt_items_v3 (version_id, kind, position, text) SELECT version_id, kind, position, text FROM prompt_items;
+        DROP TABLE prompt_items;
+        ALTER TABLE prompt_items_v3 RENAME TO prompt_items;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -213,15 +213,29 @@ export interface ModelVariant {
   createdAt: string;
 }
 
-export const PROMPT_KINDS = ['positive', 'negative', 'evaluation', 'baseline'] as const;
+export const PROMPT_KINDS = ['positive', 'negative', 'evaluation', 'baseline', 'questions', 'heldout-positive', 'heldout-negative', 'heldout-questions'] as const;
 export const promptKindSchema = z.enum(PROMPT_KINDS);
 export type PromptKind = z.infer<typeof promptKindSchema>;
+const items = z.array(z.string()).max(100_000).default([]);
+/** A version's prompts by kind; the held-out kinds are never trained on (see authoring/README.md). */
 export const promptItemsSchema = z.object({
-  positive: z.array(z.string()).max(100_000).default([]),
-  negative: z.array(z.string()).max(100_000).default([]),
-  evaluation: z.array(z.string()).max(100_000).default([]),
-  baseline: z.array(z.string()).max(100_000).default([]),
+  positive: items,
+  negative: items,
+  evaluation: items,
+  baseline: items,
+  questions: items,
+  'heldout-positive': items,
+  'heldout-negative': items,
+  'heldout-questions': items,
 });
+/** How a version's prompts are used (the prompt-set file's kind, role and markers), when known. */
+export const promptSetSpecSchema = z.looseObject({
+  kind: z.enum(['system-prompts', 'prompts']),
+  role: z.string().optional(),
+  markers: z.object({ positive: z.array(z.string()), negative: z.array(z.string()) }).optional(),
+  source: z.string().optional(),
+});
+export type PromptSetSpec = z.infer<typeof promptSetSpecSchema>;
 export type PromptItems = z.infer<typeof promptItemsSchema>;
 
 export interface PromptSet {
@@ -240,6 +254,8 @@ export interface PromptSetVersion {
   contentHash: string;
   note: string;
   items: PromptItems;
+  /** Null for versions stored before the spec existed (library version 2 and older). */
+  spec: PromptSetSpec | null;
   createdAt: string;
 }
 
