@@ -17,7 +17,7 @@ import { DataType, encodeModel } from './graph/onnx-proto.ts';
 import { StudioError, fromZod } from './errors.ts';
 
 /** Bump when the emitted graph changes, so cached compiles are rebuilt. */
-export const COMPILER_VERSION = 4; // 4: fp16 final soft-capping in float32 (fp16 gemma2 did not load)
+export const COMPILER_VERSION = 4; // 4: fp16 final soft-capping in float32 (fp16 gemma2 did not load); config-class defaults per family (families.ts)
 export const MANIFEST = 'manifest.json';
 export const PRECISIONS = ['fp32', 'fp16', 'int8', 'int4'] as const;
 export const PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml'] as const;
