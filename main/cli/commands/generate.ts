@@ -91,7 +91,7 @@ export async function generateCommand(flags: GenerateFlags, ctx: CliContext): Pr
   requirePrompt(flags, 'generate');
   const sampling = samplingOf(flags);
   // The worker boots (and loads onnxruntime) while this thread resolves the model.
-  const engine = new Engine();
+  const engine = new Engine({ inProcess: true }); // single-shot: no worker start (see EngineOptions)
   try {
     const l = await load(flags, ctx, engine);
     for (const line of l.summary) ctx.stderr(`steering: ${oneLine(line)}\n`);
@@ -122,7 +122,7 @@ export async function compareCommand(flags: Flags<typeof COMPARE_FLAGS>, ctx: Cl
   const alphas = flags.alphas ?? [];
   if (alphas.length < 2 || alphas.length > 16) throw new StudioError('usage', `compare: --alphas needs 2 to 16 values (got ${alphas.length})`);
   const sampling = { ...samplingOf(flags), seed: flags.seed ?? 1 };
-  const engine = new Engine();
+  const engine = new Engine({ inProcess: true }); // single-shot: no worker start (see EngineOptions)
   try {
     const l = await load(flags, ctx, engine);
     const rows = alphas.map((a) => ({ prompt: promptOf(flags), sampling, steering: l.steer(a) }));

@@ -59,7 +59,7 @@ export async function personasTrainOrShow(sub: 'train' | 'show', { flags: f, pos
     lib.close();
     throw e;
   }
-  const engine = new Engine();
+  const engine = new Engine({ inProcess: true }); // single-shot: no worker start (see EngineOptions)
   const ac = new AbortController();
   const onSigint = () => ac.abort(new StudioError('cancelled', 'personas train: cancelled (finished batches are kept; run the same command to resume)'));
   process.once('SIGINT', onSigint);

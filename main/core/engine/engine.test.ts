@@ -340,3 +340,31 @@ describe.skipIf(!haveStories)('stories260K', () => {
     }
   });
 });
+
+describe('in-process engine', () => {
+  it('serves the same contract in this thread: identical greedy tokens and capture to the worker', async () => {
+    const { Engine: E } = await import('./engine.ts');
+    const { compileModel: compile } = await import('../../../native-models/compile.ts');
+    const { tinyCheckpoint: tiny } = await import('../../../native-models/test-support/tiny-checkpoints.ts');
+    const { mkdtempSync: mk, rmSync: rm } = await import('node:fs');
+    const { tmpdir: td } = await import('node:os');
+    const { join: j } = await import('node:path');
+    const root = mk(j(td(), 'ps-inproc-'));
+    const dir = (await compile({ checkpointDir: tiny('qwen3'), cacheRoot: root, options: { requireTokenizer: false } })).dir;
+    const a = new E();
+    const b = new E({ inProcess: true });
+    try {
+      await a.load(dir);
+      await b.load(dir);
+      const req = { rows: [{ prompt: { ids: [3, 1, 4, 1, 5] }, sampling: { greedy: true } }], maxNewTokens: 8 };
+      expect((await b.generate(req)).rows[0]!.tokens).toEqual((await a.generate(req)).rows[0]!.tokens);
+      const cap = { pairs: [{ prompt: [3, 1, 4], response: [1, 5] }], reduction: 'response-mean' as const };
+      expect([...(await b.capture(cap)).rows!.get(1)!]).toEqual([...(await a.capture(cap)).rows!.get(1)!]);
+      await expect(b.generate({ rows: [{ prompt: { ids: [] } }], maxNewTokens: 1 })).rejects.toMatchObject({ code: 'usage' });
+    } finally {
+      await a.close();
+      await b.close();
+      rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,6 +4,8 @@
 // computes.
 import { Worker } from 'node:worker_threads';
 import { createClient, type RpcClient } from '../rpc/client.ts';
+import { createServer } from '../rpc/server.ts';
+import { createEngineService } from './engine-service.ts';
 import { engineContract, type EngineArgs, type EngineContract, type EngineResult } from './protocol.ts';
 import type { SessionOptions } from './session-options.ts';
 import type { TextTokenEvent } from './text-generation.ts';
@@ -20,22 +22,42 @@ function engineError(name: string, message: string): StudioError {
   return new StudioError('internal', message);
 }
 
+export interface EngineOptions {
+  /**
+   * Serve the engine in this thread instead of a worker: for single-shot CLI commands, where a
+   * worker's start (a second module graph, compiled again) is a large share of a short run and no
+   * UI waits on the event loop (onnxruntime runs its sessions off the JS thread either way).
+   */
+  inProcess?: boolean;
+}
+
 export class Engine {
-  private worker: Worker;
+  private worker: Worker | null = null;
   private rpc: RpcClient<EngineContract>;
   private closed = false;
 
-  constructor() {
+  constructor(opts: EngineOptions = {}) {
     prepareOrtEnvironment(); // before the worker creates onnxruntime's environment: see ort-env.ts
-    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url));
+    if (opts.inProcess) {
+      // The same contract, client and server as over the thread; messages go by reference, each
+      // delivered on a later microtask as a port would.
+      const service = createEngineService();
+      const server = createServer(engineContract, service.handlers, {
+        name: 'engine', send: (m) => queueMicrotask(() => this.rpc.receive(m)), schedule: service.schedule,
+      });
+      this.rpc = createClient(engineContract, { name: 'engine', send: (m) => queueMicrotask(() => server.receive(m)), makeError: engineError });
+      return;
+    }
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url));
+    this.worker = worker;
     this.rpc = createClient(engineContract, {
       name: 'engine',
-      send: (message) => this.worker.postMessage(message),
+      send: (message) => worker.postMessage(message),
       makeError: engineError,
     });
-    this.worker.on('message', (m: unknown) => this.rpc.receive(m));
-    this.worker.on('error', (e) => this.rpc.close(new StudioError('internal', `engine worker crashed: ${e.message}`)));
-    this.worker.on('exit', (code) => {
+    worker.on('message', (m: unknown) => this.rpc.receive(m));
+    worker.on('error', (e) => this.rpc.close(new StudioError('internal', `engine worker crashed: ${e.message}`)));
+    worker.on('exit', (code) => {
       this.closed = true;
       this.rpc.close(new StudioError('internal', `engine worker exited (code ${code})`));
     });
@@ -75,7 +97,13 @@ export class Engine {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.worker.terminate();
+    if (this.worker) {
+      await this.worker.terminate();
+      return;
+    }
+    this.closed = true;
+    await this.rpc.api.unload({}).catch(() => {}); // in-process: give the session's memory back
+    this.rpc.close(new StudioError('internal', 'engine closed'));
   }
 }
 
