@@ -39,6 +39,12 @@ export const compileOptionsSchema = z.object({
   accuracyLevel: z.number().int().min(0).max(4).optional(),
   /** Tokenizer files are required for a model the studio chats with; numeric fixtures have none. */
   requireTokenizer: z.boolean().default(true),
+  /**
+   * false: no `steer.{b}` / `ablate.{b}` inputs and no intervention after any block — the plain
+   * decoder, for benchmarks that measure what the steering inputs cost. The studio always compiles
+   * steerable models; the engine refuses steering on one that is not.
+   */
+  steerable: z.boolean().default(true),
 });
 export type CompileOptions = z.input<typeof compileOptionsSchema>;
 
@@ -60,7 +66,7 @@ export const manifestSchema = z.object({
   compilerVersion: z.number().int(),
   key: z.string(),
   source: z.object({ path: z.string(), contentHash: z.string(), dtype: z.string() }),
-  options: z.object({ precision: z.enum(PRECISIONS), provider: z.enum(PROVIDERS), blockSize: z.number(), accuracyLevel: z.number() }),
+  options: z.object({ precision: z.enum(PRECISIONS), provider: z.enum(PROVIDERS), blockSize: z.number(), accuracyLevel: z.number(), steerable: z.boolean().default(true) }),
   architecture: z.object({
     family: z.string(), modelType: z.string(), numLayers: z.number(), hidden: z.number(), vocabSize: z.number(),
     numHeads: z.number(), numKvHeads: z.number(), headDim: z.number(), maxPositions: z.number(),
@@ -148,7 +154,7 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
         const g = new GraphBuilder();
         const weights = new CheckpointWeights(g, data, ckpt, spec, options);
         const fusedNorm = options.provider !== 'coreml';
-        buildDecoder(spec, g, weights, { fusedNorm, compute: options.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT }, (done, total) => {
+        buildDecoder(spec, g, weights, { fusedNorm, compute: options.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT, steerable: options.steerable }, (done, total) => {
           req.onProgress?.({ stage: 'build', done, total });
           if (req.signal?.aborted) throw new StudioError('cancelled', 'compile cancelled');
         });
@@ -176,7 +182,7 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
         compilerVersion: COMPILER_VERSION,
         key,
         source: { path: source, contentHash, dtype: ckpt.dominantDtype },
-        options: { precision: options.precision, provider: options.provider, blockSize: options.blockSize, accuracyLevel: options.accuracyLevel },
+        options: { precision: options.precision, provider: options.provider, blockSize: options.blockSize, accuracyLevel: options.accuracyLevel, steerable: options.steerable },
         architecture: archSummary(spec),
         kvDtype: options.precision === 'fp16' ? 'float16' : 'float32',
         files: { model: 'model.onnx', data: 'model.onnx.data' },
