@@ -130,7 +130,10 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
     }
     req.onProgress?.({ stage: 'hash', done: 0, total: 1 });
     const contentHash = await ckpt.contentHash();
-    const { requireTokenizer: _, ...keyed } = options;
+    // steerable: true (every studio compile) stays out of the key, so compiles made before the
+    // option existed keep their keys; only the benchmark-only plain variant is keyed apart.
+    const { requireTokenizer: _, steerable, ...common } = options;
+    const keyed = steerable ? common : { ...common, steerable };
     const key = createHash('sha256').update(JSON.stringify({ contentHash, keyed, COMPILER_VERSION })).digest('hex').slice(0, 24);
     if (!req.outDir && !req.cacheRoot) throw new StudioError('internal', 'compile: an output folder or a cache root is required');
     const outDir = resolve(req.outDir ?? join(req.cacheRoot!, key));
