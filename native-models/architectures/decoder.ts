@@ -13,6 +13,8 @@ export interface DecoderOptions {
   fusedNorm: boolean;
   /** Element type of activations and the KV cache (inputs/outputs of steering and logits stay float32). */
   compute: DataTypeId;
+  /** false: no steer/ablate inputs and no intervention nodes (the baseline benchmarks compare with). Default true. */
+  steerable?: boolean;
 }
 
 const NEG_INF = -3.4028234663852886e38;
@@ -34,9 +36,10 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
       g.input(IO.pastValue(i), F, ['batch', KV, 'slots', D]),
     ]);
   }
+  const steerable = opts.steerable ?? true;
   const steer: string[] = [];
   const ablate: string[] = [];
-  for (let b = 0; b < spec.numLayers; b++) {
+  for (let b = 0; steerable && b < spec.numLayers; b++) {
     steer.push(g.input(IO.steer(b), DataType.FLOAT, ['batch', Hd]));
     ablate.push(g.input(IO.ablate(b), DataType.FLOAT, ['batch', Hd]));
   }
@@ -185,11 +188,16 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
     let mlpOut = W.linear(g.node('Mul', [gate, up]), t.down, spec.intermediate, Hd);
     if (spec.sandwichNorm) mlpOut = rmsNorm(mlpOut, W.norm(t.postFeedforwardNorm), `l${i}_post_ffw_norm`);
     let r = toFloat(g.node('Add', [h, mlpOut], {}, { name: `l${i}_residual` }));
-    // interventions after block i, per row: ablation h - (h·u)u, then steering h + s
-    const u = g.node('Unsqueeze', [ablate[i]!, ax1]); // [B,1,Hd]
-    const proj = g.node('ReduceSum', [g.node('Mul', [r, u]), lastAxis], { keepdims: 1 });
-    r = g.node('Sub', [r, g.node('Mul', [proj, u])]);
-    const out = g.nodeNamed(IO.hidden(i), 'Add', [r, g.node('Unsqueeze', [steer[i]!, ax1])]);
+    let out: string;
+    if (steerable) {
+      // interventions after block i, per row: ablation h - (h·u)u, then steering h + s
+      const u = g.node('Unsqueeze', [ablate[i]!, ax1]); // [B,1,Hd]
+      const proj = g.node('ReduceSum', [g.node('Mul', [r, u]), lastAxis], { keepdims: 1 });
+      r = g.node('Sub', [r, g.node('Mul', [proj, u])]);
+      out = g.nodeNamed(IO.hidden(i), 'Add', [r, g.node('Unsqueeze', [steer[i]!, ax1])]);
+    } else {
+      out = g.nodeNamed(IO.hidden(i), 'Identity', [r]);
+    }
     h = toCompute(out);
     progress?.(i + 1, spec.numLayers);
   }

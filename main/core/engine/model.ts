@@ -94,9 +94,14 @@ export class CompiledModel {
       [IO.positionIds]: new ort.Tensor('int64', x.positions, [x.batch, x.seq]),
       [IO.logitsToKeep]: new ort.Tensor('int64', BigInt64Array.of(BigInt(x.keep)), []),
     };
+    const steerable = this.manifest.options.steerable;
+    if (!steerable && [...(x.steer ?? []), ...(x.ablate ?? [])].some((v) => v !== undefined)) {
+      throw new Error(`${this.dir}: compiled without steering inputs (steerable: false); recompile it to steer or ablate`);
+    }
     for (let i = 0; i < numLayers; i++) {
       feeds[IO.pastKey(i)] = past.keys[i]!;
       feeds[IO.pastValue(i)] = past.values[i]!;
+      if (!steerable) continue;
       const s = x.steer?.[i];
       feeds[IO.steer(i)] = s ? new ort.Tensor('float32', s, [x.batch, hidden]) : this.zeros(x.batch);
       const a = x.ablate?.[i];
