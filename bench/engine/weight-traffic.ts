@@ -27,8 +27,10 @@ export function weightTraffic(dir: string): WeightTraffic {
     const ext = (t.external_data ?? []) as Array<{ key: string; value: string }>;
     const length = ext.find((e) => e.key === 'length');
     const dims = (t.dims ?? []) as number[];
-    const bytes = length ? Number(length.value)
-      : t.raw_data ? (t.raw_data as Uint8Array).byteLength
+    const bytes = length
+      ? Number(length.value)
+      : t.raw_data
+        ? (t.raw_data as Uint8Array).byteLength
         : dims.reduce((a, b) => a * b, 1) * (ELEM_BYTES[t.data_type as number] ?? 4);
     sizes.set(t.name as string, { bytes, rows: dims[0] ?? 1 });
   }

@@ -5,13 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { z } from 'zod';
-import {
-  ChatTemplate,
-  chatTemplateFieldSchema,
-  findChatTemplate,
-  type ChatMessage,
-  type ChatTemplateOptions,
-} from './chat-template.ts';
+import { ChatTemplate, chatTemplateFieldSchema, findChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat-template.ts';
 import { fromZod } from '../errors.ts';
 
 export type { ChatMessage, ChatTemplateOptions } from './chat-template.ts';
@@ -34,9 +28,7 @@ type TokenizerConfig = z.infer<typeof tokenizerConfigSchema>;
 
 const idOrIdsSchema = z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]).nullish();
 // generation_config.json and config.json share these fields.
-const idsConfigSchema = z
-  .object({ bos_token_id: idOrIdsSchema, eos_token_id: idOrIdsSchema, pad_token_id: idOrIdsSchema })
-  .loose();
+const idsConfigSchema = z.object({ bos_token_id: idOrIdsSchema, eos_token_id: idOrIdsSchema, pad_token_id: idOrIdsSchema }).loose();
 type IdsConfig = z.infer<typeof idsConfigSchema>;
 
 const tokenizerJsonSchema = z.object({ model: z.object({ type: z.string().optional() }).loose() }).loose();
@@ -96,8 +88,7 @@ export class TextTokenizer {
     const config = parseOrThrow(tokenizerConfigSchema, src.tokenizerConfig, names.tokenizerConfig);
     const gen: IdsConfig =
       src.generationConfig === undefined ? {} : parseOrThrow(idsConfigSchema, src.generationConfig, names.generationConfig);
-    const model: IdsConfig =
-      src.modelConfig === undefined ? {} : parseOrThrow(idsConfigSchema, src.modelConfig, names.modelConfig);
+    const model: IdsConfig = src.modelConfig === undefined ? {} : parseOrThrow(idsConfigSchema, src.modelConfig, names.modelConfig);
 
     try {
       this.tok = new Tokenizer(src.tokenizerJson as object, src.tokenizerConfig as object);
@@ -109,9 +100,7 @@ export class TextTokenizer {
     let maxId = -1;
     for (const id of vocab.values()) if (id > maxId) maxId = id;
     this.vocabSize = maxId + 1;
-    this.specialIds = new Set(
-      [...this.tok.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id),
-    );
+    this.specialIds = new Set([...this.tok.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id));
 
     const idOf = (field: keyof TokenizerConfig): number | null => {
       const value = config[field] as z.infer<typeof specialTokenSchema>;

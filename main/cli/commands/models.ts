@@ -19,14 +19,21 @@ export async function compileCommand({ flags, positionals }: Parsed<typeof COMPI
       blockSize: flags['block-size'] ? Number(flags['block-size']) : undefined,
       accuracyLevel: flags['accuracy-level'] ? Number(flags['accuracy-level']) : undefined,
     },
-    onProgress: (p) => { if (p.stage === 'build') bar(p.done, p.total, `block ${p.done}/${p.total}`); },
+    onProgress: (p) => {
+      if (p.stage === 'build') bar(p.done, p.total, `block ${p.done}/${p.total}`);
+    },
   }).finally(() => lib.close());
-  if (flags.json) ctx.stdout(JSON.stringify({ dir: result.dir, cached: result.cached, modelId: result.model.id, manifest: result.manifest }, null, 2) + '\n');
+  if (flags.json)
+    ctx.stdout(
+      JSON.stringify({ dir: result.dir, cached: result.cached, modelId: result.model.id, manifest: result.manifest }, null, 2) + '\n',
+    );
   else {
     const m = result.manifest;
     ctx.stdout(`${result.cached ? 'already compiled' : 'compiled'}: ${result.dir}\n`);
     ctx.stdout(`  library model ${result.model.name} (${result.model.id})\n`);
-    ctx.stdout(`  ${m.architecture.modelType}, ${m.architecture.numLayers} layers, hidden ${m.architecture.hidden}, ${m.options.precision} for ${m.options.provider}, ${(m.bytes.data / 2 ** 20).toFixed(1)} MiB of weights\n`);
+    ctx.stdout(
+      `  ${m.architecture.modelType}, ${m.architecture.numLayers} layers, hidden ${m.architecture.hidden}, ${m.options.precision} for ${m.options.provider}, ${(m.bytes.data / 2 ** 20).toFixed(1)} MiB of weights\n`,
+    );
   }
   return 0;
 }

@@ -42,12 +42,7 @@ export class Rng {
     st = splitmix64(st ^ BigInt(stream)).value;
     const a = splitmix64(st);
     const b = splitmix64(a.state);
-    this.setState(
-      Number(a.value & 0xffffffffn),
-      Number(a.value >> 32n),
-      Number(b.value & 0xffffffffn),
-      Number(b.value >> 32n),
-    );
+    this.setState(Number(a.value & 0xffffffffn), Number(a.value >> 32n), Number(b.value & 0xffffffffn), Number(b.value >> 32n));
   }
 
   /** Replaces the raw xoshiro state (tests compare against the reference implementation). */

@@ -14,7 +14,11 @@ export function oneLine(s: string): string {
 /** A malformed file (code 'format'); keeps the file and byte offset apart for callers that show them. */
 export class FormatError extends StudioError {
   override name = 'FormatError';
-  constructor(readonly file: string, readonly offset: number | null, readonly detail: string) {
+  constructor(
+    readonly file: string,
+    readonly offset: number | null,
+    readonly detail: string,
+  ) {
     super('format', oneLine(offset === null ? `${file}: ${detail}` : `${file}: at byte ${offset}: ${detail}`));
   }
 }

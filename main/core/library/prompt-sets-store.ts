@@ -15,17 +15,41 @@ const createSchema = z.object({
 });
 export type PromptSetCreate = z.input<typeof createSchema>;
 
-interface SetRow { id: string; name: string; description: string; created_at: number; deleted_at: number | null; latest: number | null }
-interface VersionRow { id: string; prompt_set_id: string; version: number; content_hash: string; note: string; created_at: number }
+interface SetRow {
+  id: string;
+  name: string;
+  description: string;
+  created_at: number;
+  deleted_at: number | null;
+  latest: number | null;
+}
+interface VersionRow {
+  id: string;
+  prompt_set_id: string;
+  version: number;
+  content_hash: string;
+  note: string;
+  created_at: number;
+}
 
 /** sha256 over {positive, negative, evaluation, baseline} in that key order. */
 export function promptItemsHash(items: PromptItems): string {
-  const canonical = JSON.stringify({ positive: items.positive, negative: items.negative, evaluation: items.evaluation, baseline: items.baseline });
+  const canonical = JSON.stringify({
+    positive: items.positive,
+    negative: items.negative,
+    evaluation: items.evaluation,
+    baseline: items.baseline,
+  });
   return createHash('sha256').update(canonical).digest('hex');
 }
 
 const toSet = (r: SetRow): PromptSet => ({
-  id: r.id, name: r.name, description: r.description, latestVersion: r.latest ?? 0, createdAt: iso(r.created_at), deletedAt: isoOrNull(r.deleted_at),
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  latestVersion: r.latest ?? 0,
+  createdAt: iso(r.created_at),
+  deletedAt: isoOrNull(r.deleted_at),
 });
 const SELECT = 'SELECT s.*, (SELECT max(version) FROM prompt_set_versions v WHERE v.prompt_set_id = s.id) AS latest FROM prompt_sets s';
 
@@ -36,7 +60,9 @@ export class PromptSetsStore {
     const c = parseInput(createSchema, input, 'prompt set');
     const id = newId();
     const version = this.db.transaction(() => {
-      this.db.prepare('INSERT INTO prompt_sets (id, name, description, created_at) VALUES (?, ?, ?, ?)').run(id, c.name, c.description, nowMs());
+      this.db
+        .prepare('INSERT INTO prompt_sets (id, name, description, created_at) VALUES (?, ?, ?, ?)')
+        .run(id, c.name, c.description, nowMs());
       return this.insertVersion(id, 1, c.items, c.note);
     })();
     return { set: this.require(id), version };
@@ -45,10 +71,12 @@ export class PromptSetsStore {
   /** Adds version latest + 1 with `items`; earlier versions stay as they were. */
   addVersion(id: string, items: Partial<PromptItems>, note = ''): PromptSetVersion {
     const parsed = parseInput(promptItemsSchema, items, 'prompt items');
-    return this.db.transaction(() => {
-      const set = this.require(id);
-      return this.insertVersion(id, set.latestVersion + 1, parsed, note);
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const set = this.require(id);
+        return this.insertVersion(id, set.latestVersion + 1, parsed, note);
+      })
+      .immediate();
   }
 
   get(id: string): PromptSet | null {
@@ -63,14 +91,20 @@ export class PromptSetsStore {
   }
 
   list(opts: { includeDeleted?: boolean } = {}): PromptSet[] {
-    return (this.db.prepare(`${SELECT} ${opts.includeDeleted ? '' : 'WHERE s.deleted_at IS NULL'} ORDER BY s.name COLLATE NOCASE`).all() as SetRow[]).map(toSet);
+    return (
+      this.db
+        .prepare(`${SELECT} ${opts.includeDeleted ? '' : 'WHERE s.deleted_at IS NULL'} ORDER BY s.name COLLATE NOCASE`)
+        .all() as SetRow[]
+    ).map(toSet);
   }
 
   /** One version with its items (the latest when `version` is omitted). */
   version(id: string, version?: number): PromptSetVersion {
-    const row = (version === undefined
-      ? this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? ORDER BY version DESC LIMIT 1').get(id)
-      : this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? AND version = ?').get(id, version)) as VersionRow | undefined;
+    const row = (
+      version === undefined
+        ? this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? ORDER BY version DESC LIMIT 1').get(id)
+        : this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? AND version = ?').get(id, version)
+    ) as VersionRow | undefined;
     if (!row) throw new StudioError('not-found', `prompt set ${id} has no version ${version ?? '(none at all)'}`);
     return this.withItems(row);
   }
@@ -82,8 +116,16 @@ export class PromptSetsStore {
   }
 
   versions(id: string): Omit<PromptSetVersion, 'items'>[] {
-    return (this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? ORDER BY version').all(id) as VersionRow[])
-      .map((r) => ({ id: r.id, promptSetId: r.prompt_set_id, version: r.version, contentHash: r.content_hash, note: r.note, createdAt: iso(r.created_at) }));
+    return (this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? ORDER BY version').all(id) as VersionRow[]).map(
+      (r) => ({
+        id: r.id,
+        promptSetId: r.prompt_set_id,
+        version: r.version,
+        contentHash: r.content_hash,
+        note: r.note,
+        createdAt: iso(r.created_at),
+      }),
+    );
   }
 
   rename(id: string, name: string): PromptSet {
@@ -106,7 +148,8 @@ export class PromptSetsStore {
   private insertVersion(setId: string, version: number, items: PromptItems, note: string): PromptSetVersion {
     const vid = newId();
     const hash = promptItemsHash(items);
-    this.db.prepare('INSERT INTO prompt_set_versions (id, prompt_set_id, version, content_hash, note, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT INTO prompt_set_versions (id, prompt_set_id, version, content_hash, note, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(vid, setId, version, hash, note, nowMs());
     const ins = this.db.prepare('INSERT INTO prompt_items (version_id, kind, position, text) VALUES (?, ?, ?, ?)');
     for (const kind of PROMPT_KINDS) items[kind].forEach((text, i) => ins.run(vid, kind, i, text));
@@ -115,9 +158,20 @@ export class PromptSetsStore {
 
   private withItems(r: VersionRow): PromptSetVersion {
     const items: PromptItems = { positive: [], negative: [], evaluation: [], baseline: [] };
-    for (const it of this.db.prepare('SELECT kind, text FROM prompt_items WHERE version_id = ? ORDER BY kind, position').all(r.id) as { kind: keyof PromptItems; text: string }[]) {
+    for (const it of this.db.prepare('SELECT kind, text FROM prompt_items WHERE version_id = ? ORDER BY kind, position').all(r.id) as {
+      kind: keyof PromptItems;
+      text: string;
+    }[]) {
       items[it.kind].push(it.text);
     }
-    return { id: r.id, promptSetId: r.prompt_set_id, version: r.version, contentHash: r.content_hash, note: r.note, items, createdAt: iso(r.created_at) };
+    return {
+      id: r.id,
+      promptSetId: r.prompt_set_id,
+      version: r.version,
+      contentHash: r.content_hash,
+      note: r.note,
+      items,
+      createdAt: iso(r.created_at),
+    };
   }
 }

@@ -46,7 +46,9 @@ export const wrongResult: Handlers<C> = {
 
 export async function caller(api: ClientApi<C>): Promise<void> {
   expectTypeOf(await api.add({ a: 1 })).toEqualTypeOf<number>();
-  expectTypeOf(await api.norms({ n: 3 }, { on: { progress: (p) => expectTypeOf(p).toEqualTypeOf<{ done: number }>() } })).toEqualTypeOf<Float32Array>();
+  expectTypeOf(
+    await api.norms({ n: 3 }, { on: { progress: (p) => expectTypeOf(p).toEqualTypeOf<{ done: number }>() } }),
+  ).toEqualTypeOf<Float32Array>();
   // @ts-expect-error args of the wrong type
   await api.add({ a: '1' });
   // @ts-expect-error a required arg left out

@@ -11,8 +11,7 @@ const sampler = (p: SamplingParamsInput, vocab: number, row = 0) => new TokenSam
 
 /** Logits whose softmax is exactly `probs` (up to float32 rounding). */
 const fromProbs = (probs: number[]) => f32(probs.map(Math.log));
-const kept = (processed: Float32Array) =>
-  Array.from(processed.keys()).filter((i) => processed[i] > -Infinity);
+const kept = (processed: Float32Array) => Array.from(processed.keys()).filter((i) => processed[i] > -Infinity);
 
 /** Straightforward reference (full sort), following transformers' warpers one by one. */
 function referenceKept(l: Float32Array, p: { temperature: number; topK: number; topP: number; minP: number }): number[] {
@@ -126,7 +125,10 @@ describe('TokenSampler: sampling', () => {
         counts.set(t, (counts.get(t) ?? 0) + 1);
       }
       expect([...counts.keys()].sort((a, b) => a - b)).toEqual(keep);
-      const sub = softmax(keep.map((i) => l[i]), p.temperature ?? 1);
+      const sub = softmax(
+        keep.map((i) => l[i]),
+        p.temperature ?? 1,
+      );
       keep.forEach((id, j) => {
         const sd = Math.sqrt((sub[j] * (1 - sub[j])) / N);
         expect(Math.abs(counts.get(id)! / N - sub[j])).toBeLessThan(4.5 * sd);
@@ -151,7 +153,10 @@ describe('TokenSampler: sampling', () => {
       const s = sampler({ seed: 4, ...p }, 1000);
       const seen = new Set<number>();
       for (let i = 0; i < 300; i++) seen.add(s.next(l));
-      expect([...seen].sort((a, b) => a - b), JSON.stringify(p)).toEqual([3, 700]);
+      expect(
+        [...seen].sort((a, b) => a - b),
+        JSON.stringify(p),
+      ).toEqual([3, 700]);
     }
   });
 
@@ -296,4 +301,3 @@ describe('TokenSampler: defaults', () => {
     expect(kept(studio).length).toBeLessThan(kept(sampler({}, 3000).processedLogits(l)).length);
   });
 });
-

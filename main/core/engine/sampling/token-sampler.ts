@@ -12,7 +12,15 @@ import { scratch, type Scratch } from './scratch.ts';
 import { argmax, maxLogit, selectTopK } from './top-k.ts';
 import { nucleusThreshold } from './top-p.ts';
 import {
-  HIST_SIZE, NEGLIGIBLE_NATS, compactBins, denseWeights, denseWeightsBinned, massAtLeast, pick, pickDense, zeroBelow,
+  HIST_SIZE,
+  NEGLIGIBLE_NATS,
+  compactBins,
+  denseWeights,
+  denseWeightsBinned,
+  massAtLeast,
+  pick,
+  pickDense,
+  zeroBelow,
 } from './weights.ts';
 
 /** compactBins' two counts, reused. */

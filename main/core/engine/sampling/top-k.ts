@@ -62,8 +62,14 @@ export function selectTopK(l: Float32Array, V: number, k: number, idx: Int32Arra
     const stop = i < end8 ? i + 8 : V;
     if (
       i >= end8 ||
-      l[i] >= thr || l[i + 1] >= thr || l[i + 2] >= thr || l[i + 3] >= thr ||
-      l[i + 4] >= thr || l[i + 5] >= thr || l[i + 6] >= thr || l[i + 7] >= thr
+      l[i] >= thr ||
+      l[i + 1] >= thr ||
+      l[i + 2] >= thr ||
+      l[i + 3] >= thr ||
+      l[i + 4] >= thr ||
+      l[i + 5] >= thr ||
+      l[i + 6] >= thr ||
+      l[i + 7] >= thr
     ) {
       for (let j = i; j < stop; j++) {
         if (l[j] >= thr) {
@@ -91,8 +97,14 @@ export function argmax(l: Float32Array): number {
     const stop = i < end8 ? i + 8 : V;
     if (
       i >= end8 ||
-      l[i] > best || l[i + 1] > best || l[i + 2] > best || l[i + 3] > best ||
-      l[i + 4] > best || l[i + 5] > best || l[i + 6] > best || l[i + 7] > best
+      l[i] > best ||
+      l[i + 1] > best ||
+      l[i + 2] > best ||
+      l[i + 3] > best ||
+      l[i + 4] > best ||
+      l[i + 5] > best ||
+      l[i + 6] > best ||
+      l[i + 7] > best
     ) {
       for (let j = i; j < stop; j++) {
         if (l[j] > best) {

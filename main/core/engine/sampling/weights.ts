@@ -11,7 +11,6 @@ export const NEGLIGIBLE_NATS = 50;
 export const HIST_SHIFT = EXP_SHIFT - 3;
 export const HIST_SIZE = (Math.ceil(EXP_T_MAX) >> HIST_SHIFT) + 2;
 
-
 /** Dense weights w[i] = 2^(-t / EXP_SUB), t = (lmax - l[i]) · scale, or 0 when t > tCut; returns Σ w.
  *  Unrolled by four so independent lanes keep the FPU busy (once ~15% faster in V8; bench/sampling.ts
  *  found no difference on a loaded 2-core VM — measure on a quiet machine before relying on it). */
@@ -46,7 +45,14 @@ export function denseWeights(l: Float32Array, lmax: number, scale: number, tCut:
 
 /** denseWeights, also summing weights per top-p bin b = t >> HIST_SHIFT into hist[4b + lane]:
  *  four lanes, so that consecutive tokens landing in one bin do not wait on each other's update. */
-export function denseWeightsBinned(l: Float32Array, lmax: number, scale: number, tCut: number, w: Float64Array, hist: Float64Array): number {
+export function denseWeightsBinned(
+  l: Float32Array,
+  lmax: number,
+  scale: number,
+  tCut: number,
+  w: Float64Array,
+  hist: Float64Array,
+): number {
   hist.fill(0);
   const V = l.length;
   const V4 = V & ~3;
@@ -86,7 +92,18 @@ export function denseWeightsBinned(l: Float32Array, lmax: number, scale: number,
  * hold) into idx/w[0..m) in place and lists bin b's own tokens in sub/vals[0..q); writes
  * counts = [m, q]. t is recomputed exactly as when binning; for t >= 0, bin <= b ⇔ t < (b+1) << HIST_SHIFT.
  */
-export function compactBins(l: Float32Array, lmax: number, scale: number, tCut: number, b: number, idx: Int32Array, w: Float64Array, sub: Int32Array, vals: Float64Array, counts: Int32Array): void {
+export function compactBins(
+  l: Float32Array,
+  lmax: number,
+  scale: number,
+  tCut: number,
+  b: number,
+  idx: Int32Array,
+  w: Float64Array,
+  sub: Int32Array,
+  vals: Float64Array,
+  counts: Int32Array,
+): void {
   const tLo = b << HIST_SHIFT;
   const tHi = (b + 1) << HIST_SHIFT;
   let m = 0;
