@@ -75,21 +75,28 @@ function cpuModel(): string {
   }
 }
 
-function child(script: string, args: string[]): any {
+/** Runs a bench script in its own node and returns the JSON object it prints last (shape as declared by T). */
+function child<T>(script: string, args: string[]): T {
   const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script), ...args], {
     encoding: 'utf8',
     maxBuffer: 64 * MiB,
   });
-  return JSON.parse(out.trim().split('\n').pop()!);
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
+}
+
+/** What compile-child.ts and engine/export-child.ts print. */
+interface BuildResult {
+  cached: boolean;
+  ms: number;
 }
 
 function compile(ckpt: string, precision: string, out: string, level: number): void {
-  const r = child('compile-child.ts', [ckpt, precision, out, String(level)]);
+  const r = child<BuildResult & { dataMiB: number }>('compile-child.ts', [ckpt, precision, out, String(level)]);
   log(`  compile ${precision} → ${out}: ${r.cached ? 'cached' : `${f(r.ms / 1000)} s`}, weights ${f(r.dataMiB, 0)} MiB`);
 }
 
 function exportGguf(ckpt: string, type: string, out: string): void {
-  const r = child('engine/export-child.ts', [ckpt, type, out, qwenTokenizer]);
+  const r = child<BuildResult & { dataBytes: number }>('engine/export-child.ts', [ckpt, type, out, qwenTokenizer]);
   log(`  GGUF ${type} → ${out}: ${r.cached ? 'cached' : `${f(r.ms / 1000)} s`}, tensor data ${f(r.dataBytes / MiB, 0)} MiB`);
 }
 
@@ -109,7 +116,7 @@ interface LlamaResult {
 
 function llamaCpp(gguf: string, t: number, runs: Array<{ label: string; prompt: number[]; newTokens: number; reps: number }>): LlamaResult {
   try {
-    return child('engine/llamacpp-child.ts', [JSON.stringify({ gguf, threads: t, runs })]);
+    return child<LlamaResult>('engine/llamacpp-child.ts', [JSON.stringify({ gguf, threads: t, runs })]);
   } catch (e) {
     return { error: String((e as Error).message).split('\n')[0] };
   }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { Checkpoint } from './checkpoint/checkpoint.ts';
 import { parseModelSpec, type ModelSpec } from './architectures/spec.ts';
 import { buildDecoder } from './architectures/decoder.ts';
-import { CheckpointWeights, type Precision } from './architectures/weights.ts';
+import { CheckpointWeights } from './architectures/weights.ts';
 import { GraphBuilder } from './graph/builder.ts';
 import { ExternalDataWriter } from './graph/external-data.ts';
 import { DataType, encodeModel } from './graph/onnx-proto.ts';

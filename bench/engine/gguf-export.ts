@@ -139,7 +139,7 @@ function tokenizerMeta(path: string, vocabSize: number, cfg: { bos?: number; eos
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: cannot read the tokenizer (${(e as Error).message})`);
+    throw new Error(`${path}: cannot read the tokenizer (${(e as Error).message})`, { cause: e });
   }
   const parsed = tokenizerSchema.safeParse(raw);
   if (!parsed.success) {

@@ -58,7 +58,7 @@ try {
   try {
     model = await llama.loadModel({ modelPath: args.gguf, gpuLayers: 0 });
   } catch (e) {
-    throw new Error(`llama.cpp refused ${args.gguf}: ${String((e as Error).message ?? e).split('\n')[0]}`);
+    throw new Error(`llama.cpp refused ${args.gguf}: ${String((e as Error).message ?? e).split('\n')[0]}`, { cause: e });
   }
   out.loadMs = performance.now() - t0;
   const longest = Math.max(...args.runs.map((r) => r.prompt.length + r.newTokens));

@@ -435,7 +435,7 @@ export class ReferenceModel {
     try {
       cfg = JSON.parse(readFileSync(configPath, 'utf8'));
     } catch (e) {
-      throw new Error(`${configPath}: not valid JSON (${(e as Error).message})`);
+      throw new Error(`${configPath}: not valid JSON (${(e as Error).message})`, { cause: e });
     }
     if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new Error(`${configPath}: not a JSON object`);
     return new ReferenceModel(dir, cfg as Config, loadWeights(dir));

@@ -694,7 +694,7 @@ export function tinyCheckpoint(name: TinyName): string {
       renameSync(tmp, dir);
     } catch (e) {
       // Another process won the race; theirs is as good as ours.
-      if (!isCurrent(dir, stamp)) throw new Error(`tinyCheckpoint: could not place ${dir} (${(e as Error).message})`);
+      if (!isCurrent(dir, stamp)) throw new Error(`tinyCheckpoint: could not place ${dir} (${(e as Error).message})`, { cause: e });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

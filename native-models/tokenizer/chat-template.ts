@@ -67,7 +67,7 @@ export class ChatTemplate {
     try {
       this.template = new Template(source);
     } catch (err) {
-      throw new Error(`${origin}: chat template does not parse (${errorText(err)})`);
+      throw new Error(`${origin}: chat template does not parse (${errorText(err)})`, { cause: err });
     }
   }
 
@@ -85,7 +85,7 @@ export class ChatTemplate {
       });
     } catch (err) {
       // Templates reject bad conversations themselves (raise_exception, e.g. roles not alternating).
-      throw new Error(`${this.origin}: rendering failed (${errorText(err)})`);
+      throw new Error(`${this.origin}: rendering failed (${errorText(err)})`, { cause: err });
     }
   }
 }

@@ -93,7 +93,7 @@ export class TextTokenizer {
     try {
       this.tok = new Tokenizer(src.tokenizerJson as object, src.tokenizerConfig as object);
     } catch (err) {
-      throw new Error(`${names.tokenizerJson}: unsupported tokenizer (${firstLine(err)})`);
+      throw new Error(`${names.tokenizerJson}: unsupported tokenizer (${firstLine(err)})`, { cause: err });
     }
 
     const vocab = this.tok.get_vocab(true);
@@ -260,14 +260,16 @@ function readJson(file: string, required: boolean): unknown {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       if (!required) return undefined;
-      throw new Error(`${file}: missing (a Hugging Face tokenizer folder needs tokenizer.json and tokenizer_config.json)`);
+      throw new Error(`${file}: missing (a Hugging Face tokenizer folder needs tokenizer.json and tokenizer_config.json)`, {
+        cause: err,
+      });
     }
-    throw new Error(`${file}: cannot read (${firstLine(err)})`);
+    throw new Error(`${file}: cannot read (${firstLine(err)})`, { cause: err });
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: invalid JSON (${firstLine(err)})`);
+    throw new Error(`${file}: invalid JSON (${firstLine(err)})`, { cause: err });
   }
 }
 

@@ -451,8 +451,7 @@ export async function buildCorpus(dir: string): Promise<HostileCase[]> {
     ...sampleInput(sampleSet()),
     persona: { name: INJECT, description: '', tags: [`tag${INJECT}`], notes: '' },
   });
-  const clean = (out: string, err: string): string[] =>
-    /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(out + err) ? ['raw control characters printed'] : [];
+  const clean = (out: string, err: string): string[] => (/(?!\n)\p{Cc}/u.test(out + err) ? ['raw control characters printed'] : []);
   // The import line and `personas list` (seed + the new persona): nothing may forge a line of ours.
   const noForgedLine = (out: string, err: string): string[] => [
     ...clean(out, err),

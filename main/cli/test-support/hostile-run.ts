@@ -61,7 +61,8 @@ function snapshot(dataDir: string): string {
   }
 }
 
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+/** A control character (C0, DEL, C1) other than the newline that ends a line. */
+const CONTROL = /(?!\n)\p{Cc}/u;
 
 async function runCase(c: HostileCase, dataDir: string, template: string): Promise<HostileResult> {
   mkdirSync(dataDir, { recursive: true });

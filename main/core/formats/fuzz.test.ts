@@ -51,7 +51,7 @@ function survives(file: string | string[], parse: () => unknown, opts: { needOff
   try {
     parse();
   } catch (e) {
-    if (!(e instanceof FormatError)) throw new Error(`non-FormatError ${(e as Error)?.name}: ${(e as Error)?.message}`);
+    if (!(e instanceof FormatError)) throw new Error(`non-FormatError ${(e as Error)?.name}: ${(e as Error)?.message}`, { cause: e });
     expect(e.message.startsWith(`${oneLine(e.file)}: `)).toBe(true);
     expect(
       [file].flat().some((f) => e.file.endsWith(f)),

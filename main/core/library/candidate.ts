@@ -88,7 +88,7 @@ export function validateCandidate(path: string, label: string, scratchDir: strin
   } catch (e) {
     return refuse(`cannot be opened as a library database (${sqliteDetail(e, [path])})`);
   }
-  let version = 0;
+  let version: number;
   try {
     let appId: number;
     try {

@@ -2,7 +2,7 @@
 // database connection and the data directory, and composes the stores with import/export,
 // arithmetic, trash, backup/restore and archives.
 import { fileURLToPath } from 'node:url';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -29,7 +29,6 @@ import { JobsStore } from './jobs-store.ts';
 import { VectorsStore } from './vectors-store.ts';
 import { combineLayers, orthogonalizeLayers } from '../steering/vector-math.ts';
 import type { Lineage, Persona, PersonaInput, PersonaVectorSet, VectorRecord } from './schema.ts';
-import { newId } from './util.ts';
 import { StudioError } from '../errors.ts';
 
 export interface LibraryOptions {

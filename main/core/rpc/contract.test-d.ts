@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { defineContract, type Handlers, type ClientApi } from './contract.ts';
 import { float32Array } from './schemas.ts';
 
-const contract = defineContract({
+export const contract = defineContract({
   add: { args: z.object({ a: z.number(), b: z.number().default(1) }), result: z.number() },
   norms: { args: z.object({ n: z.number().int() }), result: float32Array(), events: { progress: z.object({ done: z.number() }) } },
 });
