@@ -49,7 +49,7 @@ function f16AtLeast(s: number, label: string): number {
   const h = f32ToF16(Float32Array.of(s));
   let v = f16ToF32(h)[0]!;
   while (v < s) {
-    h[0] += 1;
+    h[0]! += 1;
     v = f16ToF32(h)[0]!;
   }
   check(label, Number.isFinite(v), `block scale ${s} does not fit in float16`);

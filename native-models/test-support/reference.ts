@@ -472,9 +472,9 @@ export class ReferenceModel {
         if (u) {
           let dot = 0;
           for (let j = 0; j < H; j++) dot += x[j]! * u[j]!;
-          for (let j = 0; j < H; j++) x[j] -= dot * u[j]!;
+          for (let j = 0; j < H; j++) x[j]! -= dot * u[j]!;
         }
-        if (s) for (let j = 0; j < H; j++) x[j] += s[j]!;
+        if (s) for (let j = 0; j < H; j++) x[j]! += s[j]!;
       }
       hidden.push(h.map((x) => Float32Array.from(x)));
     }
@@ -543,7 +543,7 @@ export class ReferenceModel {
         }
         for (let j = first; j <= i; j++) {
           const p = scores[j]! / sum;
-          for (let c = 0; c < d; c++) ctx[a * d + c] += p * v[j]![kvh * d + c]!;
+          for (let c = 0; c < d; c++) ctx[a * d + c]! += p * v[j]![kvh * d + c]!;
         }
       }
       let o = linear(L.o, L.ob, ctx, H);
@@ -553,14 +553,14 @@ export class ReferenceModel {
     for (let t = 0; t < n; t++) {
       const x = h[t]!;
       const o = attnOut[t]!;
-      for (let j = 0; j < H; j++) x[j] += o[j]!;
+      for (let j = 0; j < H; j++) x[j]! += o[j]!;
       const m = rmsNorm(x, this.sandwich ? L.preFfnNorm! : L.postAttnNorm, eps, g);
       const gate = linear(L.gate, L.gateB, m, this.intermediate);
       const up = linear(L.up, L.upB, m, this.intermediate);
       for (let j = 0; j < gate.length; j++) gate[j] = this.act(gate[j]!) * up[j]!;
       let y = linear(L.down, L.downB, gate, H);
       if (this.sandwich) y = rmsNorm(y, L.postFfnNorm!, eps, g);
-      for (let j = 0; j < H; j++) x[j] += y[j]!;
+      for (let j = 0; j < H; j++) x[j]! += y[j]!;
     }
   }
 }

@@ -91,5 +91,5 @@ export class ChatTemplate {
 }
 
 function errorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }

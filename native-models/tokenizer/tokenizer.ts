@@ -280,5 +280,5 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, name: stri
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }

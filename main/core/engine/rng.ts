@@ -21,7 +21,7 @@ function checkIndex(value: number, what: string): void {
 /** A fresh seed from the OS entropy source, kept within 2^53 so it survives JSON round trips. */
 export function randomSeed(): number {
   const words = crypto.getRandomValues(new Uint32Array(2));
-  return (words[0] & 0x1fffff) * 0x100000000 + words[1];
+  return (words[0]! & 0x1fffff) * 0x100000000 + words[1]!;
 }
 
 export class Rng {
