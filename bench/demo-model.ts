@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { markerStats } from '../main/core/evaluation/markers.ts';
 import {
-  calibrateNorms, demoPromptSet, demoPromptSetNames, directionFromSystemPrompts, loadDemoModel, sampleReplies, steerAt, type ReplyRow,
+  calibrateNorms,
+  demoPromptSet,
+  demoPromptSetNames,
+  directionFromSystemPrompts,
+  loadDemoModel,
+  sampleReplies,
+  steerAt,
+  type ReplyRow,
 } from '../main/core/test-support/demo-model.ts';
 
 const { values } = parseArgs({
@@ -28,7 +35,9 @@ const t0 = performance.now();
 const m = await loadDemoModel(root, values.model || undefined);
 const L = m.model.arch.numLayers;
 const layer = values.layer === '' ? Math.round((2 * L) / 3) : Number(values.layer); // layer 5 of 8: where the sweep steers best
-console.log(`demo model: ${L} layers, hidden ${m.model.arch.hidden}; compile ${m.compileMs.toFixed(0)} ms, load ${m.loadMs.toFixed(0)} ms; steering at layer ${layer}`);
+console.log(
+  `demo model: ${L} layers, hidden ${m.model.arch.hidden}; compile ${m.compileMs.toFixed(0)} ms, load ${m.loadMs.toFixed(0)} ms; steering at layer ${layer}`,
+);
 
 const names = values.sets ? values.sets.split(',') : demoPromptSetNames();
 const first = demoPromptSet(names[0]!);
@@ -47,10 +56,21 @@ for (const name of names) {
   const byLength = markers.positive.length === 0 || name.startsWith('verbose');
   const qs = set.heldout.questions;
   const rows = (system: string[] | null, steering?: ReplyRow['steering']): ReplyRow[] =>
-    Array.from({ length: samples }, (_, i) => ({ system: system ? system[i % system.length] : undefined, question: qs[i % qs.length]!, seed: 500 + i, steering }));
+    Array.from({ length: samples }, (_, i) => ({
+      system: system ? system[i % system.length] : undefined,
+      question: qs[i % qs.length]!,
+      seed: 500 + i,
+      steering,
+    }));
   const stat = async (r: ReplyRow[]): Promise<Cell> => {
     const out = await sampleReplies(m, r, { residualNorms: norms });
-    return { ...markerStats(out.map((x) => x.text), markers), eos: out.filter((x) => x.finish === 'eos').length / out.length };
+    return {
+      ...markerStats(
+        out.map((x) => x.text),
+        markers,
+      ),
+      eos: out.filter((x) => x.finish === 'eos').length / out.length,
+    };
   };
   const none = await stat(rows(null));
   const pos = await stat(rows(set.heldout.positive));
@@ -58,9 +78,13 @@ for (const name of names) {
   const dir = await directionFromSystemPrompts(m, set, 2);
   const steered = [];
   for (const a of alphas) steered.push(await stat(rows(null, steerAt(dir, layer, a))));
-  console.log(`| ${[name, fmt(none, byLength), fmt(pos, byLength), fmt(neg, byLength), ...steered.map((s) => fmt(s, byLength))].join(' | ')} |`);
+  console.log(
+    `| ${[name, fmt(none, byLength), fmt(pos, byLength), fmt(neg, byLength), ...steered.map((s) => fmt(s, byLength))].join(' | ')} |`,
+  );
 }
-console.log(`\ncells: marker score = (positive − negative markers) per 100 words, or "w" = mean words per reply; (%) = replies that ended with EOS. ${samples} replies per cell.`);
+console.log(
+  `\ncells: marker score = (positive − negative markers) per 100 words, or "w" = mean words per reply; (%) = replies that ended with EOS. ${samples} replies per cell.`,
+);
 console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 await m.model.release();
 rmSync(root, { recursive: true, force: true });

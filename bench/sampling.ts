@@ -44,42 +44,86 @@ function report(claim: string, ours: string, base: string, [a, b]: [number, numb
 
 // 1. fast-exp.ts: "about 4× faster than Math.exp".
 const xs = Float64Array.from(logits, (l) => Math.min(0, l - 24));
-report('exp over the vocabulary (fast-exp.ts: ~4×)', 'expNonPositive', 'Math.exp', ab(
-  () => { let s = 0; for (let i = 0; i < V; i++) s += expNonPositive(xs[i]!); return s; },
-  () => { let s = 0; for (let i = 0; i < V; i++) s += Math.exp(xs[i]!); return s; },
-));
+report(
+  'exp over the vocabulary (fast-exp.ts: ~4×)',
+  'expNonPositive',
+  'Math.exp',
+  ab(
+    () => {
+      let s = 0;
+      for (let i = 0; i < V; i++) s += expNonPositive(xs[i]!);
+      return s;
+    },
+    () => {
+      let s = 0;
+      for (let i = 0; i < V; i++) s += Math.exp(xs[i]!);
+      return s;
+    },
+  ),
+);
 
 // 2. weights.ts: denseWeights "unrolled by four: ~15% faster". Baseline: the same loop, one lane.
 const lmax = logits[argmax(logits)]!;
 const scale = EXP_K / 0.7;
 const tCut = 50 * EXP_K;
-report('softmax weights (weights.ts: unrolled ×4 ~15%)', 'denseWeights', 'one-lane loop', ab(
-  () => denseWeights(logits, lmax, scale, tCut, w),
-  () => {
-    let total = 0;
-    for (let i = 0; i < V; i++) {
-      const t = (lmax - logits[i]!) * scale;
-      const e = t <= tCut ? exp2Scaled(t) : 0;
-      w[i] = e;
-      total += e;
-    }
-    return total;
-  },
-));
+report(
+  'softmax weights (weights.ts: unrolled ×4 ~15%)',
+  'denseWeights',
+  'one-lane loop',
+  ab(
+    () => denseWeights(logits, lmax, scale, tCut, w),
+    () => {
+      let total = 0;
+      for (let i = 0; i < V; i++) {
+        const t = (lmax - logits[i]!) * scale;
+        const e = t <= tCut ? exp2Scaled(t) : 0;
+        w[i] = e;
+        total += e;
+      }
+      return total;
+    },
+  ),
+);
 
 // 3. top-k.ts: argmax "eight logits per branch".
-report('argmax (top-k.ts: 8 per branch)', 'argmax', 'plain loop', ab(
-  () => argmax(logits),
-  () => { let best = -Infinity; let at = -1; for (let i = 0; i < V; i++) if (logits[i]! > best) { best = logits[i]!; at = i; } return at; },
-));
+report(
+  'argmax (top-k.ts: 8 per branch)',
+  'argmax',
+  'plain loop',
+  ab(
+    () => argmax(logits),
+    () => {
+      let best = -Infinity;
+      let at = -1;
+      for (let i = 0; i < V; i++)
+        if (logits[i]! > best) {
+          best = logits[i]!;
+          at = i;
+        }
+      return at;
+    },
+  ),
+);
 
 // 4. top-k.ts / logprobs.ts: top-k "without sorting the vocabulary".
 const ids = Array.from({ length: V }, (_, i) => i);
-report('top 50 of the vocabulary (top-k.ts: no sort)', 'topLogprobs(50)', 'full sort', ab(
-  () => topLogprobs(logits, 50).length,
-  () => { const lse = logSumExp(logits); return ids.slice().sort((a, b) => logits[b]! - logits[a]!).slice(0, 50).map((id) => logits[id]! - lse).length; },
-  SORT_REPS,
-));
+report(
+  'top 50 of the vocabulary (top-k.ts: no sort)',
+  'topLogprobs(50)',
+  'full sort',
+  ab(
+    () => topLogprobs(logits, 50).length,
+    () => {
+      const lse = logSumExp(logits);
+      return ids
+        .slice()
+        .sort((a, b) => logits[b]! - logits[a]!)
+        .slice(0, 50)
+        .map((id) => logits[id]! - lse).length;
+    },
+    SORT_REPS,
+  ),
+);
 
 // 5. token-sampler.ts: top-p by magnitude bins "without sorting". Baseline: transformers' way —
 // sort by probability, cumulate to p, draw among the survivors.
@@ -88,20 +132,32 @@ function sortedTopP(l: Float32Array, T: number, p: number): number {
   const order = ids.slice().sort((a, b) => l[b]! - l[a]!);
   const m = l[order[0]!]!;
   let total = 0;
-  for (let i = 0; i < V; i++) { const e = Math.exp((l[i]! - m) / T); w[i] = e; total += e; }
+  for (let i = 0; i < V; i++) {
+    const e = Math.exp((l[i]! - m) / T);
+    w[i] = e;
+    total += e;
+  }
   let acc = 0;
   let n = 0;
   while (n < V && acc < p * total) acc += w[order[n++]!]!;
   let u = rng.next() * acc;
-  for (let j = 0; j < n; j++) { u -= w[order[j]!]!; if (u < 0) return order[j]!; }
+  for (let j = 0; j < n; j++) {
+    u -= w[order[j]!]!;
+    if (u < 0) return order[j]!;
+  }
   return order[n - 1]!;
 }
 const studio = new TokenSampler({ seed: 1 }, V); // temperature 0.7, top-p 0.9
-report('draw with T 0.7, top-p 0.9 (token-sampler.ts: no sort)', 'TokenSampler.next', 'sort + cumulate', ab(
-  () => studio.next(logits),
-  () => sortedTopP(logits, 0.7, 0.9),
-  SORT_REPS,
-));
+report(
+  'draw with T 0.7, top-p 0.9 (token-sampler.ts: no sort)',
+  'TokenSampler.next',
+  'sort + cumulate',
+  ab(
+    () => studio.next(logits),
+    () => sortedTopP(logits, 0.7, 0.9),
+    SORT_REPS,
+  ),
+);
 
 // 6. One decode step's sampling cost per setting (no baseline: the figure is what a step pays).
 const history = Array.from({ length: 512 }, (_, i) => (i * 7919) % V);
@@ -114,7 +170,10 @@ const settings: [string, ConstructorParameters<typeof TokenSampler>[0]][] = [
 ];
 const perSetting = settings.map(([name, p]) => {
   const s = new TokenSampler({ seed: 1, ...p }, V);
-  const [ms] = ab(() => s.next(logits, history), () => 0);
+  const [ms] = ab(
+    () => s.next(logits, history),
+    () => 0,
+  );
   return `  ${name.padEnd(66)} ${(ms * 1000).toFixed(0).padStart(6)} µs/call`;
 });
 

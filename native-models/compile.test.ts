@@ -97,7 +97,12 @@ describe.each(TINY_NAMES)('%s fp32 matches the reference', (name) => {
     const alphas = [0, 0.8, -0.8];
     const v = vec(Hd, 3, 1);
     const steer = new Float32Array(rows.length * Hd);
-    alphas.forEach((a, r) => steer.set(v.map((x) => a * x), r * Hd));
+    alphas.forEach((a, r) =>
+      steer.set(
+        v.map((x) => a * x),
+        r * Hd,
+      ),
+    );
     const ids = rows.map((r) => [...new Array(S - r.length).fill(0), ...r]);
     const mask = rows.map((r) => [...new Array(S - r.length).fill(0), ...new Array(r.length).fill(1)]);
     const positions = rows.map((r) => [...new Array(S - r.length).fill(0), ...r.map((_, j) => j)]);
@@ -141,16 +146,24 @@ function dequantisedCopy(name: TinyName, bits: 4 | 8): string {
 }
 
 describe.each(['qwen3', 'gemma2', 'llama', 'phi3'] as TinyName[])('%s quantised variants', (name) => {
-  for (const [precision, bits] of [['int8', 8], ['int4', 4]] as const) {
+  for (const [precision, bits] of [
+    ['int8', 8],
+    ['int4', 4],
+  ] as const) {
     it(`${precision}, accuracy_level 0, equals the reference on the dequantised weights`, async () => {
       const ref = ReferenceModel.load(dequantisedCopy(name, bits));
       const want = ref.forward(TOKENS);
-      const { dir } = await compileModel({ checkpointDir: tinyCheckpoint(name), cacheRoot, options: { precision, accuracyLevel: 0, requireTokenizer: false } });
+      const { dir } = await compileModel({
+        checkpointDir: tinyCheckpoint(name),
+        cacheRoot,
+        options: { precision, accuracyLevel: 0, requireTokenizer: false },
+      });
       const run = await GraphRunner.open(dir);
       try {
         const got = await run.run({ ids: [TOKENS] });
         const V = run.arch.vocabSize;
-        for (let p = 0; p < TOKENS.length; p++) expect(maxAbsDiff(got.logits.subarray(p * V, (p + 1) * V), want.logits[p]!)).toBeLessThan(1e-4);
+        for (let p = 0; p < TOKENS.length; p++)
+          expect(maxAbsDiff(got.logits.subarray(p * V, (p + 1) * V), want.logits[p]!)).toBeLessThan(1e-4);
       } finally {
         await run.release();
       }
@@ -185,7 +198,11 @@ describe('compile cache', () => {
       expect(first.cached).toBe(false);
       expect(second.cached).toBe(true);
       expect(second.dir).toBe(first.dir);
-      const other = await compileModel({ checkpointDir: tinyCheckpoint('llama'), cacheRoot: root, options: { requireTokenizer: false, precision: 'int8' } });
+      const other = await compileModel({
+        checkpointDir: tinyCheckpoint('llama'),
+        cacheRoot: root,
+        options: { requireTokenizer: false, precision: 'int8' },
+      });
       expect(other.dir).not.toBe(first.dir);
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -196,10 +213,17 @@ describe('compile cache', () => {
     const root = mkdtempSync(join(tmpdir(), 'ps-cancel-'));
     try {
       const ac = new AbortController();
-      await expect(compileModel({
-        checkpointDir: tinyCheckpoint('llama'), cacheRoot: root, options: { requireTokenizer: false }, signal: ac.signal,
-        onProgress: (p) => { if (p.stage === 'build' && p.done === 1) ac.abort(); },
-      })).rejects.toThrow(/cancelled/);
+      await expect(
+        compileModel({
+          checkpointDir: tinyCheckpoint('llama'),
+          cacheRoot: root,
+          options: { requireTokenizer: false },
+          signal: ac.signal,
+          onProgress: (p) => {
+            if (p.stage === 'build' && p.done === 1) ac.abort();
+          },
+        }),
+      ).rejects.toThrow(/cancelled/);
       expect(readdirSync(root)).toEqual([]);
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -207,7 +231,11 @@ describe('compile cache', () => {
   });
 
   it('defaults to fp16 for cuda and dml, fp32 elsewhere', async () => {
-    const cuda = await compileModel({ checkpointDir: tinyCheckpoint('llama'), cacheRoot, options: { provider: 'cuda', requireTokenizer: false } });
+    const cuda = await compileModel({
+      checkpointDir: tinyCheckpoint('llama'),
+      cacheRoot,
+      options: { provider: 'cuda', requireTokenizer: false },
+    });
     expect(cuda.manifest.options.precision).toBe('fp16');
     const cpu = await compileModel({ checkpointDir: tinyCheckpoint('llama'), cacheRoot, options: { requireTokenizer: false } });
     expect(cpu.manifest.options.precision).toBe('fp32');
@@ -218,8 +246,9 @@ describe('compile cache', () => {
     try {
       const { writeFileSync } = await import('node:fs');
       writeFileSync(join(root, 'precious.txt'), 'keep me');
-      await expect(compileModel({ checkpointDir: tinyCheckpoint('llama'), outDir: root, options: { requireTokenizer: false } }))
-        .rejects.toThrow(/is not a compiled model/);
+      await expect(
+        compileModel({ checkpointDir: tinyCheckpoint('llama'), outDir: root, options: { requireTokenizer: false } }),
+      ).rejects.toThrow(/is not a compiled model/);
       expect(existsSync(join(root, 'precious.txt'))).toBe(true);
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -230,12 +259,54 @@ describe('compile cache', () => {
 describe('config.json settings the compiler refuses, in one line naming the file and the field', () => {
   const longrope = { long_factor: [1, 1, 1, 1], short_factor: [1, 1, 1, 1], type: 'longrope' };
   const cases: [string, TinyName, (c: Record<string, unknown>) => void, RegExp][] = [
-    ['Phi-3 longrope', 'phi3', (c) => { c.rope_scaling = longrope; }, /config\.json: rope_scaling\.type "longrope": Phi-3 long-context RoPE scaling is not supported yet/],
-    ['Phi-3 su (the older name)', 'phi3', (c) => { c.rope_scaling = { ...longrope, type: undefined, rope_type: 'su' }; }, /config\.json: rope_scaling\.rope_type "su": Phi-3 long-context/],
-    ['partial rotary', 'phi3', (c) => { c.partial_rotary_factor = 0.75; }, /config\.json: partial_rotary_factor 0\.75 is not supported/],
-    ['yarn', 'llama3', (c) => { c.rope_scaling = { factor: 4, rope_type: 'yarn' }; }, /config\.json: rope_scaling\.rope_type "yarn" is not supported/],
-    ['Qwen sliding windows', 'qwen2', (c) => { c.use_sliding_window = true; }, /config\.json: use_sliding_window true: sliding-window attention for Qwen is not supported/],
-    ['an unknown family', 'llama', (c) => { c.model_type = 'phi'; }, /config\.json: model_type "phi" is not supported \(supported: .*phi3/],
+    [
+      'Phi-3 longrope',
+      'phi3',
+      (c) => {
+        c.rope_scaling = longrope;
+      },
+      /config\.json: rope_scaling\.type "longrope": Phi-3 long-context RoPE scaling is not supported yet/,
+    ],
+    [
+      'Phi-3 su (the older name)',
+      'phi3',
+      (c) => {
+        c.rope_scaling = { ...longrope, type: undefined, rope_type: 'su' };
+      },
+      /config\.json: rope_scaling\.rope_type "su": Phi-3 long-context/,
+    ],
+    [
+      'partial rotary',
+      'phi3',
+      (c) => {
+        c.partial_rotary_factor = 0.75;
+      },
+      /config\.json: partial_rotary_factor 0\.75 is not supported/,
+    ],
+    [
+      'yarn',
+      'llama3',
+      (c) => {
+        c.rope_scaling = { factor: 4, rope_type: 'yarn' };
+      },
+      /config\.json: rope_scaling\.rope_type "yarn" is not supported/,
+    ],
+    [
+      'Qwen sliding windows',
+      'qwen2',
+      (c) => {
+        c.use_sliding_window = true;
+      },
+      /config\.json: use_sliding_window true: sliding-window attention for Qwen is not supported/,
+    ],
+    [
+      'an unknown family',
+      'llama',
+      (c) => {
+        c.model_type = 'phi';
+      },
+      /config\.json: model_type "phi" is not supported \(supported: .*phi3/,
+    ],
   ];
   it.each(cases)('%s', async (_, name, edit, message) => {
     const dir = mkdtempSync(join(cacheRoot, `refuse-${name}-`));
@@ -244,7 +315,10 @@ describe('config.json settings the compiler refuses, in one line naming the file
     edit(cfg);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
     const root = join(dir, 'cache');
-    const err = await compileModel({ checkpointDir: dir, cacheRoot: root, options: { requireTokenizer: false } }).then(() => null, (e: Error) => e);
+    const err = await compileModel({ checkpointDir: dir, cacheRoot: root, options: { requireTokenizer: false } }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(message);
     expect(err!.message).not.toContain('\n');
     expect(existsSync(root)).toBe(false);

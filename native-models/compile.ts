@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { Checkpoint } from './checkpoint/checkpoint.ts';
 import { parseModelSpec, type ModelSpec } from './architectures/spec.ts';
 import { buildDecoder } from './architectures/decoder.ts';
-import { CheckpointWeights, type Precision } from './architectures/weights.ts';
+import { CheckpointWeights } from './architectures/weights.ts';
 import { GraphBuilder } from './graph/builder.ts';
 import { ExternalDataWriter } from './graph/external-data.ts';
 import { DataType, encodeModel } from './graph/onnx-proto.ts';
@@ -48,7 +48,11 @@ export const compileOptionsSchema = z.object({
 });
 export type CompileOptions = z.input<typeof compileOptionsSchema>;
 
-export interface CompileProgress { stage: 'hash' | 'build' | 'write'; done: number; total: number }
+export interface CompileProgress {
+  stage: 'hash' | 'build' | 'write';
+  done: number;
+  total: number;
+}
 
 export interface CompileRequest {
   checkpointDir: string;
@@ -68,9 +72,17 @@ export const manifestSchema = z.object({
   source: z.object({ path: z.string(), contentHash: z.string(), dtype: z.string() }),
   options: z.object({ precision: z.enum(PRECISIONS), provider: z.enum(PROVIDERS), blockSize: z.number(), accuracyLevel: z.number(), steerable: z.boolean().default(true) }),
   architecture: z.object({
-    family: z.string(), modelType: z.string(), numLayers: z.number(), hidden: z.number(), vocabSize: z.number(),
-    numHeads: z.number(), numKvHeads: z.number(), headDim: z.number(), maxPositions: z.number(),
-    bosId: z.number().nullable(), eosIds: z.array(z.number()),
+    family: z.string(),
+    modelType: z.string(),
+    numLayers: z.number(),
+    hidden: z.number(),
+    vocabSize: z.number(),
+    numHeads: z.number(),
+    numKvHeads: z.number(),
+    headDim: z.number(),
+    maxPositions: z.number(),
+    bosId: z.number().nullable(),
+    eosIds: z.array(z.number()),
   }),
   kvDtype: z.enum(['float32', 'float16']),
   files: z.object({ model: z.string(), data: z.string() }),
@@ -111,13 +123,21 @@ export function defaultPrecision(provider: (typeof PROVIDERS)[number]): (typeof 
   return provider === 'cuda' || provider === 'dml' ? 'fp16' : 'fp32';
 }
 
-export interface CompileResult { dir: string; manifest: Manifest; cached: boolean }
+export interface CompileResult {
+  dir: string;
+  manifest: Manifest;
+  cached: boolean;
+}
 
 export async function compileModel(req: CompileRequest): Promise<CompileResult> {
   const parsedOptions = compileOptionsSchema.parse(req.options ?? {});
   const precision = parsedOptions.precision ?? defaultPrecision(parsedOptions.provider);
   const quantised = precision === 'int4' || precision === 'int8';
-  const options = { ...parsedOptions, precision, accuracyLevel: parsedOptions.accuracyLevel ?? (quantised && parsedOptions.provider === 'cpu' ? 4 : 0) };
+  const options = {
+    ...parsedOptions,
+    precision,
+    accuracyLevel: parsedOptions.accuracyLevel ?? (quantised && parsedOptions.provider === 'cpu' ? 4 : 0),
+  };
   const source = resolve(req.checkpointDir);
   const ckpt = Checkpoint.open(source);
   try {
@@ -125,7 +145,8 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
     const hasTokenizer = TOKENIZER_FILES.every((f) => existsSync(join(source, f)));
     if (options.requireTokenizer) {
       for (const f of TOKENIZER_FILES) {
-        if (!existsSync(join(source, f))) throw new StudioError('not-found', `${join(source, f)}: missing (the tokenizer is needed to chat with the model)`);
+        if (!existsSync(join(source, f)))
+          throw new StudioError('not-found', `${join(source, f)}: missing (the tokenizer is needed to chat with the model)`);
       }
     }
     req.onProgress?.({ stage: 'hash', done: 0, total: 1 });
@@ -166,7 +187,10 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
           ir_version: 10,
           producer_name: 'persona-studio',
           producer_version: String(COMPILER_VERSION),
-          opset_import: [{ domain: '', version: 21 }, { domain: 'com.microsoft', version: 1 }],
+          opset_import: [
+            { domain: '', version: 21 },
+            { domain: 'com.microsoft', version: 1 },
+          ],
           graph: g.graph(`${spec.modelType}-steerable`),
           metadata_props: [{ key: 'persona_studio.key', value: key }],
         };
@@ -175,9 +199,10 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
       } finally {
         data.close();
       }
-      if (hasTokenizer) for (const f of [...TOKENIZER_FILES, ...OPTIONAL_FILES]) {
-        if (existsSync(join(source, f))) copyFileSync(join(source, f), join(tmp, f));
-      }
+      if (hasTokenizer)
+        for (const f of [...TOKENIZER_FILES, ...OPTIONAL_FILES]) {
+          if (existsSync(join(source, f))) copyFileSync(join(source, f), join(tmp, f));
+        }
       copyFileSync(join(source, 'config.json'), join(tmp, 'config.json'));
       const manifest: Manifest = {
         format: 'persona-studio-compiled-model',

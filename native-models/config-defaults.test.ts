@@ -45,7 +45,9 @@ function reference(dir: string): Outcome {
 async function compiled(dir: string): Promise<Outcome> {
   let out: string;
   try {
-    out = (await compileModel({ checkpointDir: dir, outDir: join(dir, 'compiled'), options: { precision: 'fp32', requireTokenizer: false } })).dir;
+    out = (
+      await compileModel({ checkpointDir: dir, outDir: join(dir, 'compiled'), options: { precision: 'fp32', requireTokenizer: false } })
+    ).dir;
   } catch (e) {
     return { error: (e as Error).message };
   }
@@ -122,11 +124,20 @@ describe.each(CASES)('%s: each config.json field deleted in turn', (name) => {
   }, 300_000);
 });
 
-describe('the defaults are the config classes\'', () => {
+describe("the defaults are the config classes'", () => {
   it('a Gemma 2 config without the soft-cap fields soft-caps at 50 and 30 (Gemma2Config), not at all', async () => {
-    const absent = variant('gemma2', 'no-caps', (c) => { delete c.attn_logit_softcapping; delete c.final_logit_softcapping; });
-    const explicit = variant('gemma2', 'caps-50-30', (c) => { c.attn_logit_softcapping = 50; c.final_logit_softcapping = 30; });
-    const off = variant('gemma2', 'caps-null', (c) => { c.attn_logit_softcapping = null; c.final_logit_softcapping = null; });
+    const absent = variant('gemma2', 'no-caps', (c) => {
+      delete c.attn_logit_softcapping;
+      delete c.final_logit_softcapping;
+    });
+    const explicit = variant('gemma2', 'caps-50-30', (c) => {
+      c.attn_logit_softcapping = 50;
+      c.final_logit_softcapping = 30;
+    });
+    const off = variant('gemma2', 'caps-null', (c) => {
+      c.attn_logit_softcapping = null;
+      c.final_logit_softcapping = null;
+    });
     const got = await compiled(absent);
     const want = reference(explicit);
     const uncapped = reference(off);
@@ -137,10 +148,20 @@ describe('the defaults are the config classes\'', () => {
   }, 60_000);
 
   it('a Gemma 3 config without rope_theta uses 1e6 (Gemma3TextConfig), not 10000', async () => {
-    const absent = variant('gemma3', 'no-theta', (c) => { delete c.rope_theta; });
+    const absent = variant('gemma3', 'no-theta', (c) => {
+      delete c.rope_theta;
+    });
     const got = await compiled(absent);
-    const want = reference(variant('gemma3', 'theta-1e6', (c) => { c.rope_theta = 1e6; }));
-    const llamaDefault = reference(variant('gemma3', 'theta-1e4', (c) => { c.rope_theta = 10000; }));
+    const want = reference(
+      variant('gemma3', 'theta-1e6', (c) => {
+        c.rope_theta = 1e6;
+      }),
+    );
+    const llamaDefault = reference(
+      variant('gemma3', 'theta-1e4', (c) => {
+        c.rope_theta = 10000;
+      }),
+    );
     if ('error' in got || 'error' in want || 'error' in llamaDefault) throw new Error('all three should run');
     expect(maxDiff(got.logits, want.logits)).toBeLessThan(1e-4);
     expect(maxDiff(got.logits, llamaDefault.logits)).toBeGreaterThan(1e-3);

@@ -15,13 +15,26 @@
 //   conflict    refused to protect data: the folder is not ours, the library is open elsewhere, still in use
 //   internal    anything else: a bug; the message is what we know
 export const ERROR_CODES = [
-  'usage', 'not-found', 'format', 'config', 'model-load', 'steering', 'cancelled', 'resource', 'conflict', 'internal',
+  'usage',
+  'not-found',
+  'format',
+  'config',
+  'model-load',
+  'steering',
+  'cancelled',
+  'resource',
+  'conflict',
+  'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class StudioError extends Error {
   override name = 'StudioError';
-  constructor(readonly code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -30,14 +43,24 @@ export const isErrorCode = (v: unknown): v is ErrorCode => typeof v === 'string'
 
 /** Node's system errors (fs, spawn) that have a studio meaning; the rest are internal. */
 const SYSTEM_CODES: Record<string, ErrorCode> = {
-  ENOENT: 'not-found', ENOTDIR: 'not-found', EISDIR: 'usage', EACCES: 'conflict', EPERM: 'conflict', EEXIST: 'conflict',
-  ENOSPC: 'resource', ENOMEM: 'resource', EMFILE: 'resource', ERR_OUT_OF_RANGE: 'resource', ABORT_ERR: 'cancelled',
+  ENOENT: 'not-found',
+  ENOTDIR: 'not-found',
+  EISDIR: 'usage',
+  EACCES: 'conflict',
+  EPERM: 'conflict',
+  EEXIST: 'conflict',
+  ENOSPC: 'resource',
+  ENOMEM: 'resource',
+  EMFILE: 'resource',
+  ERR_OUT_OF_RANGE: 'resource',
+  ABORT_ERR: 'cancelled',
 };
 
 /** The code of anything thrown: a StudioError's own, a system error's mapping, else internal. */
 export function errorCode(e: unknown): ErrorCode {
   if (e instanceof StudioError) return e.code;
-  if (e instanceof RangeError && /allocation|Array buffer|Invalid typed array length|Invalid string length/i.test(e.message)) return 'resource';
+  if (e instanceof RangeError && /allocation|Array buffer|Invalid typed array length|Invalid string length/i.test(e.message))
+    return 'resource';
   const sys = (e as { code?: unknown } | null)?.code;
   if (typeof sys === 'string' && SYSTEM_CODES[sys]) return SYSTEM_CODES[sys];
   if ((e as { name?: unknown } | null)?.name === 'AbortError') return 'cancelled';
@@ -45,7 +68,9 @@ export function errorCode(e: unknown): ErrorCode {
 }
 
 /** The structural part of a zod error we read, so this module needs no zod at run time. */
-export interface ZodLikeError { issues: readonly { path: readonly PropertyKey[]; message: string }[] }
+export interface ZodLikeError {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}
 
 /**
  * One line for the first issue of a failed zod parse, naming the field path:

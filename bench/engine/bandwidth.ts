@@ -16,16 +16,27 @@ const best = (xs: number[]) => Math.max(...xs);
 
 /** Σ of a Float64Array with four accumulators (one JS thread). */
 function sumF64(a: Float64Array, from: number, to: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let i = from;
-  for (; i + 3 < to; i += 4) { s0 += a[i]!; s1 += a[i + 1]!; s2 += a[i + 2]!; s3 += a[i + 3]!; }
+  for (; i + 3 < to; i += 4) {
+    s0 += a[i]!;
+    s1 += a[i + 1]!;
+    s2 += a[i + 2]!;
+    s3 += a[i + 3]!;
+  }
   for (; i < to; i++) s0 += a[i]!;
   return s0 + s1 + s2 + s3;
 }
 
 /** A one-node ONNX model: y = x · W with W an input (not an initializer, so never prepacked). */
 function gemvModel(k: number, n: number): Uint8Array {
-  const info = (name: string, dims: number[]) => ({ name, type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: dims.map((d) => ({ dim_value: d })) } } } });
+  const info = (name: string, dims: number[]) => ({
+    name,
+    type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: dims.map((d) => ({ dim_value: d })) } } },
+  });
   return encodeModel({
     ir_version: 10,
     opset_import: [{ domain: '', version: 21 }],
@@ -74,7 +85,11 @@ export async function measureBandwidth(opts: { bytes?: number; threads: number; 
   const n = bytes / 4 / k;
   const w = new Float32Array(bytes / 4).fill(1);
   const x = new Float32Array(k).fill(1 / k);
-  const session = await ort.InferenceSession.create(gemvModel(k, n), { intraOpNumThreads: opts.threads, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(gemvModel(k, n), {
+    intraOpNumThreads: opts.threads,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
   const feeds = { x: new ort.Tensor('float32', x, [1, k]), w: new ort.Tensor('float32', w, [k, n]) };
   await session.run(feeds);
   const gemv: number[] = [];

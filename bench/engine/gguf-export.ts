@@ -39,7 +39,10 @@ export function quantizeQ4_0(x: Float32Array): Uint8Array {
     let max = 0;
     for (let j = 0; j < Q4_0_BLOCK; j++) {
       const v = x[base + j]!;
-      if (amax < Math.abs(v)) { amax = Math.abs(v); max = v; }
+      if (amax < Math.abs(v)) {
+        amax = Math.abs(v);
+        max = v;
+      }
     }
     const d = f(max / -8);
     const id = d ? f(1 / d) : 0;
@@ -106,7 +109,8 @@ export function planTensors(ckpt: Checkpoint, type: GgufWeightType): PlannedTens
       if (!rule) throw new Error(`${ckpt.dir}: tensor ${source} has no GGUF name (only qwen3 checkpoints are exported)`);
       const ne = [...ckpt.shape(source)].reverse();
       const t: GgufWeightType = ne.length === 1 ? 'F32' : type;
-      if (t === 'Q4_0' && ne[0]! % Q4_0_BLOCK !== 0) throw new Error(`${ckpt.dir}: tensor ${source} has rows of ${ne[0]} values, not a multiple of 32 (Q4_0 blocks)`);
+      if (t === 'Q4_0' && ne[0]! % Q4_0_BLOCK !== 0)
+        throw new Error(`${ckpt.dir}: tensor ${source} has rows of ${ne[0]} values, not a multiple of 32 (Q4_0 blocks)`);
       return { name: source.replace(rule[0], rule[1]), source, ne, type: t, bytes: tensorBytes(ne, t) };
     })
     .sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name));
@@ -125,14 +129,17 @@ const tokenizerSchema = z.object({
 });
 
 // llama_token_type
-const TOKEN_NORMAL = 1, TOKEN_CONTROL = 3, TOKEN_USER_DEFINED = 4, TOKEN_UNUSED = 5;
+const TOKEN_NORMAL = 1,
+  TOKEN_CONTROL = 3,
+  TOKEN_USER_DEFINED = 4,
+  TOKEN_UNUSED = 5;
 
 function tokenizerMeta(path: string, vocabSize: number, cfg: { bos?: number; eos: number }): GgufKV[] {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: cannot read the tokenizer (${(e as Error).message})`);
+    throw new Error(`${path}: cannot read the tokenizer (${(e as Error).message})`, { cause: e });
   }
   const parsed = tokenizerSchema.safeParse(raw);
   if (!parsed.success) {
@@ -194,7 +201,12 @@ export interface ExportRequest {
   tokenizerJson: string;
 }
 
-export interface ExportResult { path: string; cached: boolean; tensors: PlannedTensor[]; dataBytes: number }
+export interface ExportResult {
+  path: string;
+  cached: boolean;
+  tensors: PlannedTensor[];
+  dataBytes: number;
+}
 
 /** Writes `out` once (atomically, via a temporary sibling); an existing file is reused. */
 export function exportQwen3Gguf(req: ExportRequest): ExportResult {
@@ -202,7 +214,10 @@ export function exportQwen3Gguf(req: ExportRequest): ExportResult {
   try {
     const parsed = qwen3ConfigSchema.safeParse(ckpt.config);
     if (!parsed.success) {
-      throw new StudioError('config', `${zodIssueLine(parsed.error, `${req.checkpointDir}/config.json`, ': ')} (the GGUF exporter handles plain qwen3 checkpoints)`);
+      throw new StudioError(
+        'config',
+        `${zodIssueLine(parsed.error, `${req.checkpointDir}/config.json`, ': ')} (the GGUF exporter handles plain qwen3 checkpoints)`,
+      );
     }
     const c = parsed.data;
     const tensors = planTensors(ckpt, req.type);
@@ -227,7 +242,11 @@ export function exportQwen3Gguf(req: ExportRequest): ExportResult {
       f32(`${a}.rope.freq_base`, c.rope_theta),
       ...tokenizerMeta(req.tokenizerJson, c.vocab_size, { bos: c.bos_token_id, eos }),
     ];
-    const header = encodeGgufHeader(meta, tensors.map((t) => ({ name: t.name, shape: t.ne, type: GGML_TYPE[t.type], bytes: t.bytes })), ALIGN);
+    const header = encodeGgufHeader(
+      meta,
+      tensors.map((t) => ({ name: t.name, shape: t.ne, type: GGML_TYPE[t.type], bytes: t.bytes })),
+      ALIGN,
+    );
 
     const tmp = `${req.out}.partial-${process.pid}`;
     try {

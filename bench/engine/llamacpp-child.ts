@@ -15,7 +15,14 @@ const argsSchema = z.object({
   gguf: z.string(),
   threads: z.number().int().positive(),
   /** Runs, each: a prompt and how many tokens to generate after it. */
-  runs: z.array(z.object({ label: z.string(), prompt: z.array(z.number().int().nonnegative()).min(1), newTokens: z.number().int().min(2), reps: z.number().int().positive() })),
+  runs: z.array(
+    z.object({
+      label: z.string(),
+      prompt: z.array(z.number().int().nonnegative()).min(1),
+      newTokens: z.number().int().min(2),
+      reps: z.number().int().positive(),
+    }),
+  ),
 });
 
 /**
@@ -26,7 +33,9 @@ function peakRssMiB(): number {
   try {
     const kb = /^VmHWM:\s*(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
     if (kb) return Number(kb) / 1024;
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return process.resourceUsage().maxRSS / 1024;
 }
 
@@ -36,13 +45,20 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const out: Record<string, unknown> = {};
 try {
   const t0 = performance.now();
-  const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });
+  const llama = await getLlama({
+    gpu: false,
+    build: 'never',
+    skipDownload: true,
+    usePrebuiltBinaries: true,
+    progressLogs: false,
+    logLevel: LlamaLogLevel.error,
+  });
   out.systemInfo = llama.systemInfo;
   let model;
   try {
     model = await llama.loadModel({ modelPath: args.gguf, gpuLayers: 0 });
   } catch (e) {
-    throw new Error(`llama.cpp refused ${args.gguf}: ${String((e as Error).message ?? e).split('\n')[0]}`);
+    throw new Error(`llama.cpp refused ${args.gguf}: ${String((e as Error).message ?? e).split('\n')[0]}`, { cause: e });
   }
   out.loadMs = performance.now() - t0;
   const longest = Math.max(...args.runs.map((r) => r.prompt.length + r.newTokens));

@@ -15,7 +15,10 @@ export function median(xs: number[]): number {
 /** A deterministic stream of uint32s (the same prompts and vectors every run). */
 export function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s; };
+  return () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s;
+  };
 }
 
 export function randomTokens(rnd: () => number, n: number, vocab: number, first?: number): number[] {
@@ -26,21 +29,27 @@ export function randomTokens(rnd: () => number, n: number, vocab: number, first?
 export function randomPersona(rnd: () => number, numLayers: number, hidden: number): Map<number, Float32Array> {
   const m = new Map<number, Float32Array>();
   for (let b = 0; b < numLayers; b++) {
-    const v = Float32Array.from({ length: hidden }, () => (rnd() / 2 ** 32) - 0.5);
+    const v = Float32Array.from({ length: hidden }, () => rnd() / 2 ** 32 - 0.5);
     const n = Math.hypot(...v);
-    m.set(b, v.map((x) => x / n));
+    m.set(
+      b,
+      v.map((x) => x / n),
+    );
   }
   return m;
 }
 
-const steerWith = (persona: Map<number, Float32Array>, alpha: number, positions: 'all' | 'generated' = 'all'): RowSteering => ({ terms: [{ vectors: persona, alpha, scale: 'raw', positions }] });
+const steerWith = (persona: Map<number, Float32Array>, alpha: number, positions: 'all' | 'generated' = 'all'): RowSteering => ({
+  terms: [{ vectors: persona, alpha, scale: 'raw', positions }],
+});
 
 async function timedGenerate(model: CompiledModel, rows: GenerateRow[], newTokens: number) {
   const t0 = performance.now();
   // No stop tokens: every run produces exactly `newTokens` tokens.
   const r = await generate(model, { rows, maxNewTokens: newTokens, stopTokenIds: [] });
   const wallMs = performance.now() - t0;
-  for (const row of r.rows) if (row.tokens.length !== newTokens) throw new Error(`bench: a row produced ${row.tokens.length} tokens, expected ${newTokens}`);
+  for (const row of r.rows)
+    if (row.tokens.length !== newTokens) throw new Error(`bench: a row produced ${row.tokens.length} tokens, expected ${newTokens}`);
   return { wallMs, decodeTokPerS: (r.steps * 1000) / r.decodeMs, prefillMs: r.prefillMs };
 }
 
@@ -48,8 +57,13 @@ async function timedGenerate(model: CompiledModel, rows: GenerateRow[], newToken
 async function interleave<T>(reps: number, a: () => Promise<T>, b: () => Promise<T>): Promise<{ a: T[]; b: T[] }> {
   const out = { a: [] as T[], b: [] as T[] };
   for (let i = 0; i < reps; i++) {
-    if (i % 2 === 0) { out.a.push(await a()); out.b.push(await b()); }
-    else { out.b.push(await b()); out.a.push(await a()); }
+    if (i % 2 === 0) {
+      out.a.push(await a());
+      out.b.push(await b());
+    } else {
+      out.b.push(await b());
+      out.a.push(await a());
+    }
   }
   return out;
 }
@@ -65,12 +79,20 @@ export interface SteeringCost {
 }
 
 /** 1. Decode tok/s of greedy generate() with and without steering on every layer. */
-export async function steeringCost(model: CompiledModel, prompt: number[], persona: Map<number, Float32Array>, newTokens: number, reps: number): Promise<SteeringCost> {
+export async function steeringCost(
+  model: CompiledModel,
+  prompt: number[],
+  persona: Map<number, Float32Array>,
+  newTokens: number,
+  reps: number,
+): Promise<SteeringCost> {
   const greedy = { greedy: true };
   await timedGenerate(model, [{ prompt, sampling: greedy }], newTokens); // warm-up
-  const r = await interleave(reps,
+  const r = await interleave(
+    reps,
     () => timedGenerate(model, [{ prompt, sampling: greedy }], newTokens),
-    () => timedGenerate(model, [{ prompt, sampling: greedy, steering: steerWith(persona, 1) }], newTokens));
+    () => timedGenerate(model, [{ prompt, sampling: greedy, steering: steerWith(persona, 1) }], newTokens),
+  );
   const off = r.a.map((x) => x.decodeTokPerS);
   const on = r.b.map((x) => x.decodeTokPerS);
   return {
@@ -87,23 +109,49 @@ export async function steeringCost(model: CompiledModel, prompt: number[], perso
  * steer inputs vs the persona on every layer, alternating every step, so drift cancels at the
  * scale of one step. Returns the tok/s ratio steered ÷ unsteered (= unsteered ms ÷ steered ms).
  */
-export async function stepSteeringCost(model: CompiledModel, persona: Map<number, Float32Array>, steps: number, seed = 17): Promise<{ unsteeredMs: number; steeredMs: number; ratio: number }> {
+export async function stepSteeringCost(
+  model: CompiledModel,
+  persona: Map<number, Float32Array>,
+  steps: number,
+  seed = 17,
+): Promise<{ unsteeredMs: number; steeredMs: number; ratio: number }> {
   const { numLayers, vocabSize } = model.arch;
   const rnd = lcg(seed);
   const cache = model.newCache(1);
   const n = 32;
-  await model.forward({ batch: 1, seq: n, ids: BigInt64Array.from(randomTokens(rnd, n, vocabSize), BigInt), mask: new BigInt64Array(n).fill(1n), positions: BigInt64Array.from({ length: n }, (_, j) => BigInt(j)), cache, keep: 1 });
+  await model.forward({
+    batch: 1,
+    seq: n,
+    ids: BigInt64Array.from(randomTokens(rnd, n, vocabSize), BigInt),
+    mask: new BigInt64Array(n).fill(1n),
+    positions: BigInt64Array.from({ length: n }, (_, j) => BigInt(j)),
+    cache,
+    keep: 1,
+  });
   const steer = Array.from({ length: numLayers }, (_, b) => persona.get(b));
   const step = async (on: boolean) => {
     const t0 = performance.now();
-    await model.forward({ batch: 1, seq: 1, ids: BigInt64Array.of(7n), mask: BigInt64Array.of(1n), positions: BigInt64Array.of(BigInt(n)), cache, keep: 1, steer: on ? steer : undefined });
+    await model.forward({
+      batch: 1,
+      seq: 1,
+      ids: BigInt64Array.of(7n),
+      mask: BigInt64Array.of(1n),
+      positions: BigInt64Array.of(BigInt(n)),
+      cache,
+      keep: 1,
+      steer: on ? steer : undefined,
+    });
     const ms = performance.now() - t0;
     cache.truncate(n);
     return ms;
   };
   await step(false);
   await step(true);
-  const r = await interleave(steps, () => step(false), () => step(true));
+  const r = await interleave(
+    steps,
+    () => step(false),
+    () => step(true),
+  );
   const unsteeredMs = median(r.a);
   const steeredMs = median(r.b);
   return { unsteeredMs, steeredMs, ratio: unsteeredMs / steeredMs };
@@ -183,20 +231,36 @@ export interface AlphaBatchCost {
  * positions 'all' steers the prompt too (every row has its own prefill); 'generated' leaves the
  * prompt unsteered, so the rows share one prefill.
  */
-export async function alphaBatchCost(model: CompiledModel, prompt: number[], persona: Map<number, Float32Array>, newTokens: number, reps: number, positions: 'all' | 'generated' = 'all', alphas = [-2, -1, 0, 1, 2]): Promise<AlphaBatchCost> {
+export async function alphaBatchCost(
+  model: CompiledModel,
+  prompt: number[],
+  persona: Map<number, Float32Array>,
+  newTokens: number,
+  reps: number,
+  positions: 'all' | 'generated' = 'all',
+  alphas = [-2, -1, 0, 1, 2],
+): Promise<AlphaBatchCost> {
   const greedy = { greedy: true };
   const batch = alphas.map((a) => ({ prompt, sampling: greedy, steering: steerWith(persona, a, positions) }));
   await timedGenerate(model, batch, newTokens); // warm-up (batch-5 shapes)
-  const r = await interleave(reps,
+  const r = await interleave(
+    reps,
     () => timedGenerate(model, [{ prompt, sampling: greedy, steering: steerWith(persona, 1, positions) }], newTokens),
-    () => timedGenerate(model, batch, newTokens));
+    () => timedGenerate(model, batch, newTokens),
+  );
   const singleMs = median(r.a.map((x) => x.wallMs));
   const batchMs = median(r.b.map((x) => x.wallMs));
-  const split = (xs: Array<{ prefillMs: number; decodeTokPerS: number }>) => ({ prefillMs: median(xs.map((x) => x.prefillMs)), stepMs: 1000 / median(xs.map((x) => x.decodeTokPerS)) });
+  const split = (xs: Array<{ prefillMs: number; decodeTokPerS: number }>) => ({
+    prefillMs: median(xs.map((x) => x.prefillMs)),
+    stepMs: 1000 / median(xs.map((x) => x.decodeTokPerS)),
+  });
   return { singleMs, batchMs, ratio: batchMs / singleMs, alphas, single: split(r.a), batch: split(r.b) };
 }
 
-export interface ContextCost { contexts: Array<{ context: number; msPerToken: number }>; ratio: number }
+export interface ContextCost {
+  contexts: Array<{ context: number; msPerToken: number }>;
+  ratio: number;
+}
 
 /**
  * 3. Decode ms/token at a short and a long context: the cache is filled with random tokens by
@@ -212,14 +276,27 @@ export async function contextCost(model: CompiledModel, contexts: number[], step
     while (len < context) {
       const n = Math.min(256, context - len);
       await model.forward({
-        batch: 1, seq: n, ids: BigInt64Array.from(randomTokens(rnd, n, vocabSize), BigInt), mask: new BigInt64Array(n).fill(1n),
-        positions: BigInt64Array.from({ length: n }, (_, j) => BigInt(len + j)), cache, keep: 1,
+        batch: 1,
+        seq: n,
+        ids: BigInt64Array.from(randomTokens(rnd, n, vocabSize), BigInt),
+        mask: new BigInt64Array(n).fill(1n),
+        positions: BigInt64Array.from({ length: n }, (_, j) => BigInt(len + j)),
+        cache,
+        keep: 1,
       });
       len += n;
     }
     const step = async () => {
       const t0 = performance.now();
-      await model.forward({ batch: 1, seq: 1, ids: BigInt64Array.of(7n), mask: BigInt64Array.of(1n), positions: BigInt64Array.of(BigInt(len)), cache, keep: 1 });
+      await model.forward({
+        batch: 1,
+        seq: 1,
+        ids: BigInt64Array.of(7n),
+        mask: BigInt64Array.of(1n),
+        positions: BigInt64Array.of(BigInt(len)),
+        cache,
+        keep: 1,
+      });
       const ms = performance.now() - t0;
       cache.truncate(len);
       return ms;
@@ -233,14 +310,27 @@ export async function contextCost(model: CompiledModel, contexts: number[], step
 }
 
 /** 4. Prefill tok/s of one prompt of `length` tokens into a fresh cache (as generate() does). */
-export async function prefillRate(model: CompiledModel, length: number, reps: number, seed = 11): Promise<{ length: number; tokPerS: number }> {
+export async function prefillRate(
+  model: CompiledModel,
+  length: number,
+  reps: number,
+  seed = 11,
+): Promise<{ length: number; tokPerS: number }> {
   const rnd = lcg(seed);
   const ids = BigInt64Array.from(randomTokens(rnd, length, model.arch.vocabSize), BigInt);
   const run = async () => {
     const cache = model.newCache(1);
     cache.reserve(length + 1);
     const t0 = performance.now();
-    await model.forward({ batch: 1, seq: length, ids, mask: new BigInt64Array(length).fill(1n), positions: BigInt64Array.from({ length }, (_, j) => BigInt(j)), cache, keep: 1 });
+    await model.forward({
+      batch: 1,
+      seq: length,
+      ids,
+      mask: new BigInt64Array(length).fill(1n),
+      positions: BigInt64Array.from({ length }, (_, j) => BigInt(j)),
+      cache,
+      keep: 1,
+    });
     return performance.now() - t0;
   };
   await run();
@@ -250,9 +340,15 @@ export async function prefillRate(model: CompiledModel, length: number, reps: nu
 }
 
 export interface CaptureRate {
-  pairs: number; tokens: number; seconds: number; pairsPerS: number; tokPerS: number; layers: number;
+  pairs: number;
+  tokens: number;
+  seconds: number;
+  pairsPerS: number;
+  tokPerS: number;
+  layers: number;
   /** Highest RSS seen after any batch minus the RSS just before the capture, and the result's own size. */
-  rssGrowthMiB: number; resultMiB: number;
+  rssGrowthMiB: number;
+  resultMiB: number;
 }
 
 /** 5. captureActivations over `count` random pairs of ~`pairTokens` tokens, every layer, response mean. */
@@ -269,16 +365,31 @@ export async function captureRate(model: CompiledModel, count: number, pairToken
   const rss0 = process.memoryUsage().rss;
   let rssMax = rss0;
   const t0 = performance.now();
-  const r = await captureActivations(model, pairs, { reduction: 'response-mean', onProgress: () => { rssMax = Math.max(rssMax, process.memoryUsage().rss); } });
+  const r = await captureActivations(model, pairs, {
+    reduction: 'response-mean',
+    onProgress: () => {
+      rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    },
+  });
   const seconds = (performance.now() - t0) / 1000;
-  const resultMiB = r.layers.length * count * model.arch.hidden * 4 / 2 ** 20;
-  return { pairs: count, tokens, seconds, pairsPerS: count / seconds, tokPerS: tokens / seconds, layers: r.layers.length, rssGrowthMiB: (rssMax - rss0) / 2 ** 20, resultMiB };
+  const resultMiB = (r.layers.length * count * model.arch.hidden * 4) / 2 ** 20;
+  return {
+    pairs: count,
+    tokens,
+    seconds,
+    pairsPerS: count / seconds,
+    tokPerS: tokens / seconds,
+    layers: r.layers.length,
+    rssGrowthMiB: (rssMax - rss0) / 2 ** 20,
+    resultMiB,
+  };
 }
 
 /** 7 (our side). Greedy decode tok/s of one unsteered row: the figure compared with llama.cpp. */
 export async function decodeRate(model: CompiledModel, prompt: number[], newTokens: number, reps: number): Promise<number> {
   await timedGenerate(model, [{ prompt, sampling: { greedy: true } }], newTokens);
   const rates: number[] = [];
-  for (let i = 0; i < reps; i++) rates.push((await timedGenerate(model, [{ prompt, sampling: { greedy: true } }], newTokens)).decodeTokPerS);
+  for (let i = 0; i < reps; i++)
+    rates.push((await timedGenerate(model, [{ prompt, sampling: { greedy: true } }], newTokens)).decodeTokPerS);
   return median(rates);
 }

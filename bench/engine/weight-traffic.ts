@@ -21,24 +21,25 @@ export function weightTraffic(dir: string): WeightTraffic {
   const manifest = readManifest(dir);
   if (!manifest) throw new Error(`${dir}: not a compiled model (no manifest.json)`);
   const model = decodeModel(readFileSync(join(dir, manifest.files.model)));
-  const graph = model.graph as { initializer?: any[]; node?: any[] };
+  const graph = model.graph ?? {};
   const sizes = new Map<string, { bytes: number; rows: number }>();
   for (const t of graph.initializer ?? []) {
-    const ext = (t.external_data ?? []) as Array<{ key: string; value: string }>;
-    const length = ext.find((e) => e.key === 'length');
-    const dims = (t.dims ?? []) as number[];
-    const bytes = length ? Number(length.value)
-      : t.raw_data ? (t.raw_data as Uint8Array).byteLength
-        : dims.reduce((a, b) => a * b, 1) * (ELEM_BYTES[t.data_type as number] ?? 4);
-    sizes.set(t.name as string, { bytes, rows: dims[0] ?? 1 });
+    const length = (t.external_data ?? []).find((e) => e.key === 'length');
+    const dims = t.dims ?? [];
+    const bytes = length
+      ? Number(length.value)
+      : t.raw_data
+        ? t.raw_data.byteLength
+        : dims.reduce((a, b) => a * b, 1) * (ELEM_BYTES[t.data_type ?? 0] ?? 4);
+    sizes.set(t.name ?? '', { bytes, rows: dims[0] ?? 1 });
   }
   const consumers = new Map<string, Set<string>>();
   for (const n of graph.node ?? []) {
-    for (const input of (n.input ?? []) as string[]) {
+    for (const input of n.input ?? []) {
       if (!sizes.has(input)) continue;
       let s = consumers.get(input);
       if (!s) consumers.set(input, (s = new Set()));
-      s.add(n.op_type as string);
+      s.add(n.op_type ?? '');
     }
   }
   let totalBytes = 0;

@@ -9,8 +9,12 @@ import { PROVIDERS, PRECISIONS } from '../../native-models/compile.ts';
 import { VECTOR_FORMATS } from '../core/formats/index.ts';
 
 const SPECS = {
-  alpha: { kind: 'number' }, alphas: { kind: 'numbers' }, k: { kind: 'number', int: true, min: 0, max: 10 },
-  name: { kind: 'string' }, on: { kind: 'switch' }, mode: { kind: 'choice', choices: ['a', 'b'] },
+  alpha: { kind: 'number' },
+  alphas: { kind: 'numbers' },
+  k: { kind: 'number', int: true, min: 0, max: 10 },
+  name: { kind: 'string' },
+  on: { kind: 'switch' },
+  mode: { kind: 'choice', choices: ['a', 'b'] },
 } as const;
 const parse = (...args: string[]) => parseArgs(args, SPECS, 'test');
 
@@ -54,11 +58,22 @@ describe('parseArgs', () => {
 
 describe('the CLI specs agree with the core', () => {
   it('sampling flag ranges accept and refuse what samplingSchema does at their edges', () => {
-    const pairs = [['temperature', 'temperature'], ['top-p', 'topP'], ['top-k', 'topK'], ['min-p', 'minP'], ['repetition-penalty', 'repetitionPenalty'], ['seed', 'seed']] as const;
+    const pairs = [
+      ['temperature', 'temperature'],
+      ['top-p', 'topP'],
+      ['top-k', 'topK'],
+      ['min-p', 'minP'],
+      ['repetition-penalty', 'repetitionPenalty'],
+      ['seed', 'seed'],
+    ] as const;
     for (const [flag, field] of pairs) {
       for (const v of [-1, -0.5, 0, 0.5, 1, 1.5, 2, 7]) {
         let cli = true;
-        try { parseArgs([`--${flag}`, String(v)], GENERATE_FLAGS, 'generate'); } catch { cli = false; }
+        try {
+          parseArgs([`--${flag}`, String(v)], GENERATE_FLAGS, 'generate');
+        } catch {
+          cli = false;
+        }
         const core = samplingSchema.shape[field].safeParse(v).success;
         expect(`${flag} ${v}: ${cli}`).toBe(`${flag} ${v}: ${core}`);
       }

@@ -20,15 +20,23 @@ export type FlagSpec =
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
-type ValueOf<S extends FlagSpec> = S extends { kind: 'switch' } ? boolean
-  : S extends { kind: 'numbers' } ? number[]
-  : S extends { kind: 'strings' } ? string[]
-  : S extends { kind: 'number' } ? number
-  : S extends { kind: 'choice'; choices: readonly (infer C)[] } ? C
-  : string;
+type ValueOf<S extends FlagSpec> = S extends { kind: 'switch' }
+  ? boolean
+  : S extends { kind: 'numbers' }
+    ? number[]
+    : S extends { kind: 'strings' }
+      ? string[]
+      : S extends { kind: 'number' }
+        ? number
+        : S extends { kind: 'choice'; choices: readonly (infer C)[] }
+          ? C
+          : string;
 
 export type Flags<T extends FlagSpecs> = { [K in keyof T]?: ValueOf<T[K]> };
-export interface Parsed<T extends FlagSpecs> { flags: Flags<T>; positionals: string[] }
+export interface Parsed<T extends FlagSpecs> {
+  flags: Flags<T>;
+  positionals: string[];
+}
 
 const usage = (message: string) => new StudioError('usage', message);
 
@@ -53,8 +61,12 @@ function parseNumber(flag: string, raw: string, s: { int?: boolean; min?: number
   const t = raw.trim();
   // Number('') is 0 and Number('0x10') is 16: accept only plain decimal notation.
   const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN;
-  const ok = Number.isFinite(n) && (!s.int || Number.isSafeInteger(n))
-    && (s.min === undefined || n >= s.min) && (s.max === undefined || n <= s.max) && (s.gt === undefined || n > s.gt);
+  const ok =
+    Number.isFinite(n) &&
+    (!s.int || Number.isSafeInteger(n)) &&
+    (s.min === undefined || n >= s.min) &&
+    (s.max === undefined || n <= s.max) &&
+    (s.gt === undefined || n > s.gt);
   if (!ok) throw usage(`--${flag} ${showValue(raw)}: expected ${describeRange(s)}`);
   return n;
 }
@@ -72,7 +84,8 @@ function convert(flag: string, spec: FlagSpec, raw: string): unknown {
       return parseNumber(flag, raw, spec);
     case 'numbers':
       return raw.split(',').map((part) => {
-        if (part.trim() === '') throw usage(`--${flag} ${showValue(raw)}: expected a comma-separated list of ${describeRange(spec).replace(/^an? /, '')}s`);
+        if (part.trim() === '')
+          throw usage(`--${flag} ${showValue(raw)}: expected a comma-separated list of ${describeRange(spec).replace(/^an? /, '')}s`);
         return parseNumber(flag, part, spec);
       });
     case 'strings':

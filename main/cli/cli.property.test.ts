@@ -27,7 +27,14 @@ const onUnhandled = (e: unknown) => unhandled.push(e);
 async function cli(argv: string[]) {
   let out = '';
   let err = '';
-  const code = await main(['--data-dir', dataDir, ...argv], { stdout: (s) => { out += s; }, stderr: (s) => { err += s; } });
+  const code = await main(['--data-dir', dataDir, ...argv], {
+    stdout: (s) => {
+      out += s;
+    },
+    stderr: (s) => {
+      err += s;
+    },
+  });
   return { code, out, err };
 }
 
@@ -62,25 +69,56 @@ afterAll(() => {
 });
 
 const weirdString = fc.oneof(
-  fc.constant(''), fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 20 }),
-  fc.constantFrom('\n', '\u0000x', 'a\r\nb', '\u2028', '-', '--', '--json', '-1', ' '), fc.constant('x'.repeat(5000)),
+  fc.constant(''),
+  fc.string({ maxLength: 8 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.constantFrom('\n', '\u0000x', 'a\r\nb', '\u2028', '-', '--', '--json', '-1', ' '),
+  fc.constant('x'.repeat(5000)),
 );
 const weirdNumber = fc.oneof(
-  fc.integer({ min: -1000, max: 1000 }).map(String), fc.double({ noNaN: false }).map(String),
-  fc.constantFrom('NaN', 'Infinity', '-Infinity', '-0', '0', '1e308', '-1e308', '9007199254740993', '1.5', '-1.5', 'abc', '', '0x10', '1,2', ' 3 '),
+  fc.integer({ min: -1000, max: 1000 }).map(String),
+  fc.double({ noNaN: false }).map(String),
+  fc.constantFrom(
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '-0',
+    '0',
+    '1e308',
+    '-1e308',
+    '9007199254740993',
+    '1.5',
+    '-1.5',
+    'abc',
+    '',
+    '0x10',
+    '1,2',
+    ' 3 ',
+  ),
 );
 
 /** Random flags for a spec: each flag maybe present, with a value of its kind or of the wrong kind. */
 function flagsFor(specs: FlagSpecs, skip: string[] = []) {
   const names = Object.keys(specs).filter((n) => !skip.includes(n));
-  return fc.subarray(names).chain((chosen) => fc.tuple(...chosen.map((n) => {
-    const s = specs[n]!;
-    const value = s.kind === 'switch' ? fc.constantFrom(null, 'true', 'false', 'maybe')
-      : s.kind === 'choice' ? fc.oneof(fc.constantFrom(...s.choices), weirdString)
-      : s.kind === 'number' || s.kind === 'numbers' ? weirdNumber
-      : weirdString;
-    return fc.tuple(fc.constant(n), value, fc.boolean());
-  }))).map((picked) => picked.flatMap(([n, v, eq]) => (v === null ? [`--${n}`] : eq ? [`--${n}=${v}`] : [`--${n}`, v])));
+  return fc
+    .subarray(names)
+    .chain((chosen) =>
+      fc.tuple(
+        ...chosen.map((n) => {
+          const s = specs[n]!;
+          const value =
+            s.kind === 'switch'
+              ? fc.constantFrom(null, 'true', 'false', 'maybe')
+              : s.kind === 'choice'
+                ? fc.oneof(fc.constantFrom(...s.choices), weirdString)
+                : s.kind === 'number' || s.kind === 'numbers'
+                  ? weirdNumber
+                  : weirdString;
+          return fc.tuple(fc.constant(n), value, fc.boolean());
+        }),
+      ),
+    )
+    .map((picked) => picked.flatMap(([n, v, eq]) => (v === null ? [`--${n}`] : eq ? [`--${n}=${v}`] : [`--${n}`, v])));
 }
 
 function expectCleanOutcome(argv: string[], r: { code: number; err: string }, before: Record<string, string>) {
@@ -104,34 +142,71 @@ async function check(argv: string[]) {
 describe('the CLI under random input', () => {
   it('commands and flags that load no model', async () => {
     const argv = fc.oneof(
-      fc.tuple(fc.constantFrom('list', 'import', 'export', 'rename', 'delete', 'restore', 'empty-trash', 'bogus'), fc.array(weirdString, { maxLength: 2 }), flagsFor(PERSONAS_FLAGS))
+      fc
+        .tuple(
+          fc.constantFrom('list', 'import', 'export', 'rename', 'delete', 'restore', 'empty-trash', 'bogus'),
+          fc.array(weirdString, { maxLength: 2 }),
+          flagsFor(PERSONAS_FLAGS),
+        )
         .map(([sub, pos, flags]) => ['personas', sub, ...pos, ...flags]),
-      fc.tuple(fc.constantFrom('check', 'models', 'restore', 'import', 'export', 'nope'), flagsFor(LIBRARY_FLAGS))
+      fc
+        .tuple(fc.constantFrom('check', 'models', 'restore', 'import', 'export', 'nope'), flagsFor(LIBRARY_FLAGS))
         .map(([sub, flags]) => ['library', sub, ...(sub === 'check' || sub === 'models' ? [] : [join(work, 'missing.zip')]), ...flags]),
       // The compile flags with a folder that is not a checkpoint: every path fails before writing.
-      fc.tuple(fc.constantFrom(join(work, 'nothing-here'), work, ''), flagsFor(COMPILE_FLAGS, ['out'])).map(([dir, flags]) => ['models', 'compile', dir, ...flags]),
+      fc
+        .tuple(fc.constantFrom(join(work, 'nothing-here'), work, ''), flagsFor(COMPILE_FLAGS, ['out']))
+        .map(([dir, flags]) => ['models', 'compile', dir, ...flags]),
       fc.tuple(weirdString, fc.array(weirdString, { maxLength: 3 })).map(([a, rest]) => [a, ...rest]),
       // generate with flags alone: values are checked before any model is looked for.
       flagsFor(GENERATE_FLAGS, ['model']).map((flags) => ['generate', '--model', join(work, 'no-model'), ...flags]),
     );
-    await fc.assert(fc.asyncProperty(argv, async (a) => {
-      const r = await check(a);
-      // Nothing here can succeed in changing the library except harmless reads and empty-trash.
-      if (r.code === 0) expect(a[0] === 'personas' || a[0] === 'library' || a[0] === 'help' || a[0] === '--help' || a[0] === '-h').toBe(true);
-    }), { numRuns: 150 });
+    await fc.assert(
+      fc.asyncProperty(argv, async (a) => {
+        const r = await check(a);
+        // Nothing here can succeed in changing the library except harmless reads and empty-trash.
+        if (r.code === 0)
+          expect(a[0] === 'personas' || a[0] === 'library' || a[0] === 'help' || a[0] === '--help' || a[0] === '-h').toBe(true);
+      }),
+      { numRuns: 150 },
+    );
   });
 
-  it.skipIf(!haveStories)('generate on stories260K with random flags and prompts up to beyond the context', async () => {
-    const prompt = fc.oneof(
-      fc.constant(''), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 60 }),
-      // 512 positions: about 3 characters a token here, so 2,400+ characters runs past the context.
-      fc.integer({ min: 100, max: 400 }).map((n) => 'once upon a time '.repeat(n)),
-    );
-    const argv = fc.tuple(prompt, flagsFor(GENERATE_FLAGS, ['model', 'prompt', 'max-new-tokens', 'provider', 'precision', 'threads']), fc.integer({ min: 1, max: 4 }))
-      .map(([p, flags, n]) => ['generate', '--model', compiledDir, '--raw', '--prompt', p, ...flags, '--max-new-tokens', String(n), '--json']);
-    await fc.assert(fc.asyncProperty(argv, async (a) => {
-      const r = await check(a);
-      if (r.code === 0) expect(JSON.parse(r.out).generatedTokens.length).toBeGreaterThan(0);
-    }), { numRuns: 12 });
-  }, 300_000);
+  it.skipIf(!haveStories)(
+    'generate on stories260K with random flags and prompts up to beyond the context',
+    async () => {
+      const prompt = fc.oneof(
+        fc.constant(''),
+        fc.string({ maxLength: 40 }),
+        fc.string({ unit: 'binary', maxLength: 60 }),
+        // 512 positions: about 3 characters a token here, so 2,400+ characters runs past the context.
+        fc.integer({ min: 100, max: 400 }).map((n) => 'once upon a time '.repeat(n)),
+      );
+      const argv = fc
+        .tuple(
+          prompt,
+          flagsFor(GENERATE_FLAGS, ['model', 'prompt', 'max-new-tokens', 'provider', 'precision', 'threads']),
+          fc.integer({ min: 1, max: 4 }),
+        )
+        .map(([p, flags, n]) => [
+          'generate',
+          '--model',
+          compiledDir,
+          '--raw',
+          '--prompt',
+          p,
+          ...flags,
+          '--max-new-tokens',
+          String(n),
+          '--json',
+        ]);
+      await fc.assert(
+        fc.asyncProperty(argv, async (a) => {
+          const r = await check(a);
+          if (r.code === 0) expect(JSON.parse(r.out).generatedTokens.length).toBeGreaterThan(0);
+        }),
+        { numRuns: 12 },
+      );
+    },
+    300_000,
+  );
 });

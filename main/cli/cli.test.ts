@@ -1,7 +1,20 @@
 // The CLI end to end: bad input gets one line naming the file, a non-zero exit, and no partial
 // model in the cache; stories260K greedy generation equals llama.cpp's.
 import { describe, it, expect, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, cpSync, writeFileSync, readFileSync, existsSync, readdirSync, openSync, writeSync, closeSync, truncateSync, statSync } from 'node:fs';
+import {
+  mkdtempSync,
+  rmSync,
+  cpSync,
+  writeFileSync,
+  readFileSync,
+  existsSync,
+  readdirSync,
+  openSync,
+  writeSync,
+  closeSync,
+  truncateSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './main.ts';
@@ -17,7 +30,14 @@ afterAll(async () => {
 async function cli(...argv: string[]) {
   let out = '';
   let err = '';
-  const code = await main(['--data-dir', join(work, 'data'), ...argv], { stdout: (s) => { out += s; }, stderr: (s) => { err += s; } });
+  const code = await main(['--data-dir', join(work, 'data'), ...argv], {
+    stdout: (s) => {
+      out += s;
+    },
+    stderr: (s) => {
+      err += s;
+    },
+  });
   return { code, out, err };
 }
 
@@ -66,7 +86,10 @@ describe('models compile rejects bad input cleanly', () => {
       c.intermediate_size += 2;
       writeFileSync(join(d, 'config.json'), JSON.stringify(c));
     });
-    expectCleanFailure(await cli('models', 'compile', dir), /tensor model\.layers\.0\.mlp\.gate_proj\.weight has shape \[\d+,\d+\] but config\.json implies/);
+    expectCleanFailure(
+      await cli('models', 'compile', dir),
+      /tensor model\.layers\.0\.mlp\.gate_proj\.weight has shape \[\d+,\d+\] but config\.json implies/,
+    );
   });
 
   it('an unknown architecture', async () => {
@@ -129,9 +152,14 @@ describe('personas and library commands', () => {
     lib.models.add({ name: 'tiny', source: '/models/tiny', sourceKind: 'path', architecture: 'llama', hiddenSize: 8, numLayers: 4 });
     lib.close();
     const set = {
-      modelId: 'tiny', modelHash: null, hiddenSize: 8, numLayers: 4,
+      modelId: 'tiny',
+      modelHash: null,
+      hiddenSize: 8,
+      numLayers: 4,
       layers: [layerVector(1, Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8])), layerVector(3, new Float32Array(8).fill(0.5))],
-      method: 'mean-diff' as const, reduction: 'response-mean' as const, counts: null,
+      method: 'mean-diff' as const,
+      reduction: 'response-mean' as const,
+      counts: null,
       provenance: { promptSetHash: null, settings: {}, seed: null, appVersion: 'test', createdAt: new Date(0).toISOString() },
     };
     const gguf = join(work, 'formal.gguf');

@@ -3,11 +3,24 @@
 import { errorCode, type ErrorCode } from '../core/errors.ts';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
-  internal: 1, usage: 2, 'not-found': 3, format: 4, config: 5, 'model-load': 6, steering: 7, cancelled: 8, resource: 9, conflict: 10,
+  internal: 1,
+  usage: 2,
+  'not-found': 3,
+  format: 4,
+  config: 5,
+  'model-load': 6,
+  steering: 7,
+  cancelled: 8,
+  resource: 9,
+  conflict: 10,
 };
 
-/** Keeps a message on one line whatever it quotes (file names and values may hold newlines). */
-const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => (c === '\n' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+/**
+ * Keeps a message on one line whatever it quotes (file names and values may hold newlines): a newline
+ * becomes a space, any other control character (C0, DEL, C1) or line separator a \\u escape.
+ */
+const oneLine = (s: string) =>
+  s.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => (c === '\n' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 
 export function reportError(e: unknown, stderr: (s: string) => void): number {
   const err = e instanceof Error ? e : new Error(String(e));

@@ -23,16 +23,25 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function runCorpus(): Promise<{ results: HostileResult[]; hung: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'test-support', 'hostile-run.ts'), work], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'test-support', 'hostile-run.ts'), work],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const results: HostileResult[] = [];
     let current: string | null = 'generating the corpus';
     let stderr = '';
     let buf = '';
     let hung: string | null = null;
-    let timer = setTimeout(() => { hung = current; child.kill('SIGKILL'); }, GENERATE_MS);
-    child.stderr.on('data', (d) => { stderr += d; });
+    let timer = setTimeout(() => {
+      hung = current;
+      child.kill('SIGKILL');
+    }, GENERATE_MS);
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.stdout.on('data', (d) => {
       buf += d;
       let nl;
@@ -42,13 +51,19 @@ function runCorpus(): Promise<{ results: HostileResult[]; hung: string | null; s
         if (msg.start) {
           current = msg.start;
           clearTimeout(timer);
-          timer = setTimeout(() => { hung = current; child.kill('SIGKILL'); }, HANG_MS);
+          timer = setTimeout(() => {
+            hung = current;
+            child.kill('SIGKILL');
+          }, HANG_MS);
         }
         if (msg.result) results.push(msg.result);
       }
     });
     child.on('error', reject);
-    child.on('close', () => { clearTimeout(timer); resolve({ results, hung, stderr }); });
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve({ results, hung, stderr });
+    });
   });
 }
 
@@ -61,14 +76,29 @@ describe('hostile corpus (issue 15)', () => {
     const byClass = new Map<string, HostileResult[]>();
     for (const r of results) byClass.set(r.cls, [...(byClass.get(r.cls) ?? []), r]);
     for (const [cls, rs] of [...byClass].sort()) {
-      console.log(`${cls.padEnd(22)} ${String(rs.length).padStart(2)} cases  slowest ${Math.max(...rs.map((r) => r.ms)).toFixed(0).padStart(5)} ms (cpu ${Math.max(...rs.map((r) => r.cpuMs)).toFixed(0).padStart(5)} ms)  peak ${Math.max(...rs.map((r) => r.peakMB)).toFixed(0)} MB${rs[0]!.perCase ? '' : ' (process maxRSS)'}`);
+      console.log(
+        `${cls.padEnd(22)} ${String(rs.length).padStart(2)} cases  slowest ${Math.max(...rs.map((r) => r.ms))
+          .toFixed(0)
+          .padStart(5)} ms (cpu ${Math.max(...rs.map((r) => r.cpuMs))
+          .toFixed(0)
+          .padStart(5)} ms)  peak ${Math.max(...rs.map((r) => r.peakMB)).toFixed(0)} MB${rs[0]!.perCase ? '' : ' (process maxRSS)'}`,
+      );
     }
     expect([...byClass.keys()].sort()).toEqual([
-      '1 declared sizes', '2 archive bombs', '3 special files', '4 names the file', '5 output injection', '6 not a library', '7 check exit code',
+      '1 declared sizes',
+      '2 archive bombs',
+      '3 special files',
+      '4 names the file',
+      '5 output injection',
+      '6 not a library',
+      '7 check exit code',
     ]);
     const failures = results
       .filter((r) => r.problems.length || r.peakMB > MAX_PEAK_MB)
-      .map((r) => `${r.id}: ${[...r.problems, ...(r.peakMB > MAX_PEAK_MB ? [`peak ${r.peakMB.toFixed(0)} MB`] : [])].join('; ')} | exit ${r.code} | ${r.err.trim().slice(0, 300)}`);
+      .map(
+        (r) =>
+          `${r.id}: ${[...r.problems, ...(r.peakMB > MAX_PEAK_MB ? [`peak ${r.peakMB.toFixed(0)} MB`] : [])].join('; ')} | exit ${r.code} | ${r.err.trim().slice(0, 300)}`,
+      );
     expect(failures).toEqual([]);
   }, 600_000);
 });

@@ -18,7 +18,10 @@ function takeDataDir(argv: string[]): { dataDir?: string; rest: string[] } {
   let dataDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') { rest.push(...argv.slice(i)); break; }
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
     if (a === '--data-dir') {
       if (i + 1 >= argv.length) throw new StudioError('usage', '--data-dir: needs a value');
       dataDir = argv[++i];
@@ -26,7 +29,8 @@ function takeDataDir(argv: string[]): { dataDir?: string; rest: string[] } {
     else rest.push(a);
   }
   if (dataDir !== undefined && dataDir.trim() === '') throw new StudioError('usage', '--data-dir: expected a folder');
-  if (dataDir !== undefined && existsSync(dataDir) && !existsSync(`${dataDir}/.`)) throw new StudioError('usage', `--data-dir ${showValue(dataDir)}: not a folder`);
+  if (dataDir !== undefined && existsSync(dataDir) && !existsSync(`${dataDir}/.`))
+    throw new StudioError('usage', `--data-dir ${showValue(dataDir)}: not a folder`);
   return { dataDir, rest };
 }
 
@@ -58,7 +62,11 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
       }
       case 'generate': {
         const parsed = parse(args, GENERATE_FLAGS, 'generate');
-        if (parsed.positionals.length) throw new StudioError('usage', `generate: unexpected argument ${showValue(parsed.positionals[0]!)} (the prompt goes in --prompt)`);
+        if (parsed.positionals.length)
+          throw new StudioError(
+            'usage',
+            `generate: unexpected argument ${showValue(parsed.positionals[0]!)} (the prompt goes in --prompt)`,
+          );
         return await (await import('./commands/generate.ts')).generateCommand(parsed.flags, ctx());
       }
       case 'chat': {
@@ -68,13 +76,15 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
       }
       case 'compare': {
         const parsed = parse(args, COMPARE_FLAGS, 'compare');
-        if (parsed.positionals.length) throw new StudioError('usage', `compare: unexpected argument ${showValue(parsed.positionals[0]!)} (the prompt goes in --prompt)`);
+        if (parsed.positionals.length)
+          throw new StudioError('usage', `compare: unexpected argument ${showValue(parsed.positionals[0]!)} (the prompt goes in --prompt)`);
         return await (await import('./commands/generate.ts')).compareCommand(parsed.flags, ctx());
       }
       case 'personas': {
         const [s, rest2] = sub('personas', args, PERSONAS_SUBS);
         const parsed = parse(rest2, PERSONAS_FLAGS, `personas ${s}`);
-        if (s === 'train' || s === 'show') return await (await import('./commands/personas-train.ts')).personasTrainOrShow(s, parsed, ctx());
+        if (s === 'train' || s === 'show')
+          return await (await import('./commands/personas-train.ts')).personasTrainOrShow(s, parsed, ctx());
         return await (await import('./commands/library.ts')).personasCommand(s, parsed, ctx());
       }
       case 'library': {

@@ -1,5 +1,8 @@
 // A one-line progress bar with an ETA on stderr (only when stderr is a terminal; plain lines otherwise).
-export function progressPrinter(label: string, stream: NodeJS.WriteStream = process.stderr): (done: number, total: number, note?: string) => void {
+export function progressPrinter(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): (done: number, total: number, note?: string) => void {
   const start = Date.now();
   let lastLine = '';
   return (done, total, note = '') => {

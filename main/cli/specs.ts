@@ -9,8 +9,13 @@ export const PRECISION_FLAG = ['fp32', 'fp16', 'int8', 'int4'] as const;
 export const FORMAT_FLAG = ['studio', 'gguf', 'persona-vectors', 'toolkit', 'safetensors'] as const;
 
 export const GENERATE_FLAGS = {
-  model: { kind: 'string', nonEmpty: true }, prompt: { kind: 'string' }, system: { kind: 'string' },
-  raw: { kind: 'switch' }, greedy: { kind: 'switch' }, json: { kind: 'switch' }, thinking: { kind: 'switch' },
+  model: { kind: 'string', nonEmpty: true },
+  prompt: { kind: 'string' },
+  system: { kind: 'string' },
+  raw: { kind: 'switch' },
+  greedy: { kind: 'switch' },
+  json: { kind: 'switch' },
+  thinking: { kind: 'switch' },
   'max-new-tokens': { kind: 'number', int: true, min: 1, max: 32768 },
   // Ranges as main/core/engine/sampling/params.ts's samplingSchema has them (specs.test.ts checks).
   temperature: { kind: 'number', min: 0, max: 100 },
@@ -22,8 +27,11 @@ export const GENERATE_FLAGS = {
   precision: { kind: 'choice', choices: PRECISION_FLAG },
   provider: { kind: 'choice', choices: PROVIDER_FLAG },
   threads: { kind: 'number', int: true, min: 0, max: 256 },
-  persona: { kind: 'strings' }, alpha: { kind: 'number', min: -1000, max: 1000 }, layers: { kind: 'string', nonEmpty: true },
-  'alpha-mode': { kind: 'choice', choices: ['norm', 'raw'] }, ablate: { kind: 'strings' },
+  persona: { kind: 'strings' },
+  alpha: { kind: 'number', min: -1000, max: 1000 },
+  layers: { kind: 'string', nonEmpty: true },
+  'alpha-mode': { kind: 'choice', choices: ['norm', 'raw'] },
+  ablate: { kind: 'strings' },
 } as const satisfies FlagSpecs;
 
 export const COMPARE_FLAGS = {
@@ -41,17 +49,31 @@ export const COMPILE_FLAGS = {
 } as const satisfies FlagSpecs;
 
 export const PERSONAS_FLAGS = {
-  search: { kind: 'string' }, tag: { kind: 'string' }, model: { kind: 'string', nonEmpty: true }, trash: { kind: 'switch' },
-  json: { kind: 'switch' }, format: { kind: 'choice', choices: FORMAT_FLAG }, name: { kind: 'string', nonEmpty: true },
-  'layer-shift': { kind: 'number', int: true, min: -1024, max: 1024 }, 'dry-run': { kind: 'switch' },
-  out: { kind: 'string', nonEmpty: true }, dir: { kind: 'string', nonEmpty: true }, layer: { kind: 'number', int: true, min: 0, max: 4096 },
+  search: { kind: 'string' },
+  tag: { kind: 'string' },
+  model: { kind: 'string', nonEmpty: true },
+  trash: { kind: 'switch' },
+  json: { kind: 'switch' },
+  format: { kind: 'choice', choices: FORMAT_FLAG },
+  name: { kind: 'string', nonEmpty: true },
+  'layer-shift': { kind: 'number', int: true, min: -1024, max: 1024 },
+  'dry-run': { kind: 'switch' },
+  out: { kind: 'string', nonEmpty: true },
+  dir: { kind: 'string', nonEmpty: true },
+  layer: { kind: 'number', int: true, min: 0, max: 4096 },
   // personas train
-  'prompt-set': { kind: 'string', nonEmpty: true }, positive: { kind: 'string', nonEmpty: true }, negative: { kind: 'string', nonEmpty: true },
-  questions: { kind: 'string', nonEmpty: true }, method: { kind: 'choice', choices: ['mean-diff', 'pca'] },
+  'prompt-set': { kind: 'string', nonEmpty: true },
+  positive: { kind: 'string', nonEmpty: true },
+  negative: { kind: 'string', nonEmpty: true },
+  questions: { kind: 'string', nonEmpty: true },
+  method: { kind: 'choice', choices: ['mean-diff', 'pca'] },
   reduction: { kind: 'choice', choices: ['response-mean', 'last-prompt', 'all-tokens'] },
-  'max-pairs': { kind: 'number', int: true, min: 2, max: 100_000 }, samples: { kind: 'number', int: true, min: 1, max: 64 },
-  'max-new-tokens': { kind: 'number', int: true, min: 1, max: 4096 }, seed: { kind: 'number', int: true, min: 0, max: Number.MAX_SAFE_INTEGER },
-  heldout: { kind: 'number', min: 0, max: 0.9 }, threads: { kind: 'number', int: true, min: 0, max: 256 },
+  'max-pairs': { kind: 'number', int: true, min: 2, max: 100_000 },
+  samples: { kind: 'number', int: true, min: 1, max: 64 },
+  'max-new-tokens': { kind: 'number', int: true, min: 1, max: 4096 },
+  seed: { kind: 'number', int: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  heldout: { kind: 'number', min: 0, max: 0.9 },
+  threads: { kind: 'number', int: true, min: 0, max: 256 },
 } as const satisfies FlagSpecs;
 
 export const LIBRARY_FLAGS = { replace: { kind: 'switch' } } as const satisfies FlagSpecs;

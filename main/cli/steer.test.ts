@@ -36,14 +36,28 @@ describe('steering arguments', () => {
     expect(parseLayers('all', 3)).toEqual([0, 1, 2]);
     expect(parseLayers('2,4-6', 8)).toEqual([2, 4, 5, 6]);
     expect(() => parseLayers('5-3', 8)).toThrow('runs backwards');
-    expect(() => parseLayers('8', 8)).toThrow('layer 8 is outside this model\'s layers 0-7');
+    expect(() => parseLayers('8', 8)).toThrow("layer 8 is outside this model's layers 0-7");
     expect(() => parseLayers('x', 8)).toThrow('expected all, b, a-b or a comma list');
   });
 });
 
 describe('personas train → show → generate --persona → compare', () => {
   beforeAll(async () => {
-    const r = await run('personas', 'train', '--model', DEMO_MODEL_DIR, '--name', 'pirate', '--prompt-set', join(PROMPT_SETS_DIR, 'pirate-vs-plain.json'), '--max-pairs', '16', '--max-new-tokens', '48', '--json');
+    const r = await run(
+      'personas',
+      'train',
+      '--model',
+      DEMO_MODEL_DIR,
+      '--name',
+      'pirate',
+      '--prompt-set',
+      join(PROMPT_SETS_DIR, 'pirate-vs-plain.json'),
+      '--max-pairs',
+      '16',
+      '--max-new-tokens',
+      '48',
+      '--json',
+    );
     expect(r.code, r.err).toBe(0);
   });
 
@@ -82,11 +96,26 @@ describe('personas train → show → generate --persona → compare', () => {
   });
 
   it('compare gives one column per α from one run, α 0 equal to the unsteered reply', async () => {
-    const r = await run('compare', '--model', DEMO_MODEL_DIR, '--prompt', 'Describe bread for me.', '--persona', 'pirate', '--alphas', '-1,0,1', '--seed', '3', '--json');
+    const r = await run(
+      'compare',
+      '--model',
+      DEMO_MODEL_DIR,
+      '--prompt',
+      'Describe bread for me.',
+      '--persona',
+      'pirate',
+      '--alphas',
+      '-1,0,1',
+      '--seed',
+      '3',
+      '--json',
+    );
     expect(r.code, r.err).toBe(0);
     const c = JSON.parse(r.out);
     expect(c.columns.map((x: { alpha: number }) => x.alpha)).toEqual([-1, 0, 1]);
-    const plain = JSON.parse((await run('generate', '--model', DEMO_MODEL_DIR, '--prompt', 'Describe bread for me.', '--seed', '3', '--json')).out);
+    const plain = JSON.parse(
+      (await run('generate', '--model', DEMO_MODEL_DIR, '--prompt', 'Describe bread for me.', '--seed', '3', '--json')).out,
+    );
     expect(c.columns[1].text).toBe(plain.text);
     expect(new Set(c.columns.map((x: { text: string }) => x.text)).size).toBe(3);
   });
@@ -111,10 +140,38 @@ describe('personas train → show → generate --persona → compare', () => {
     const neg = join(root, 'neg.txt');
     writeFileSync(pos, Array.from({ length: 10 }, (_, i) => `Talk like a pirate about topic ${i}.`).join('\n'));
     writeFileSync(neg, Array.from({ length: 10 }, (_, i) => `Speak plainly about topic ${i}.`).join('\n'));
-    const ok = await run('personas', 'train', '--model', DEMO_MODEL_DIR, '--name', 'files', '--positive', pos, '--negative', neg, '--max-pairs', '8', '--max-new-tokens', '16', '--method', 'pca');
+    const ok = await run(
+      'personas',
+      'train',
+      '--model',
+      DEMO_MODEL_DIR,
+      '--name',
+      'files',
+      '--positive',
+      pos,
+      '--negative',
+      neg,
+      '--max-pairs',
+      '8',
+      '--max-new-tokens',
+      '16',
+      '--method',
+      'pca',
+    );
     expect(ok.code, ok.err).toBe(0);
     writeFileSync(join(root, 'empty.txt'), '\n');
-    const bad = await run('personas', 'train', '--model', DEMO_MODEL_DIR, '--name', 'x', '--positive', join(root, 'empty.txt'), '--negative', neg);
+    const bad = await run(
+      'personas',
+      'train',
+      '--model',
+      DEMO_MODEL_DIR,
+      '--name',
+      'x',
+      '--positive',
+      join(root, 'empty.txt'),
+      '--negative',
+      neg,
+    );
     expect(bad.code).toBe(4);
     expect(bad.err.trim().split('\n')).toHaveLength(1);
     expect(bad.err).toContain('empty.txt: has no prompts');

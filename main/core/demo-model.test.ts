@@ -9,8 +9,15 @@ import { join } from 'node:path';
 import { TextTokenizer } from '../../native-models/tokenizer/tokenizer.ts';
 import { markerStats, words } from './evaluation/markers.ts';
 import {
-  DEMO_MODEL_DIR, calibrateNorms, demoPromptSet, directionFromSystemPrompts, loadDemoModel, sampleReplies, steerAt,
-  type DemoModel, type ReplyRow,
+  DEMO_MODEL_DIR,
+  calibrateNorms,
+  demoPromptSet,
+  directionFromSystemPrompts,
+  loadDemoModel,
+  sampleReplies,
+  steerAt,
+  type DemoModel,
+  type ReplyRow,
 } from './test-support/demo-model.ts';
 import type { PromptSetFile } from './authoring/prompt-set-file.ts';
 
@@ -55,13 +62,17 @@ describe('demo model files', () => {
     expect(tc.eos_token).toBe('<|im_end|>');
     expect(tok.eosIds).toContain(imEnd[0]);
     // No think block: the prompt is exactly what the model was trained on.
-    expect(tok.applyChatTemplate([{ role: 'user', content: 'Hi' }], { addGenerationPrompt: true, enableThinking: false }))
-      .toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
+    expect(tok.applyChatTemplate([{ role: 'user', content: 'Hi' }], { addGenerationPrompt: true, enableThinking: false })).toBe(
+      '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n',
+    );
   });
 
   it('tokenizer.json gives the same ids as the training side (bpe.py)', () => {
     const tok = TextTokenizer.load(DEMO_MODEL_DIR);
-    const checks = JSON.parse(readFileSync(join(import.meta.dirname, '../../native-models/demo-model/tokenizer-check.json'), 'utf8')) as { text: string; ids: number[] }[];
+    const checks = JSON.parse(readFileSync(join(import.meta.dirname, '../../native-models/demo-model/tokenizer-check.json'), 'utf8')) as {
+      text: string;
+      ids: number[];
+    }[];
     expect(checks.length).toBeGreaterThan(30);
     for (const c of checks) expect(tok.encode(c.text, { addSpecialTokens: false }), JSON.stringify(c.text)).toEqual(c.ids);
     for (const c of checks) expect(tok.decode(c.ids)).toBe(c.text);
@@ -73,10 +84,43 @@ describe('demo model chats', () => {
     const set = demoPromptSet('formal-vs-casual');
     const r = await sampleReplies(m, rows(set, null), { residualNorms: norms });
     const qs = rows(set, null).map((x) => x.question);
-    const STOP = new Set(['what', 'can', 'you', 'tell', 'me', 'about', 'the', 'a', 'of', 'to', 'is', 'i', 'do', 'for', 'and', 'on', 'some', 'how', 'would', 'describe', 'comes', 'mind', 'when', 'think', 'makes', 'special', 'give', 'information', 'could', 'little']);
+    const STOP = new Set([
+      'what',
+      'can',
+      'you',
+      'tell',
+      'me',
+      'about',
+      'the',
+      'a',
+      'of',
+      'to',
+      'is',
+      'i',
+      'do',
+      'for',
+      'and',
+      'on',
+      'some',
+      'how',
+      'would',
+      'describe',
+      'comes',
+      'mind',
+      'when',
+      'think',
+      'makes',
+      'special',
+      'give',
+      'information',
+      'could',
+      'little',
+    ]);
     const eos = r.filter((x) => x.finish === 'eos').length;
     const onTopic = r.filter((x, i) => words(qs[i]!).some((w) => !STOP.has(w) && words(x.text).includes(w))).length;
-    console.log(`held-out questions: ${eos}/${r.length} replies end with EOS, ${onTopic}/${r.length} share a content word with the question; e.g. ${JSON.stringify(qs[0])} → ${JSON.stringify(r[0]!.text)}`);
+    console.log(
+      `held-out questions: ${eos}/${r.length} replies end with EOS, ${onTopic}/${r.length} share a content word with the question; e.g. ${JSON.stringify(qs[0])} → ${JSON.stringify(r[0]!.text)}`,
+    );
     expect(eos).toBeGreaterThanOrEqual(0.9 * r.length);
     expect(onTopic).toBeGreaterThanOrEqual(0.75 * r.length);
   });
@@ -93,7 +137,9 @@ describe('style follows held-out system prompts, both poles of every axis', () =
     const none = measure(await texts(rows(set, null)));
     const pos = measure(await texts(rows(set, set.heldout.positive)));
     const neg = measure(await texts(rows(set, set.heldout.negative)));
-    console.log(`${name}: ${lengthAxis ? 'mean words' : 'marker score'} no system ${none.toFixed(1)}, positive ${pos.toFixed(1)}, negative ${neg.toFixed(1)}`);
+    console.log(
+      `${name}: ${lengthAxis ? 'mean words' : 'marker score'} no system ${none.toFixed(1)}, positive ${pos.toFixed(1)}, negative ${neg.toFixed(1)}`,
+    );
     if (lengthAxis) {
       expect(pos).toBeGreaterThan(none * 1.5);
       expect(neg).toBeLessThan(none * 0.75);
@@ -118,17 +164,21 @@ describe('style follows held-out system prompts, both poles of every axis', () =
 export const STEER_LAYER = 5;
 const STEER_ALPHAS = [-1, 0, 1];
 describe('a persona direction from contrastive system prompts steers with no system prompt', () => {
-  it.each(['pirate-vs-plain', 'cheerful-vs-gloomy', 'formal-vs-casual'] as const)('%s: α < 0 < α moves the marker score monotonically', async (name) => {
-    const set = demoPromptSet(name);
-    const dir = await directionFromSystemPrompts(m, set, 2);
-    const layer = STEER_LAYER;
-    const scores: number[] = [];
-    for (const a of STEER_ALPHAS) scores.push(markerStats(await texts(rows(set, null, steerAt(dir, layer, a), 2 * SAMPLES)), markersOf(set)).score);
-    console.log(`${name} at layer ${layer}: marker score ${STEER_ALPHAS.map((a, i) => `α ${a}: ${scores[i]!.toFixed(1)}`).join(', ')}`);
-    // 64 replies are about 1,300 words, so one marker moves the score by about 0.08. The negative
-    // poles (plain, gloomy, casual) are reached less strongly than the positive ones: the sweep's table
-    // shows the same asymmetry.
-    expect(scores[1]! - scores[0]!).toBeGreaterThan(0.3);
-    expect(scores[2]! - scores[1]!).toBeGreaterThan(1);
-  });
+  it.each(['pirate-vs-plain', 'cheerful-vs-gloomy', 'formal-vs-casual'] as const)(
+    '%s: α < 0 < α moves the marker score monotonically',
+    async (name) => {
+      const set = demoPromptSet(name);
+      const dir = await directionFromSystemPrompts(m, set, 2);
+      const layer = STEER_LAYER;
+      const scores: number[] = [];
+      for (const a of STEER_ALPHAS)
+        scores.push(markerStats(await texts(rows(set, null, steerAt(dir, layer, a), 2 * SAMPLES)), markersOf(set)).score);
+      console.log(`${name} at layer ${layer}: marker score ${STEER_ALPHAS.map((a, i) => `α ${a}: ${scores[i]!.toFixed(1)}`).join(', ')}`);
+      // 64 replies are about 1,300 words, so one marker moves the score by about 0.08. The negative
+      // poles (plain, gloomy, casual) are reached less strongly than the positive ones: the sweep's table
+      // shows the same asymmetry.
+      expect(scores[1]! - scores[0]!).toBeGreaterThan(0.3);
+      expect(scores[2]! - scores[1]!).toBeGreaterThan(1);
+    },
+  );
 });

@@ -35,13 +35,21 @@ const isFolder = (p: string) => existsSync(p) && statSync(p).isDirectory();
  * (compiling a checkpoint when needed); without, only the library record is looked up (a folder is
  * matched by its path, or a compiled folder by its checkpoint's content hash).
  */
-export async function resolveModel(lib: Library, dataDir: string, ref: string, opts: ModelRefOptions & { compile: boolean }): Promise<ResolvedModel> {
+export async function resolveModel(
+  lib: Library,
+  dataDir: string,
+  ref: string,
+  opts: ModelRefOptions & { compile: boolean },
+): Promise<ResolvedModel> {
   const label = opts.label ?? 'model';
   const target = PROVIDERS.find((p) => p === opts.provider) as Provider | undefined;
   const compileFrom = async (checkpointDir: string): Promise<ResolvedModel> => {
     const r = await compileAndRegister(lib, dataDir, {
-      checkpointDir, options: { precision: opts.precision, provider: target },
-      onProgress: (p) => { if (p.stage === 'build') opts.onCompileProgress?.(p.done, p.total); },
+      checkpointDir,
+      options: { precision: opts.precision, provider: target },
+      onProgress: (p) => {
+        if (p.stage === 'build') opts.onCompileProgress?.(p.done, p.total);
+      },
     });
     return { record: r.model, dir: r.dir };
   };
@@ -56,7 +64,10 @@ export async function resolveModel(lib: Library, dataDir: string, ref: string, o
     if (opts.compile) return compileFrom(path);
     const bySource = lib.models.list().filter((m) => m.source === path);
     if (bySource.length === 1) return { record: bySource[0]!, dir: null };
-    throw new StudioError('not-found', `${label} ${path}: this checkpoint is not in the library yet (compile it first: persona-studio models compile ${path})`);
+    throw new StudioError(
+      'not-found',
+      `${label} ${path}: this checkpoint is not in the library yet (compile it first: persona-studio models compile ${path})`,
+    );
   }
 
   let record: ModelRecord;
@@ -64,16 +75,23 @@ export async function resolveModel(lib: Library, dataDir: string, ref: string, o
     record = lib.models.resolve(ref);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'not-found') throw new StudioError('not-found', `${label} ${JSON.stringify(ref)}: no such folder, and no library model has that id, name or content hash`);
+    if (code === 'not-found')
+      throw new StudioError(
+        'not-found',
+        `${label} ${JSON.stringify(ref)}: no such folder, and no library model has that id, name or content hash`,
+      );
     throw e;
   }
   if (!opts.compile) return { record, dir: null };
-  const wanted = (opts.provider && opts.provider !== 'auto' ? opts.provider : 'cpu');
+  const wanted = opts.provider && opts.provider !== 'auto' ? opts.provider : 'cpu';
   const variant = lib.models.variants(record.id).find((v) => {
     const o = v.options as { provider?: string };
     return (o.provider ?? 'cpu') === wanted && (!opts.precision || v.precision === opts.precision) && isCompiledModel(v.path);
   });
   if (variant) return { record, dir: variant.path };
   if (record.sourceKind === 'path' && isFolder(record.source)) return compileFrom(record.source);
-  throw new StudioError('not-found', `${label} ${JSON.stringify(ref)}: the library model ${record.name} has no compiled variant for ${wanted} and its source ${record.source} is gone`);
+  throw new StudioError(
+    'not-found',
+    `${label} ${JSON.stringify(ref)}: the library model ${record.name} has no compiled variant for ${wanted} and its source ${record.source} is gone`,
+  );
 }

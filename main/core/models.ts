@@ -7,20 +7,28 @@ import { compiledModelsDir } from './data-dir.ts';
 import type { Library } from './library/index.ts';
 import type { ModelRecord } from './library/schema.ts';
 
-export interface RegisteredCompile extends CompileResult { model: ModelRecord }
+export interface RegisteredCompile extends CompileResult {
+  model: ModelRecord;
+}
 
-export async function compileAndRegister(lib: Library, dataDir: string, req: Omit<CompileRequest, 'cacheRoot'>): Promise<RegisteredCompile> {
+export async function compileAndRegister(
+  lib: Library,
+  dataDir: string,
+  req: Omit<CompileRequest, 'cacheRoot'>,
+): Promise<RegisteredCompile> {
   const result = await compileModel({ ...req, cacheRoot: compiledModelsDir(dataDir) });
   const m = result.manifest;
-  const model = lib.models.findByHash(m.source.contentHash).find((r) => !r.deletedAt) ?? lib.models.add({
-    name: basename(m.source.path),
-    source: m.source.path,
-    sourceKind: 'path',
-    contentHash: m.source.contentHash,
-    architecture: m.architecture.modelType,
-    hiddenSize: m.architecture.hidden,
-    numLayers: m.architecture.numLayers,
-  });
+  const model =
+    lib.models.findByHash(m.source.contentHash).find((r) => !r.deletedAt) ??
+    lib.models.add({
+      name: basename(m.source.path),
+      source: m.source.path,
+      sourceKind: 'path',
+      contentHash: m.source.contentHash,
+      architecture: m.architecture.modelType,
+      hiddenSize: m.architecture.hidden,
+      numLayers: m.architecture.numLayers,
+    });
   if (!lib.models.variants(model.id).some((v) => v.path === result.dir)) {
     lib.models.addVariant(model.id, {
       label: `${m.options.precision} ${m.options.provider}`,

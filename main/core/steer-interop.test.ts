@@ -21,10 +21,15 @@ function vec(seed: number): Float32Array {
 }
 
 const original: PersonaVectorSet = {
-  modelId: 'tiny-qwen3', modelHash: null, hiddenSize: 32, numLayers: 3,
+  modelId: 'tiny-qwen3',
+  modelHash: null,
+  hiddenSize: 32,
+  numLayers: 3,
   // layer 0 is left out: a GGUF control vector cannot represent it
   layers: [layerVector(1, vec(1)), layerVector(2, vec(2))],
-  method: 'mean-diff', reduction: 'response-mean', counts: { positive: 4, negative: 4 },
+  method: 'mean-diff',
+  reduction: 'response-mean',
+  counts: { positive: 4, negative: 4 },
   provenance: { promptSetHash: null, settings: {}, seed: 1, appVersion: 'test', createdAt: new Date(0).toISOString() },
 };
 
@@ -33,12 +38,17 @@ const steering = (set: PersonaVectorSet): RowSteering => ({
 });
 
 async function tokens(s?: RowSteering): Promise<number[]> {
-  const r = await engine.generate({ rows: [{ prompt: { ids: [3, 1, 4, 1, 5] }, sampling: { greedy: true }, steering: s }], maxNewTokens: 12 });
+  const r = await engine.generate({
+    rows: [{ prompt: { ids: [3, 1, 4, 1, 5] }, sampling: { greedy: true }, steering: s }],
+    maxNewTokens: 12,
+  });
   return r.rows[0]!.tokens;
 }
 
 beforeAll(async () => {
-  const dir = (await compileModel({ checkpointDir: tinyCheckpoint('qwen3'), cacheRoot: join(root, 'models'), options: { requireTokenizer: false } })).dir;
+  const dir = (
+    await compileModel({ checkpointDir: tinyCheckpoint('qwen3'), cacheRoot: join(root, 'models'), options: { requireTokenizer: false } })
+  ).dir;
   engine = new Engine();
   await engine.load(dir);
   lib = Library.open({ dataDir: join(root, 'data'), appVersion: 'test' });
@@ -74,7 +84,15 @@ describe('imported personas steer like the original', () => {
     const set = lib.vectors.get(lib.importPersona(json, { model: modelId, format: 'toolkit' }).vector.id)!;
     expect(set.layers.map((l) => l.layer)).toEqual([2]);
     // the toolkit stores a unit vector: scaled by the original norm it steers identically
-    const scaled = { ...set, layers: set.layers.map((l) => layerVector(l.layer, l.vector.map((x) => x * original.layers[1]!.norm))) };
+    const scaled = {
+      ...set,
+      layers: set.layers.map((l) =>
+        layerVector(
+          l.layer,
+          l.vector.map((x) => x * original.layers[1]!.norm),
+        ),
+      ),
+    };
     expect(await tokens(steering(scaled))).toEqual(await tokens(steering(single)));
   });
 });

@@ -19,7 +19,13 @@ export interface DecoderOptions {
 
 const NEG_INF = -3.4028234663852886e38;
 
-export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter, opts: DecoderOptions, progress?: (done: number, total: number) => void): void {
+export function buildDecoder(
+  spec: ModelSpec,
+  g: GraphBuilder,
+  W: WeightEmitter,
+  opts: DecoderOptions,
+  progress?: (done: number, total: number) => void,
+): void {
   const F = opts.compute;
   const { hidden: Hd, numHeads: H, numKvHeads: KV, headDim: D } = spec;
   const G = H / KV;
@@ -31,10 +37,7 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
   const keep = g.input(IO.logitsToKeep, DataType.INT64, []);
   const past: Array<[string, string]> = [];
   for (let i = 0; i < spec.numLayers; i++) {
-    past.push([
-      g.input(IO.pastKey(i), F, ['batch', KV, D, 'slots']),
-      g.input(IO.pastValue(i), F, ['batch', KV, 'slots', D]),
-    ]);
+    past.push([g.input(IO.pastKey(i), F, ['batch', KV, D, 'slots']), g.input(IO.pastValue(i), F, ['batch', KV, 'slots', D])]);
   }
   const steerable = opts.steerable ?? true;
   const steer: string[] = [];
@@ -111,7 +114,8 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
   };
 
   const rmsNorm = (x: string, weight: string, name: string): string => {
-    if (opts.fusedNorm) return g.node('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: spec.rmsEps }, stash_type: 1 }, { name });
+    if (opts.fusedNorm)
+      return g.node('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: spec.rmsEps }, stash_type: 1 }, { name });
     const xf = toFloat(x);
     const ms = g.node('ReduceMean', [g.node('Mul', [xf, xf]), lastAxis], { keepdims: 1 });
     const inv = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [ms, g.floats('eps', [spec.rmsEps], true)])])]);
@@ -123,9 +127,7 @@ export function buildDecoder(spec: ModelSpec, g: GraphBuilder, W: WeightEmitter,
     return g.node('Mul', [g.node('Tanh', [g.node('Div', [x, c])]), c]);
   };
   const activation = (x: string): string =>
-    spec.activation === 'silu'
-      ? g.node('Mul', [x, g.node('Sigmoid', [x])])
-      : g.node('Gelu', [x], { approximate: 'tanh' });
+    spec.activation === 'silu' ? g.node('Mul', [x, g.node('Sigmoid', [x])]) : g.node('Gelu', [x], { approximate: 'tanh' });
 
   // ---- embeddings
   let h = toCompute(W.embedding(inputIds));

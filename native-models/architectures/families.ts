@@ -139,55 +139,110 @@ const llama: FamilyTraits = {
   family: 'llama',
   configClass: 'LlamaConfig',
   config: {
-    num_key_value_heads: null, head_dim: null, hidden_act: 'silu', rms_norm_eps: 1e-6, rope_theta: 10000,
-    max_position_embeddings: 2048, tie_word_embeddings: false,
+    num_key_value_heads: null,
+    head_dim: null,
+    hidden_act: 'silu',
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    max_position_embeddings: 2048,
+    tie_word_embeddings: false,
   },
-  normAddOne: false, embedScale: false, geluIsTanh: false, qkNorm: false, sandwichNorm: false,
-  sliding: 'none', readsLayerTypes: false, tensors: LLAMA_TENSORS, refuse: [],
+  normAddOne: false,
+  embedScale: false,
+  geluIsTanh: false,
+  qkNorm: false,
+  sandwichNorm: false,
+  sliding: 'none',
+  readsLayerTypes: false,
+  tensors: LLAMA_TENSORS,
+  refuse: [],
 };
 
 const mistral: FamilyTraits = {
-  ...llama, family: 'mistral', configClass: 'MistralConfig', sliding: 'all',
+  ...llama,
+  family: 'mistral',
+  configClass: 'MistralConfig',
+  sliding: 'all',
   config: { ...llama.config, num_key_value_heads: 8, max_position_embeddings: 4096 * 32, sliding_window: 4096 },
 };
 
 // Qwen2/3 configs carry sliding_window but apply it only with use_sliding_window (refused here).
 const qwenSlidingRefusal: Refusal = {
-  field: 'use_sliding_window', refuse: (v) => v === true, reason: 'sliding-window attention for Qwen is not supported',
+  field: 'use_sliding_window',
+  refuse: (v) => v === true,
+  reason: 'sliding-window attention for Qwen is not supported',
 };
 
 const qwen2: FamilyTraits = {
-  ...llama, family: 'qwen2', configClass: 'Qwen2Config', refuse: [qwenSlidingRefusal],
+  ...llama,
+  family: 'qwen2',
+  configClass: 'Qwen2Config',
+  refuse: [qwenSlidingRefusal],
   config: { ...llama.config, num_key_value_heads: 32, max_position_embeddings: 32768 },
 };
 
 const qwen3: FamilyTraits = {
-  ...qwen2, family: 'qwen3', configClass: 'Qwen3Config', qkNorm: true,
+  ...qwen2,
+  family: 'qwen3',
+  configClass: 'Qwen3Config',
+  qkNorm: true,
   config: { ...qwen2.config, head_dim: 128 },
 };
 
 const gemma: FamilyTraits = {
-  ...llama, family: 'gemma', configClass: 'GemmaConfig', normAddOne: true, embedScale: true, geluIsTanh: true,
+  ...llama,
+  family: 'gemma',
+  configClass: 'GemmaConfig',
+  normAddOne: true,
+  embedScale: true,
+  geluIsTanh: true,
   config: {
-    ...llama.config, num_key_value_heads: 16, head_dim: 256, hidden_activation: null, hidden_act: 'gelu_pytorch_tanh',
-    max_position_embeddings: 8192, tie_word_embeddings: true,
+    ...llama.config,
+    num_key_value_heads: 16,
+    head_dim: 256,
+    hidden_activation: null,
+    hidden_act: 'gelu_pytorch_tanh',
+    max_position_embeddings: 8192,
+    tie_word_embeddings: true,
   },
 };
 
 const gemma2: FamilyTraits = {
-  ...gemma, family: 'gemma2', configClass: 'Gemma2Config', sandwichNorm: true, sliding: 'even', readsLayerTypes: true,
+  ...gemma,
+  family: 'gemma2',
+  configClass: 'Gemma2Config',
+  sandwichNorm: true,
+  sliding: 'even',
+  readsLayerTypes: true,
   config: {
-    num_key_value_heads: 4, head_dim: 256, hidden_activation: 'gelu_pytorch_tanh', rms_norm_eps: 1e-6, rope_theta: 10000,
-    max_position_embeddings: 8192, tie_word_embeddings: true, sliding_window: 4096, query_pre_attn_scalar: 256,
-    attn_logit_softcapping: 50, final_logit_softcapping: 30,
+    num_key_value_heads: 4,
+    head_dim: 256,
+    hidden_activation: 'gelu_pytorch_tanh',
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    max_position_embeddings: 8192,
+    tie_word_embeddings: true,
+    sliding_window: 4096,
+    query_pre_attn_scalar: 256,
+    attn_logit_softcapping: 50,
+    final_logit_softcapping: 30,
   },
 };
 
 const gemma3: FamilyTraits = {
-  ...gemma2, family: 'gemma3', configClass: 'Gemma3TextConfig', qkNorm: true, sliding: 'pattern',
+  ...gemma2,
+  family: 'gemma3',
+  configClass: 'Gemma3TextConfig',
+  qkNorm: true,
+  sliding: 'pattern',
   config: {
-    ...gemma2.config, rope_theta: 1_000_000, max_position_embeddings: 131_072, attn_logit_softcapping: null,
-    final_logit_softcapping: null, rope_local_base_freq: 10000, sliding_window_pattern: 6,
+    ...gemma2.config,
+    rope_theta: 1_000_000,
+    max_position_embeddings: 131_072,
+    attn_logit_softcapping: null,
+    final_logit_softcapping: null,
+    rope_local_base_freq: 10000,
+    sliding_window_pattern: 6,
   },
 };
 
@@ -197,7 +252,10 @@ const longRope = (v: unknown) => v === 'longrope' || v === 'su';
 const longRopeReason = 'Phi-3 long-context RoPE scaling is not supported yet (the 4k-context Phi-3 checkpoints have rope_scaling null)';
 
 const phi3: FamilyTraits = {
-  ...mistral, family: 'phi3', configClass: 'Phi3Config', tensors: PHI3_TENSORS,
+  ...mistral,
+  family: 'phi3',
+  configClass: 'Phi3Config',
+  tensors: PHI3_TENSORS,
   config: { ...llama.config, rms_norm_eps: 1e-5, max_position_embeddings: 4096, sliding_window: null },
   refuse: [
     { field: 'rope_scaling.type', refuse: longRope, reason: longRopeReason },
@@ -207,5 +265,12 @@ const phi3: FamilyTraits = {
 
 /** model_type in config.json → family. */
 export const FAMILIES: Readonly<Record<string, FamilyTraits>> = {
-  llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text: gemma3, phi3,
+  llama,
+  mistral,
+  qwen2,
+  qwen3,
+  gemma,
+  gemma2,
+  gemma3_text: gemma3,
+  phi3,
 };

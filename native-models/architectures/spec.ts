@@ -47,51 +47,59 @@ export interface ModelSpec {
   eosIds: number[];
 }
 
-
 const num = z.number();
 const posInt = z.number().int().positive();
-const ropeScalingSchema = z.object({
-  rope_type: z.string().optional(),
-  type: z.string().optional(),
-  factor: num.optional(),
-  low_freq_factor: num.optional(),
-  high_freq_factor: num.optional(),
-  original_max_position_embeddings: posInt.optional(),
-}).passthrough();
+const ropeScalingSchema = z
+  .object({
+    rope_type: z.string().optional(),
+    type: z.string().optional(),
+    factor: num.optional(),
+    low_freq_factor: num.optional(),
+    high_freq_factor: num.optional(),
+    original_max_position_embeddings: posInt.optional(),
+  })
+  .passthrough();
 
-const configSchema = z.object({
-  model_type: z.string(),
-  vocab_size: posInt,
-  hidden_size: posInt,
-  intermediate_size: posInt,
-  num_hidden_layers: posInt,
-  num_attention_heads: posInt,
-  num_key_value_heads: posInt.nullish(),
-  head_dim: posInt.nullish(),
-  rms_norm_eps: num.nullish(),
-  rope_theta: num.nullish(),
-  rope_scaling: ropeScalingSchema.nullish(),
-  rope_local_base_freq: num.nullish(),
-  max_position_embeddings: posInt.nullish(),
-  tie_word_embeddings: z.boolean().nullish(),
-  hidden_act: z.string().nullish(),
-  hidden_activation: z.string().nullish(),
-  sliding_window: posInt.nullish(),
-  use_sliding_window: z.boolean().nullish(),
-  sliding_window_pattern: posInt.nullish(),
-  layer_types: z.array(z.string()).nullish(),
-  query_pre_attn_scalar: num.nullish(),
-  attn_logit_softcapping: num.nullish(),
-  final_logit_softcapping: num.nullish(),
-  partial_rotary_factor: num.nullish(),
-  bos_token_id: z.number().int().nullish(),
-  eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).nullish(),
-}).passthrough();
+const configSchema = z
+  .object({
+    model_type: z.string(),
+    vocab_size: posInt,
+    hidden_size: posInt,
+    intermediate_size: posInt,
+    num_hidden_layers: posInt,
+    num_attention_heads: posInt,
+    num_key_value_heads: posInt.nullish(),
+    head_dim: posInt.nullish(),
+    rms_norm_eps: num.nullish(),
+    rope_theta: num.nullish(),
+    rope_scaling: ropeScalingSchema.nullish(),
+    rope_local_base_freq: num.nullish(),
+    max_position_embeddings: posInt.nullish(),
+    tie_word_embeddings: z.boolean().nullish(),
+    hidden_act: z.string().nullish(),
+    hidden_activation: z.string().nullish(),
+    sliding_window: posInt.nullish(),
+    use_sliding_window: z.boolean().nullish(),
+    sliding_window_pattern: posInt.nullish(),
+    layer_types: z.array(z.string()).nullish(),
+    query_pre_attn_scalar: num.nullish(),
+    attn_logit_softcapping: num.nullish(),
+    final_logit_softcapping: num.nullish(),
+    partial_rotary_factor: num.nullish(),
+    bos_token_id: z.number().int().nullish(),
+    eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).nullish(),
+  })
+  .passthrough();
 
 export type HfConfig = z.infer<typeof configSchema>;
 
 /** Inverse frequencies for one RoPE table, with the scaling variants Llama 3.x and Gemma 3 use. */
-export function ropeInvFreq(headDim: number, theta: number, scaling: z.infer<typeof ropeScalingSchema> | null | undefined, where: string): Float64Array {
+export function ropeInvFreq(
+  headDim: number,
+  theta: number,
+  scaling: z.infer<typeof ropeScalingSchema> | null | undefined,
+  where: string,
+): Float64Array {
   const half = headDim / 2;
   const inv = new Float64Array(half);
   for (let i = 0; i < half; i++) inv[i] = 1 / theta ** ((2 * i) / headDim);
@@ -106,7 +114,10 @@ export function ropeInvFreq(headDim: number, theta: number, scaling: z.infer<typ
   if (kind === 'llama3') {
     const { low_freq_factor: low, high_freq_factor: high, original_max_position_embeddings: orig } = scaling;
     if (!factor || !low || !high || !orig) {
-      throw new StudioError('config', `${where}: rope_scaling (llama3) needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings`);
+      throw new StudioError(
+        'config',
+        `${where}: rope_scaling (llama3) needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings`,
+      );
     }
     const lowWavelen = orig / low;
     const highWavelen = orig / high;
@@ -136,7 +147,10 @@ export function parseModelSpec(raw: unknown, where = 'config.json'): ModelSpec {
   const traits = FAMILIES[modelType];
   if (!traits) {
     const hint = modelType === 'gemma3' ? ' (multimodal Gemma 3; use the text-only gemma3_text checkpoint)' : '';
-    throw new StudioError('config', `${where}: model_type "${modelType}" is not supported${hint} (supported: ${Object.keys(FAMILIES).join(', ')})`);
+    throw new StudioError(
+      'config',
+      `${where}: model_type "${modelType}" is not supported${hint} (supported: ${Object.keys(FAMILIES).join(', ')})`,
+    );
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -153,10 +167,11 @@ export function parseModelSpec(raw: unknown, where = 'config.json'): ModelSpec {
   type Key = keyof ConfigDefaults;
   const reads = (key: Key) => key in defaults;
   const value = <K extends Key>(key: K): NonNullable<ConfigDefaults[K]> | null =>
-    (!reads(key) ? null : c[key] === undefined ? defaults[key] ?? null : c[key]) as NonNullable<ConfigDefaults[K]> | null;
+    (!reads(key) ? null : c[key] === undefined ? (defaults[key] ?? null) : c[key]) as NonNullable<ConfigDefaults[K]> | null;
   /** A setting where null means nothing (eps, theta…): null or absent both take the default. */
-  const setting = <K extends 'rms_norm_eps' | 'rope_theta' | 'max_position_embeddings' | 'tie_word_embeddings'>(key: K): ConfigDefaults[K] =>
-    (c[key] ?? defaults[key]) as ConfigDefaults[K];
+  const setting = <K extends 'rms_norm_eps' | 'rope_theta' | 'max_position_embeddings' | 'tie_word_embeddings'>(
+    key: K,
+  ): ConfigDefaults[K] => (c[key] ?? defaults[key]) as ConfigDefaults[K];
 
   const numHeads = c.num_attention_heads;
   const numKvHeads = value('num_key_value_heads') ?? numHeads;
@@ -164,7 +179,8 @@ export function parseModelSpec(raw: unknown, where = 'config.json'): ModelSpec {
     throw new StudioError('config', `${where}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
   }
   const headDim = value('head_dim') ?? c.hidden_size / numHeads;
-  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new StudioError('config', `${where}: head_dim ${headDim} must be an even integer`);
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0)
+    throw new StudioError('config', `${where}: head_dim ${headDim} must be an even integer`);
   if (c.partial_rotary_factor != null && c.partial_rotary_factor !== 1) {
     throw new StudioError('config', `${where}: partial_rotary_factor ${c.partial_rotary_factor} is not supported (only full rotary)`);
   }
@@ -181,10 +197,14 @@ export function parseModelSpec(raw: unknown, where = 'config.json'): ModelSpec {
   let isSliding: (i: number) => boolean;
   if (traits.readsLayerTypes && c.layer_types) {
     if (c.layer_types.length !== c.num_hidden_layers) {
-      throw new StudioError('config', `${where}: layer_types has ${c.layer_types.length} entries, num_hidden_layers is ${c.num_hidden_layers}`);
+      throw new StudioError(
+        'config',
+        `${where}: layer_types has ${c.layer_types.length} entries, num_hidden_layers is ${c.num_hidden_layers}`,
+      );
     }
     for (const t of c.layer_types) {
-      if (t !== 'sliding_attention' && t !== 'full_attention') throw new StudioError('config', `${where}: layer_types entry "${t}" is not supported`);
+      if (t !== 'sliding_attention' && t !== 'full_attention')
+        throw new StudioError('config', `${where}: layer_types entry "${t}" is not supported`);
     }
     isSliding = (i) => c.layer_types![i] === 'sliding_attention';
   } else if (traits.sliding === 'all') {

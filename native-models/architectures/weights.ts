@@ -32,7 +32,11 @@ export interface WeightEmitter {
   table(name: string, data: Float32Array, dims: number[]): string;
 }
 
-export interface WeightOptions { precision: Precision; blockSize: number; accuracyLevel: number }
+export interface WeightOptions {
+  precision: Precision;
+  blockSize: number;
+  accuracyLevel: number;
+}
 
 function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(w.length);
@@ -59,7 +63,11 @@ export class CheckpointWeights implements WeightEmitter {
   }
 
   private read(name: string, shape: number[]): Float32Array {
-    if (!this.ckpt.has(name)) throw new StudioError('format', `${this.ckpt.dir}: tensor ${name} is missing (config.json model_type ${this.spec.modelType} needs it)`);
+    if (!this.ckpt.has(name))
+      throw new StudioError(
+        'format',
+        `${this.ckpt.dir}: tensor ${name} is missing (config.json model_type ${this.spec.modelType} needs it)`,
+      );
     const actual = this.ckpt.shape(name);
     if (actual.length !== shape.length || actual.some((d, i) => d !== shape[i])) {
       const file = this.ckpt.tensors.get(name)!.file;
@@ -110,7 +118,12 @@ export class CheckpointWeights implements WeightEmitter {
       const dims = nbitsShapes(q);
       const B = this.store(`${name}.qweight`, DataType.UINT8, dims.B, q.packed);
       const scales = this.store(`${name}.scales`, DataType.FLOAT, dims.scales, q.scales);
-      return this.g.node('MatMulNBits', [x, B, scales], { K, N, bits: q.bits, block_size: q.blockSize, accuracy_level: accuracyLevel }, { domain: MS_DOMAIN, name });
+      return this.g.node(
+        'MatMulNBits',
+        [x, B, scales],
+        { K, N, bits: q.bits, block_size: q.blockSize, accuracy_level: accuracyLevel },
+        { domain: MS_DOMAIN, name },
+      );
     }
     return this.g.node('MatMul', [x, this.storeFloat(`${name}.weight_t`, [K, N], transpose(w, N, K))], {}, { name });
   }
@@ -129,7 +142,10 @@ export class CheckpointWeights implements WeightEmitter {
       if (chunks.length === 1) return chunks[0]!;
       const all = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
       let at = 0;
-      for (const c of chunks) { all.set(c, at); at += c.length; }
+      for (const c of chunks) {
+        all.set(c, at);
+        at += c.length;
+      }
       return all;
     };
     // One name for the fused node: model.layers.0.self_attn.q_proj+k_proj+v_proj

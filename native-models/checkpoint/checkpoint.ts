@@ -13,7 +13,10 @@ export class Checkpoint {
   readonly tensors = new Map<string, TensorInfo>();
   private files = new Map<string, SafetensorsFile>();
 
-  private constructor(readonly dir: string, readonly config: Record<string, unknown>) {}
+  private constructor(
+    readonly dir: string,
+    readonly config: Record<string, unknown>,
+  ) {}
 
   static open(dir: string): Checkpoint {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new StudioError('not-found', `${dir}: not a checkpoint folder`);
@@ -49,12 +52,15 @@ export class Checkpoint {
       if (!parsed.success) throw new StudioError('format', `${indexPath}: no weight_map object`);
       shardNames = [...new Set(Object.values(parsed.data.weight_map))];
       for (const s of shardNames) {
-        if (s.includes('/') || s.includes('\\') || s.startsWith('.')) throw new StudioError('format', `${indexPath}: shard name ${JSON.stringify(s)} escapes the folder`);
+        if (s.includes('/') || s.includes('\\') || s.startsWith('.'))
+          throw new StudioError('format', `${indexPath}: shard name ${JSON.stringify(s)} escapes the folder`);
       }
     } else if (existsSync(join(this.dir, 'model.safetensors'))) {
       shardNames = ['model.safetensors'];
     } else {
-      const found = readdirSync(this.dir).filter((f) => f.endsWith('.safetensors')).sort();
+      const found = readdirSync(this.dir)
+        .filter((f) => f.endsWith('.safetensors'))
+        .sort();
       if (!found.length) throw new StudioError('format', `${this.dir}: no .safetensors weights found`);
       shardNames = found;
     }
@@ -67,7 +73,9 @@ export class Checkpoint {
     }
   }
 
-  has(name: string): boolean { return this.tensors.has(name); }
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
 
   shape(name: string): number[] {
     const t = this.tensors.get(name);

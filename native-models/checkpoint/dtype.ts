@@ -12,7 +12,10 @@ export function f32ToBf16(src: Float32Array, dst = new Uint16Array(src.length)):
   const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   for (let i = 0; i < src.length; i++) {
     const x = bits[i]!;
-    if ((x & 0x7fffffff) > 0x7f800000) { dst[i] = (x >>> 16) | 0x40; continue; } // NaN stays NaN
+    if ((x & 0x7fffffff) > 0x7f800000) {
+      dst[i] = (x >>> 16) | 0x40;
+      continue;
+    } // NaN stays NaN
     dst[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
   }
   return dst;
@@ -44,23 +47,32 @@ export function f32ToF16(src: Float32Array, dst = new Uint16Array(src.length)): 
     const sign = (x >>> 16) & 0x8000;
     const exp = (x >>> 23) & 0xff;
     const mant = x & 0x7fffff;
-    if (exp === 0xff) { dst[i] = sign | 0x7c00 | (mant ? 0x200 : 0); continue; }
+    if (exp === 0xff) {
+      dst[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
     const e = exp - 127 + 15;
-    if (e >= 31) { dst[i] = sign | 0x7c00; continue; }
+    if (e >= 31) {
+      dst[i] = sign | 0x7c00;
+      continue;
+    }
     if (e <= 0) {
-      if (e < -10) { dst[i] = sign; continue; }
+      if (e < -10) {
+        dst[i] = sign;
+        continue;
+      }
       const m = mant | 0x800000;
       const shift = 14 - e;
       let h = m >>> shift;
       const rem = m & ((1 << shift) - 1);
       const half = 1 << (shift - 1);
-      if (rem > half || (rem === half && (h & 1))) h++;
+      if (rem > half || (rem === half && h & 1)) h++;
       dst[i] = sign | h;
       continue;
     }
     let h = (e << 10) | (mant >>> 13);
     const rem = mant & 0x1fff;
-    if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+    if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
     dst[i] = sign | h;
   }
   return dst;

@@ -21,11 +21,15 @@ describe('safetensors', () => {
   it('round-trips F32, F16 and BF16 with metadata', () => {
     const data = Float32Array.from([1, -2.5, 0.15625, 65504, -0]);
     const path = join(dir, 'ok.safetensors');
-    writeSafetensors(path, [
-      { name: 'a', shape: [5], data },
-      { name: 'b', shape: [1, 5], data, dtype: 'F16' },
-      { name: 'c', shape: [5, 1], data, dtype: 'BF16' },
-    ], { note: 'hi' });
+    writeSafetensors(
+      path,
+      [
+        { name: 'a', shape: [5], data },
+        { name: 'b', shape: [1, 5], data, dtype: 'F16' },
+        { name: 'c', shape: [5, 1], data, dtype: 'BF16' },
+      ],
+      { note: 'hi' },
+    );
     const f = new SafetensorsFile(path);
     expect(Array.from(f.readFloat32('a'))).toEqual(Array.from(data));
     expect(Array.from(f.readFloat32('b'))).toEqual(Array.from(data));
@@ -44,7 +48,9 @@ describe('safetensors', () => {
   ])('rejects %s with one line naming the file', (name, header, pattern) => {
     const path = withHeader(`${name}.safetensors`, header, Buffer.alloc(4));
     expect(() => new SafetensorsFile(path)).toThrow(pattern);
-    try { new SafetensorsFile(path); } catch (e) {
+    try {
+      new SafetensorsFile(path);
+    } catch (e) {
       expect((e as Error).message).toContain(path);
       expect((e as Error).message).not.toContain('\n');
     }

@@ -9,7 +9,16 @@ import { jsonDepthExceeded, MAX_JSON_DEPTH } from './json-limits.ts';
 
 export type FloatDtype = 'F32' | 'F16' | 'BF16';
 const DTYPE_BYTES: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 const entrySchema = z.object({
@@ -18,7 +27,14 @@ const entrySchema = z.object({
   data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
 });
 
-export interface TensorInfo { name: string; dtype: string; shape: number[]; begin: number; end: number; file: string }
+export interface TensorInfo {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+  file: string;
+}
 
 /** Limits a header to something sane before we allocate for it (real headers are < 10 MB). */
 const MAX_HEADER = 100 * 1024 * 1024;
@@ -34,7 +50,8 @@ export class SafetensorsFile {
     this.fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
       const st = fstatSync(this.fd);
-      if (!st.isFile()) throw new StudioError('format', `${path}: is not a regular file (${st.isDirectory() ? 'a folder' : 'a device, FIFO or socket'})`);
+      if (!st.isFile())
+        throw new StudioError('format', `${path}: is not a regular file (${st.isDirectory() ? 'a folder' : 'a device, FIFO or socket'})`);
       const size = st.size;
       if (size < 8) throw new StudioError('format', `${path}: truncated safetensors file (${size} bytes, no header length)`);
       const lenBuf = Buffer.alloc(8);
@@ -48,7 +65,8 @@ export class SafetensorsFile {
       readSync(this.fd, header, 0, headerLen, 8);
       const text = header.toString('utf8');
       const deep = jsonDepthExceeded(text);
-      if (deep >= 0) throw new StudioError('format', `${path}: header nests deeper than ${MAX_JSON_DEPTH} levels (at header character ${deep})`);
+      if (deep >= 0)
+        throw new StudioError('format', `${path}: header nests deeper than ${MAX_JSON_DEPTH} levels (at header character ${deep})`);
       let json: unknown;
       try {
         json = JSON.parse(text);
@@ -62,21 +80,32 @@ export class SafetensorsFile {
       const dataLen = size - this.dataStart;
       for (const [name, raw] of Object.entries(json)) {
         if (name === '__metadata__') {
-          if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new StudioError('format', `${path}: __metadata__ is not an object`);
+          if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+            throw new StudioError('format', `${path}: __metadata__ is not an object`);
           for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') this.metadata[k] = v;
           continue;
         }
         const parsed = entrySchema.safeParse(raw);
         if (!parsed.success) throw new StudioError('format', `${path}: tensor ${JSON.stringify(name)} has a malformed header entry`);
-        const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
+        const {
+          dtype,
+          shape,
+          data_offsets: [begin, end],
+        } = parsed.data;
         const width = DTYPE_BYTES[dtype];
         if (!width) throw new StudioError('format', `${path}: tensor ${name} has unknown dtype ${dtype}`);
         const count = shape.reduce((a, b) => a * b, 1);
         if (end < begin || end - begin !== count * width) {
-          throw new StudioError('format', `${path}: tensor ${name} spans ${end - begin} bytes but ${dtype}${JSON.stringify(shape)} needs ${count * width}`);
+          throw new StudioError(
+            'format',
+            `${path}: tensor ${name} spans ${end - begin} bytes but ${dtype}${JSON.stringify(shape)} needs ${count * width}`,
+          );
         }
         if (end > dataLen) {
-          throw new StudioError('format', `${path}: tensor ${name} ends at byte ${this.dataStart + end}, past the end of the file (${size} bytes; truncated?)`);
+          throw new StudioError(
+            'format',
+            `${path}: tensor ${name} ends at byte ${this.dataStart + end}, past the end of the file (${size} bytes; truncated?)`,
+          );
         }
         this.tensors.set(name, { name, dtype, shape, begin, end, file: path });
       }
@@ -106,10 +135,14 @@ export class SafetensorsFile {
     const info = this.tensors.get(name)!;
     const bytes = this.readBytes(name);
     switch (info?.dtype) {
-      case 'F32': return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-      case 'BF16': return bf16ToF32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2));
-      case 'F16': return f16ToF32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2));
-      default: throw new StudioError('format', `${this.path}: tensor ${name} has dtype ${info?.dtype}, expected F32, F16 or BF16`);
+      case 'F32':
+        return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+      case 'BF16':
+        return bf16ToF32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2));
+      case 'F16':
+        return f16ToF32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2));
+      default:
+        throw new StudioError('format', `${this.path}: tensor ${name} has dtype ${info?.dtype}, expected F32, F16 or BF16`);
     }
   }
 
@@ -119,7 +152,12 @@ export class SafetensorsFile {
   }
 }
 
-export interface TensorToWrite { name: string; shape: number[]; data: Float32Array; dtype?: FloatDtype }
+export interface TensorToWrite {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+  dtype?: FloatDtype;
+}
 
 /** Writes a safetensors file (atomically: a temp file renamed into place). */
 export function writeSafetensors(path: string, tensors: TensorToWrite[], metadata: Record<string, string> = {}): void {
@@ -129,7 +167,8 @@ export function writeSafetensors(path: string, tensors: TensorToWrite[], metadat
   let offset = 0;
   for (const t of tensors) {
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new Error(`writeSafetensors: ${t.name} has ${t.data.length} values, shape ${JSON.stringify(t.shape)} needs ${count}`);
+    if (count !== t.data.length)
+      throw new Error(`writeSafetensors: ${t.name} has ${t.data.length} values, shape ${JSON.stringify(t.shape)} needs ${count}`);
     const dtype = t.dtype ?? 'F32';
     const arr = dtype === 'F32' ? t.data : dtype === 'BF16' ? f32ToBf16(t.data) : f32ToF16(t.data);
     const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);

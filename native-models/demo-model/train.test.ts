@@ -22,13 +22,24 @@ describe.skipIf(noTorch !== null)('demo model recipe (tiny configuration)', () =
   it('trains, writes a Hugging Face folder that compiles, and its tokenizer.json matches bpe.py', async () => {
     const out = join(root, 'model');
     const check = join(root, 'tokenizer-check.json');
-    const log = execFileSync(PYTHON, [join(import.meta.dirname, 'train.py'), '--out', out, '--tiny', '--threads', '1', '--tokenizer-check', check], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const log = execFileSync(
+      PYTHON,
+      [join(import.meta.dirname, 'train.py'), '--out', out, '--tiny', '--threads', '1', '--tokenizer-check', check],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     expect(log).toMatch(/step 6\/6 loss \d/);
     expect(log).toMatch(/eval val \(seen splits\) [\d.]+, unseen topics [\d.]+/);
-    for (const f of ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'README.md']) {
+    for (const f of [
+      'config.json',
+      'generation_config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'README.md',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/\| 6 \| [\d.]+ \|/);

@@ -6,8 +6,15 @@ import type { ExternalRef } from './external-data.ts';
 export type Dim = number | string;
 export type AttrValue = number | string | number[] | { float: number } | { floats: number[] };
 
-interface ValueInfo { name: string; type: object }
-export interface NodeOptions { domain?: string; name?: string; outputs?: number }
+interface ValueInfo {
+  name: string;
+  type: object;
+}
+export interface NodeOptions {
+  domain?: string;
+  name?: string;
+  outputs?: number;
+}
 
 export const MS_DOMAIN = 'com.microsoft';
 
@@ -35,8 +42,14 @@ function attribute(name: string, v: AttrValue): object {
 }
 
 const BYTES: Record<number, number> = {
-  [DataType.FLOAT]: 4, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.INT32]: 4,
-  [DataType.INT64]: 8, [DataType.BOOL]: 1, [DataType.FLOAT16]: 2, [DataType.BFLOAT16]: 2,
+  [DataType.FLOAT]: 4,
+  [DataType.UINT8]: 1,
+  [DataType.INT8]: 1,
+  [DataType.INT32]: 4,
+  [DataType.INT64]: 8,
+  [DataType.BOOL]: 1,
+  [DataType.FLOAT16]: 2,
+  [DataType.BFLOAT16]: 2,
 };
 
 export class GraphBuilder {
@@ -92,7 +105,11 @@ export class GraphBuilder {
   nodeNamed(outName: string, op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, opts: NodeOptions = {}): string {
     this.claim(outName);
     this.nodes.push({
-      name: `${outName}_node`, op_type: op, domain: opts.domain ?? '', input: inputs, output: [outName],
+      name: `${outName}_node`,
+      op_type: op,
+      domain: opts.domain ?? '',
+      input: inputs,
+      output: [outName],
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
     return outName;
@@ -121,7 +138,10 @@ export class GraphBuilder {
   external(name: string, elemType: DataTypeId, dims: number[], ref: ExternalRef): string {
     this.claim(name);
     this.inits.push({
-      name, dims, data_type: elemType, data_location: 1,
+      name,
+      dims,
+      data_type: elemType,
+      data_location: 1,
       external_data: [
         { key: 'location', value: ref.location },
         { key: 'offset', value: String(ref.offset) },

@@ -4,7 +4,11 @@ import { basename } from 'node:path';
 
 export const EXTERNAL_ALIGN = 65_536;
 
-export interface ExternalRef { location: string; offset: number; length: number }
+export interface ExternalRef {
+  location: string;
+  offset: number;
+  length: number;
+}
 
 export class ExternalDataWriter {
   private fd: number;
@@ -29,7 +33,9 @@ export class ExternalDataWriter {
     return { location: this.location, offset: start, length: view.byteLength };
   }
 
-  get size(): number { return this.offset; }
+  get size(): number {
+    return this.offset;
+  }
 
   close(): void {
     fsyncSync(this.fd);

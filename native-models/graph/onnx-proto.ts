@@ -70,6 +70,27 @@ export function encodeModel(model: object): Uint8Array {
   return ModelProto.encode(ModelProto.fromObject(model)).finish();
 }
 
-export function decodeModel(bytes: Uint8Array): Record<string, any> {
+/** The fields of a decoded TensorProto that callers read (snake_case, as protobufjs' toObject writes them). */
+export interface DecodedTensor {
+  name?: string;
+  dims?: number[];
+  data_type?: number;
+  raw_data?: Uint8Array;
+  external_data?: Array<{ key: string; value: string }>;
+}
+/** The fields of a decoded NodeProto that callers read. */
+export interface DecodedNode {
+  name?: string;
+  op_type?: string;
+  input?: string[];
+  output?: string[];
+}
+/** A decoded ModelProto; fields left at their defaults are absent (`defaults: false`). */
+export interface DecodedModel {
+  graph?: { initializer?: DecodedTensor[]; node?: DecodedNode[] };
+  [field: string]: unknown;
+}
+
+export function decodeModel(bytes: Uint8Array): DecodedModel {
   return ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, bytes: Uint8Array, defaults: false });
 }

@@ -5,9 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { f16ToF32, f32ToF16 } from '../checkpoint/dtype.ts';
 import { GraphBuilder, MS_DOMAIN } from '../graph/builder.ts';
 import { DataType, encodeModel } from '../graph/onnx-proto.ts';
-import {
-  dequantizeNBits, nbitsAttrs, nbitsScalesF16, nbitsShapes, quantizeNBits, type NBits, type NBitsWeight,
-} from './nbits.ts';
+import { dequantizeNBits, nbitsAttrs, nbitsScalesF16, nbitsShapes, quantizeNBits, type NBits, type NBitsWeight } from './nbits.ts';
 import { gaussian } from './test-data.ts';
 
 const sessions: ort.InferenceSession[] = [];
@@ -27,7 +25,10 @@ async function matMulNBits(q: NBitsWeight, M: number, accuracyLevel: 0 | 4, half
   g.output('Y', T, [M, q.N]);
   const bytes = encodeModel({
     ir_version: 10,
-    opset_import: [{ domain: '', version: 21 }, { domain: MS_DOMAIN, version: 1 }],
+    opset_import: [
+      { domain: '', version: 21 },
+      { domain: MS_DOMAIN, version: 1 },
+    ],
     graph: g.graph('matmulnbits'),
   });
   const s = await ort.InferenceSession.create(Buffer.from(bytes), { intraOpNumThreads: 1 });
@@ -60,7 +61,8 @@ function reference(a: Float32Array, w: Float32Array, M: number, N: number, K: nu
   const mag = new Float64Array(M * N);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
-      let s = 0, t = 0;
+      let s = 0,
+        t = 0;
       for (let k = 0; k < K; k++) {
         const p = a[m * K + k]! * w[n * K + k]!;
         s += p;
@@ -74,7 +76,8 @@ function reference(a: Float32Array, w: Float32Array, M: number, N: number, K: nu
 }
 
 function relRms(y: Float32Array, ref: Float64Array): number {
-  let e = 0, d = 0;
+  let e = 0,
+    d = 0;
   for (let i = 0; i < ref.length; i++) {
     e += (y[i]! - ref[i]!) ** 2;
     d += ref[i]! ** 2;
@@ -103,21 +106,26 @@ describe('MatMulNBits on onnxruntime CPU', () => {
     }
   });
 
-  it.each([[4, 40], [8, 40], [4, 200], [8, 200]] as const)(
-    'bits %i, K %i: random activations match A @ deq^T within float32 rounding',
-    async (bits, K) => {
-      const M = 5, N = 24;
-      const q = quantizeNBits(gaussian(N * K, 7 + K, 0.02), N, K, bits, 32);
-      const a = gaussian(M * K, 8 + K, 1);
-      const { y: ref, mag } = reference(a, dequantizeNBits(q), M, N, K);
-      const y = await run(await matMulNBits(q, M, 0), a, M, K);
-      for (let i = 0; i < ref.length; i++) expect(Math.abs(y[i]! - ref[i]!)).toBeLessThanOrEqual(mag[i]! * 2e-6 + 1e-7);
-    },
-  );
+  it.each([
+    [4, 40],
+    [8, 40],
+    [4, 200],
+    [8, 200],
+  ] as const)('bits %i, K %i: random activations match A @ deq^T within float32 rounding', async (bits, K) => {
+    const M = 5,
+      N = 24;
+    const q = quantizeNBits(gaussian(N * K, 7 + K, 0.02), N, K, bits, 32);
+    const a = gaussian(M * K, 8 + K, 1);
+    const { y: ref, mag } = reference(a, dequantizeNBits(q), M, N, K);
+    const y = await run(await matMulNBits(q, M, 0), a, M, K);
+    for (let i = 0; i < ref.length; i++) expect(Math.abs(y[i]! - ref[i]!)).toBeLessThanOrEqual(mag[i]! * 2e-6 + 1e-7);
+  });
 
   it.each([4, 8] as const)('bits %i, accuracy_level 4 (int8 activations) stays within 2%% of A @ deq^T', async (bits) => {
     // Measured on x64 AVX2: ~0.6% relative RMS at K 896 and 4864 with activation outliers, ~1% at K 100.
-    const M = 4, N = 32, K = 256;
+    const M = 4,
+      N = 32,
+      K = 256;
     const q = quantizeNBits(gaussian(N * K, 31, 0.02), N, K, bits, 32);
     const a = gaussian(M * K, 32, 1);
     a[3] = 20;
@@ -127,7 +135,8 @@ describe('MatMulNBits on onnxruntime CPU', () => {
   });
 
   it.each([4, 8] as const)('bits %i with float16 activations and scales computes with the same weights', async (bits) => {
-    const N = 6, K = 72;
+    const N = 6,
+      K = 72;
     const q = quantizeNBits(gaussian(N * K, 41 + bits, 0.02), N, K, bits, 32, { scales: 'f16' });
     const deq = dequantizeNBits(q);
     const y = await run(await matMulNBits(q, K, 0, true), identity(K), K, K, true);
@@ -138,6 +147,7 @@ describe('MatMulNBits on onnxruntime CPU', () => {
     const { y: ref, mag } = reference(a, deq, M, N, K);
     const yr = await run(await matMulNBits(q, M, 0, true), a, M, K, true);
     // fp32 accumulation, one rounding to float16 at the end (2^-11 relative).
-    for (let i = 0; i < ref.length; i++) expect(Math.abs(yr[i]! - ref[i]!)).toBeLessThanOrEqual(Math.abs(ref[i]!) * 2 ** -11 + mag[i]! * 2e-6 + 1e-7);
+    for (let i = 0; i < ref.length; i++)
+      expect(Math.abs(yr[i]! - ref[i]!)).toBeLessThanOrEqual(Math.abs(ref[i]!) * 2 ** -11 + mag[i]! * 2e-6 + 1e-7);
   });
 });

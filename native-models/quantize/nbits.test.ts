@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { f16ToF32 } from '../checkpoint/dtype.ts';
-import {
-  blockCount, dequantizeNBits, nbitsAttrs, nbitsScalesF16, nbitsShapes, quantizeNBits, zeroPoint, type NBits,
-} from './nbits.ts';
+import { blockCount, dequantizeNBits, nbitsAttrs, nbitsScalesF16, nbitsShapes, quantizeNBits, zeroPoint, type NBits } from './nbits.ts';
 import { gaussian } from './test-data.ts';
 
 /** The code stored for element (n, k), read straight from the packed bytes. */
@@ -37,11 +35,12 @@ describe('quantizeNBits layout', () => {
   });
 
   it('orders blocks along K within each output row', () => {
-    const N = 3, K = 70;
+    const N = 3,
+      K = 70;
     const w = gaussian(N * K, 11);
     for (const bits of [4, 8] as const) {
       const q = quantizeNBits(w, N, K, bits, 32);
-      expect(q.packed.length).toBe(N * 3 * (32 * bits) / 8);
+      expect(q.packed.length).toBe((N * 3 * (32 * bits)) / 8);
       expect(q.scales.length).toBe(N * 3);
       for (let n = 0; n < N; n++) {
         for (let b = 0; b < 3; b++) {
@@ -55,7 +54,8 @@ describe('quantizeNBits layout', () => {
   });
 
   it('pads the last block with the zero point when K is not a multiple of the block size', () => {
-    const N = 2, K = 40;
+    const N = 2,
+      K = 40;
     for (const bits of [4, 8] as const) {
       const q = quantizeNBits(gaussian(N * K, 3), N, K, bits, 32);
       for (let n = 0; n < N; n++) {
@@ -99,7 +99,8 @@ describe('quantisation error', () => {
   });
 
   it('with float16 scales keeps the bound and converts the scales losslessly', () => {
-    const N = 4, K = 96;
+    const N = 4,
+      K = 96;
     const w = gaussian(N * K, 21, 0.02);
     w.fill(1e-7, 0, 32); // scale falls in the float16 subnormal range
     for (const bits of [4, 8] as const) {

@@ -49,7 +49,7 @@ function f16AtLeast(s: number, label: string): number {
   const h = f32ToF16(Float32Array.of(s));
   let v = f16ToF32(h)[0]!;
   while (v < s) {
-    h[0] += 1;
+    h[0]! += 1;
     v = f16ToF32(h)[0]!;
   }
   check(label, Number.isFinite(v), `block scale ${s} does not fit in float16`);
@@ -61,9 +61,7 @@ function f16AtLeast(s: number, label: string): number {
  * `blockSize` along K: s = absmax/qmax (qmax = 7 or 127), q = clamp(round(w/s) + zp, 0, 2·zp - 1).
  * The last block is padded with zp (dequantises to 0); an all-zero block gets scale 0.
  */
-export function quantizeNBits(
-  w: Float32Array, N: number, K: number, bits: NBits, blockSize = 32, opts: QuantizeOptions = {},
-): NBitsWeight {
+export function quantizeNBits(w: Float32Array, N: number, K: number, bits: NBits, blockSize = 32, opts: QuantizeOptions = {}): NBitsWeight {
   const label = opts.label ?? 'weight';
   check(label, Number.isInteger(N) && N > 0 && Number.isInteger(K) && K > 0, `N=${N}, K=${K} must be positive integers`);
   check(label, w.length === N * K, `has ${w.length} values, [N=${N}, K=${K}] needs ${N * K}`);

@@ -34,7 +34,6 @@ function model(ggufPath: string): Promise<LlamaModel> {
     loaded = llama().then((l) => l.loadModel({ modelPath: ggufPath, gpuLayers: 0 }));
     models.set(ggufPath, loaded);
     loaded.catch(() => models.delete(ggufPath)); // let a later call retry
-
   }
   return loaded;
 }

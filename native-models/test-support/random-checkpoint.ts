@@ -32,7 +32,9 @@ export type RandomConfig = typeof QWEN3_06B_CONFIG;
 
 function tensorList(c: RandomConfig): Array<{ name: string; shape: number[]; std: number; one?: boolean }> {
   const t: Array<{ name: string; shape: number[]; std: number; one?: boolean }> = [];
-  const H = c.hidden_size, D = c.head_dim, I = c.intermediate_size;
+  const H = c.hidden_size,
+    D = c.head_dim,
+    I = c.intermediate_size;
   t.push({ name: 'model.embed_tokens.weight', shape: [c.vocab_size, H], std: 0.02 });
   for (let i = 0; i < c.num_hidden_layers; i++) {
     const p = `model.layers.${i}`;
@@ -78,7 +80,12 @@ export function ensureRandomCheckpoint(dir: string, config: RandomConfig = QWEN3
   writeSync(fd, len);
   writeSync(fd, Buffer.from(json));
   let s = 0x9e3779b9;
-  const rand = () => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return (s >>> 0) / 2 ** 32; };
+  const rand = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
   for (const t of list) {
     const n = t.shape.reduce((a, b) => a * b, 1);
     const chunk = 1 << 22;

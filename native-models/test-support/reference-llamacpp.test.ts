@@ -25,7 +25,10 @@ type Meta = ['u32' | 'f32', number] | ['str', string] | ['bool', boolean] | ['st
 class ByteSink {
   readonly parts: Buffer[] = [];
   length = 0;
-  put(b: Buffer): void { this.parts.push(b); this.length += b.length; }
+  put(b: Buffer): void {
+    this.parts.push(b);
+    this.length += b.length;
+  }
   num(kind: 'u32' | 'i32' | 'u64' | 'f32', x: number): void {
     const b = Buffer.alloc(kind === 'u64' ? 8 : 4);
     if (kind === 'u32') b.writeUInt32LE(x);
@@ -34,7 +37,11 @@ class ByteSink {
     else b.writeBigUInt64LE(BigInt(x));
     this.put(b);
   }
-  str(s: string): void { const b = Buffer.from(s, 'utf8'); this.num('u64', b.length); this.put(b); }
+  str(s: string): void {
+    const b = Buffer.from(s, 'utf8');
+    this.num('u64', b.length);
+    this.put(b);
+  }
 }
 
 const GGUF_TYPE = { u32: 4, i32: 5, f32: 6, bool: 7, str: 8, arr: 9 } as const;
@@ -47,10 +54,16 @@ function writeGguf(path: string, meta: [string, Meta][], tensors: { name: string
   w.num('u64', meta.length);
   for (const [key, [kind, value]] of meta) {
     w.str(key);
-    if (kind === 'u32' || kind === 'f32') { w.num('u32', GGUF_TYPE[kind]); w.num(kind, value as number); }
-    else if (kind === 'str') { w.num('u32', GGUF_TYPE.str); w.str(value as string); }
-    else if (kind === 'bool') { w.num('u32', GGUF_TYPE.bool); w.put(Buffer.from([value ? 1 : 0])); }
-    else {
+    if (kind === 'u32' || kind === 'f32') {
+      w.num('u32', GGUF_TYPE[kind]);
+      w.num(kind, value as number);
+    } else if (kind === 'str') {
+      w.num('u32', GGUF_TYPE.str);
+      w.str(value as string);
+    } else if (kind === 'bool') {
+      w.num('u32', GGUF_TYPE.bool);
+      w.put(Buffer.from([value ? 1 : 0]));
+    } else {
       const items = value as (string | number)[];
       w.num('u32', GGUF_TYPE.arr);
       w.num('u32', kind === 'strs' ? GGUF_TYPE.str : kind === 'f32s' ? GGUF_TYPE.f32 : GGUF_TYPE.i32);
@@ -63,7 +76,11 @@ function writeGguf(path: string, meta: [string, Meta][], tensors: { name: string
   }
   const align = (n: number) => Math.ceil(n / 32) * 32;
   let offset = 0;
-  const offsets = tensors.map((t) => { const o = offset; offset = align(offset + t.data.byteLength); return o; });
+  const offsets = tensors.map((t) => {
+    const o = offset;
+    offset = align(offset + t.data.byteLength);
+    return o;
+  });
   tensors.forEach((t, i) => {
     w.str(t.name);
     w.num('u32', t.ne.length);
@@ -120,9 +137,14 @@ function toGguf(dir: string, out: string): void {
     [`${arch}.attention.key_length`, ['u32', hd]],
     [`${arch}.attention.value_length`, ['u32', hd]],
   ];
-  if (arch === 'gemma2') meta.push([`${arch}.attn_logit_softcapping`, ['f32', cfg.attn_logit_softcapping]], [`${arch}.final_logit_softcapping`, ['f32', cfg.final_logit_softcapping]]);
+  if (arch === 'gemma2')
+    meta.push(
+      [`${arch}.attn_logit_softcapping`, ['f32', cfg.attn_logit_softcapping]],
+      [`${arch}.final_logit_softcapping`, ['f32', cfg.final_logit_softcapping]],
+    );
   if (sandwich) meta.push([`${arch}.attention.sliding_window`, ['u32', cfg.sliding_window]]);
-  if (arch === 'gemma3' && cfg.rope_scaling) meta.push([`${arch}.rope.scaling.type`, ['str', 'linear']], [`${arch}.rope.scaling.factor`, ['f32', cfg.rope_scaling.factor]]);
+  if (arch === 'gemma3' && cfg.rope_scaling)
+    meta.push([`${arch}.rope.scaling.type`, ['str', 'linear']], [`${arch}.rope.scaling.factor`, ['f32', cfg.rope_scaling.factor]]);
   // An SPM vocabulary: the model's V tokens, then 256 byte tokens so llama.cpp's byte fallback
   // always finds one. Their embedding/output rows are zero and only ids < V are compared.
   const tokens = [
@@ -230,19 +252,40 @@ const CASES: [string, () => string][] = [
   ['qwen3', () => tinyCheckpoint('qwen3')],
   ['qwen3-bf16', () => tinyCheckpoint('qwen3-bf16')],
   ['gemma', () => tinyCheckpoint('gemma')],
-  ['gemma2 (query_pre_attn_scalar 16)', () => variant('gemma2', (c) => { c.query_pre_attn_scalar = 16; })],
+  [
+    'gemma2 (query_pre_attn_scalar 16)',
+    () =>
+      variant('gemma2', (c) => {
+        c.query_pre_attn_scalar = 16;
+      }),
+  ],
   ['gemma3 (query_pre_attn_scalar 16, 6 layers)', gemma3SixLayers],
   // llama.cpp disables Phi-3's sliding window (llama.cpp PR 13676), so compare without one.
-  ['phi3 (no sliding window)', () => variant('phi3', (c) => { c.sliding_window = null; })],
+  [
+    'phi3 (no sliding window)',
+    () =>
+      variant('phi3', (c) => {
+        c.sliding_window = null;
+      }),
+  ],
 ];
 
 // Loaded while the tests are collected, so that without llama.cpp they are reported as skipped
 // (with the reason printed) rather than run as empty passes.
 let llama: Llama | null = null;
 try {
-  llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });
+  llama = await getLlama({
+    gpu: false,
+    build: 'never',
+    skipDownload: true,
+    usePrebuiltBinaries: true,
+    progressLogs: false,
+    logLevel: LlamaLogLevel.error,
+  });
 } catch (e) {
-  console.warn(`reference-llamacpp.test: skipping the llama.cpp cross-checks: llama.cpp unavailable (${(e as Error).message.split('\n')[0]})`);
+  console.warn(
+    `reference-llamacpp.test: skipping the llama.cpp cross-checks: llama.cpp unavailable (${(e as Error).message.split('\n')[0]})`,
+  );
 }
 afterAll(async () => {
   await llama?.dispose();
@@ -259,7 +302,9 @@ async function llamaCppLogProbs(ggufPath: string, tokens: number[], vocab: numbe
   const context = await model.createContext({ contextSize: 64, batchSize: 64, threads: 1 });
   try {
     const options = { temperature: 1, topK: vocab, topP: 1, minP: 0 };
-    const results = await context.getSequence().controlledEvaluate(tokens.map((t) => [t as Token, { generateNext: { probabilities: true, options } }]));
+    const results = await context
+      .getSequence()
+      .controlledEvaluate(tokens.map((t) => [t as Token, { generateNext: { probabilities: true, options } }]));
     return results.map((r, i) => {
       const probs = r?.next.probabilities;
       if (!probs) throw new Error(`llama.cpp returned no probabilities at position ${i}`);

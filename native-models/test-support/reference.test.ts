@@ -9,15 +9,16 @@ import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../checkp
 
 const STORIES = join(import.meta.dirname, '..', '..', '..', 'shared', 'models', 'stories260K');
 const haveStories = existsSync(join(STORIES, 'model.safetensors'));
-if (!haveStories) console.log(`reference.test: skipping the stories260K checks: ${STORIES} is absent (it lives in ../shared beside the repo)`);
+if (!haveStories)
+  console.log(`reference.test: skipping the stories260K checks: ${STORIES} is absent (it lives in ../shared beside the repo)`);
 
 /**
  * Greedy from BOS on stories260K.gguf with llama.cpp (node-llama-cpp 3.22, CPU, temperature 0),
  * measured once: an implementation independent of ours, on the same trained weights.
  */
 const LLAMA_CPP_GREEDY = [
-  403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337,
-  410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394, 261, 370, 432, 352,
+  403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292, 411, 322, 265,
+  282, 295, 433, 426, 385, 328, 432, 358, 394, 261, 370, 432, 352,
 ];
 
 const scratch = mkdtempSync(join(tmpdir(), 'reference-test-'));
@@ -51,7 +52,10 @@ describe.skipIf(!haveStories)('reference on stories260K (a trained Llama)', () =
     const ids = model.greedy([1], 40);
     const ms = performance.now() - t0;
     const again = model.greedy([1], 40);
-    const tok = new Tokenizer(JSON.parse(readFileSync(join(STORIES, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(STORIES, 'tokenizer_config.json'), 'utf8')));
+    const tok = new Tokenizer(
+      JSON.parse(readFileSync(join(STORIES, 'tokenizer.json'), 'utf8')),
+      JSON.parse(readFileSync(join(STORIES, 'tokenizer_config.json'), 'utf8')),
+    );
     const text = tok.decode(ids);
     console.log(`stories260K greedy (${ms.toFixed(0)} ms): ${JSON.stringify(ids)}\n  ${JSON.stringify(text)}`);
     expect(again).toEqual(ids);
@@ -148,7 +152,11 @@ describe('reference on the tiny checkpoints', () => {
 
   it('qwen2 ignores sliding_window while use_sliding_window is false, and applies it past max_window_layers when true', () => {
     const off = load('qwen2').forward(TOKENS);
-    const on = ReferenceModel.load(variant('qwen2', (c) => { c.use_sliding_window = true; })).forward(TOKENS);
+    const on = ReferenceModel.load(
+      variant('qwen2', (c) => {
+        c.use_sliding_window = true;
+      }),
+    ).forward(TOKENS);
     // Off: a plain full-attention model (every position sees token 0).
     expect(dependsOnToken0(load('qwen2'), 'logits')).toEqual(upTo(TOKENS.length));
     // On: layer 0 (< max_window_layers = 1) stays global, so block 0 is unchanged; layer 1 slides with
@@ -158,11 +166,13 @@ describe('reference on the tiny checkpoints', () => {
   });
 
   it('a llama checkpoint relabelled as mistral without a window gives identical logits', () => {
-    const asMistral = ReferenceModel.load(variant('llama', (c) => {
-      c.model_type = 'mistral';
-      c.architectures = ['MistralForCausalLM'];
-      c.sliding_window = null;
-    }));
+    const asMistral = ReferenceModel.load(
+      variant('llama', (c) => {
+        c.model_type = 'mistral';
+        c.architectures = ['MistralForCausalLM'];
+        c.sliding_window = null;
+      }),
+    );
     expect(same(asMistral.forward(TOKENS).logits, load('llama').forward(TOKENS).logits)).toBe(true);
   });
 
@@ -197,7 +207,9 @@ describe('reference on the tiny checkpoints', () => {
     expect(same(asMistral.hidden[2]!, phi3.hidden[2]!)).toBe(true);
     // The split matters: k and v swapped is a different model.
     const swapped = mkdtempSync(join(scratch, 'phi3-swapped-'));
-    for (const t of tensors) if (t.name.endsWith('k_proj.weight')) t.name = t.name.replace('k_proj', 'v_proj'); else if (t.name.endsWith('v_proj.weight')) t.name = t.name.replace('v_proj', 'k_proj');
+    for (const t of tensors)
+      if (t.name.endsWith('k_proj.weight')) t.name = t.name.replace('k_proj', 'v_proj');
+      else if (t.name.endsWith('v_proj.weight')) t.name = t.name.replace('v_proj', 'k_proj');
     writeSafetensors(join(swapped, 'model.safetensors'), tensors);
     copyFileSync(join(dir, 'config.json'), join(swapped, 'config.json'));
     expect(maxDiff(ReferenceModel.load(swapped).forward(TOKENS).logits[11]!, phi3.logits[11]!)).toBeGreaterThan(1e-3);
@@ -208,13 +220,20 @@ describe('reference on the tiny checkpoints', () => {
     const llama3 = load('llama3').forward(TOKENS).logits;
     expect(maxDiff(llama3[0]!, llama[0]!)).toBe(0);
     expect(maxDiff(llama3[8]!, llama[8]!)).toBeGreaterThan(1e-3);
-    const unscaled = ReferenceModel.load(variant('llama3', (c) => { c.rope_scaling = null; })).forward(TOKENS).logits;
+    const unscaled = ReferenceModel.load(
+      variant('llama3', (c) => {
+        c.rope_scaling = null;
+      }),
+    ).forward(TOKENS).logits;
     expect(maxDiff(unscaled[0]!, llama3[0]!)).toBe(0);
     expect(maxDiff(unscaled[8]!, llama3[8]!)).toBeGreaterThan(1e-3);
   });
 
   it('reduced-precision variants track their float32 twins', () => {
-    const pairs: [TinyName, TinyName, number][] = [['llama-f16-sharded', 'llama', 0.02], ['qwen3-bf16', 'qwen3', 0.25]];
+    const pairs: [TinyName, TinyName, number][] = [
+      ['llama-f16-sharded', 'llama', 0.02],
+      ['qwen3-bf16', 'qwen3', 0.25],
+    ];
     for (const [low, full, tol] of pairs) {
       const a = load(low).forward(TOKENS).logits;
       const b = load(full).forward(TOKENS).logits;
@@ -230,17 +249,33 @@ describe('reference on the tiny checkpoints', () => {
     const all = logits.flatMap((l) => [...l]);
     expect(Math.max(...all.map(Math.abs))).toBeLessThan(3);
     expect(Math.max(...all.map(Math.abs))).toBeGreaterThan(2);
-    const noAttnCap = ReferenceModel.load(variant('gemma2', (c) => { c.attn_logit_softcapping = null; })).forward(TOKENS).logits;
+    const noAttnCap = ReferenceModel.load(
+      variant('gemma2', (c) => {
+        c.attn_logit_softcapping = null;
+      }),
+    ).forward(TOKENS).logits;
     expect(maxDiff(noAttnCap[11]!, logits[11]!)).toBeGreaterThan(1e-3);
-    const noFinalCap = ReferenceModel.load(variant('gemma2', (c) => { c.final_logit_softcapping = null; })).forward(TOKENS).logits;
+    const noFinalCap = ReferenceModel.load(
+      variant('gemma2', (c) => {
+        c.final_logit_softcapping = null;
+      }),
+    ).forward(TOKENS).logits;
     expect(Math.max(...noFinalCap.flatMap((l) => [...l]).map(Math.abs))).toBeGreaterThan(3);
   });
 
   it('gemma3 applies query_pre_attn_scalar and the global-layer RoPE scaling', () => {
     const base = load('gemma3').forward(TOKENS).logits;
-    const byHeadDim = ReferenceModel.load(variant('gemma3', (c) => { c.query_pre_attn_scalar = 16; })).forward(TOKENS).logits;
+    const byHeadDim = ReferenceModel.load(
+      variant('gemma3', (c) => {
+        c.query_pre_attn_scalar = 16;
+      }),
+    ).forward(TOKENS).logits;
     expect(maxDiff(byHeadDim[11]!, base[11]!)).toBeGreaterThan(1e-3);
-    const unscaled = ReferenceModel.load(variant('gemma3', (c) => { c.rope_scaling = null; }));
+    const unscaled = ReferenceModel.load(
+      variant('gemma3', (c) => {
+        c.rope_scaling = null;
+      }),
+    );
     const u = unscaled.forward(TOKENS);
     const b = load('gemma3').forward(TOKENS);
     // Only the global layer (3) uses rope_scaling: blocks 0-2 are unchanged.
@@ -249,16 +284,49 @@ describe('reference on the tiny checkpoints', () => {
   });
 
   it('rejects what it does not model with one clear line', () => {
-    const bad = variant('llama', (c) => { c.model_type = 'gpt2'; });
+    const bad = variant('llama', (c) => {
+      c.model_type = 'gpt2';
+    });
     expect(() => ReferenceModel.load(bad)).toThrow(/config\.json: model_type "gpt2" is not supported/);
-    expect(() => ReferenceModel.load(variant('llama3', (c) => { c.rope_scaling = { rope_type: 'yarn', factor: 4 }; }))).toThrow(/rope_scaling type "yarn"/);
+    expect(() =>
+      ReferenceModel.load(
+        variant('llama3', (c) => {
+          c.rope_scaling = { rope_type: 'yarn', factor: 4 };
+        }),
+      ),
+    ).toThrow(/rope_scaling type "yarn"/);
     const longrope = { type: 'longrope', short_factor: [1, 1, 1, 1], long_factor: [2, 2, 2, 2], factor: 32 };
-    expect(() => ReferenceModel.load(variant('phi3', (c) => { c.rope_scaling = longrope; }))).toThrow(/rope_scaling type "longrope"/);
-    expect(() => ReferenceModel.load(variant('phi3', (c) => { c.partial_rotary_factor = 0.75; }))).toThrow(/partial_rotary_factor/);
+    expect(() =>
+      ReferenceModel.load(
+        variant('phi3', (c) => {
+          c.rope_scaling = longrope;
+        }),
+      ),
+    ).toThrow(/rope_scaling type "longrope"/);
+    expect(() =>
+      ReferenceModel.load(
+        variant('phi3', (c) => {
+          c.partial_rotary_factor = 0.75;
+        }),
+      ),
+    ).toThrow(/partial_rotary_factor/);
     // An untied config without lm_head.weight.
-    expect(() => ReferenceModel.load(variant('llama-tied', (c) => { c.tie_word_embeddings = false; }))).toThrow(/lm_head\.weight is missing/);
+    expect(() =>
+      ReferenceModel.load(
+        variant('llama-tied', (c) => {
+          c.tie_word_embeddings = false;
+        }),
+      ),
+    ).toThrow(/lm_head\.weight is missing/);
     // qwen2 tensors in a llama config: the q/k/v biases are not part of a llama model.
-    expect(() => ReferenceModel.load(variant('qwen2', (c) => { c.model_type = 'llama'; c.tie_word_embeddings = true; }))).toThrow(/_proj\.bias is not part of a llama model/);
+    expect(() =>
+      ReferenceModel.load(
+        variant('qwen2', (c) => {
+          c.model_type = 'llama';
+          c.tie_word_embeddings = true;
+        }),
+      ),
+    ).toThrow(/_proj\.bias is not part of a llama model/);
     const model = load('llama');
     expect(() => model.forward([1, 200])).toThrow(/token 200 at position 1/);
     expect(() => model.forward([1], { steer: new Map([[0, new Float32Array(3)]]) })).toThrow(/steer vector for block 0 has 3 values/);

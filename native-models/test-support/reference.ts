@@ -45,7 +45,10 @@ function readSafetensors(path: string, into: Map<string, Tensor>): void {
   if (buf.length < 8) throw new Error(`${path}: too short for a safetensors file`);
   const headerLen = Number(buf.readBigUInt64LE(0));
   if (8 + headerLen > buf.length) throw new Error(`${path}: header length ${headerLen} runs past the end of the file`);
-  const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const base = 8 + headerLen;
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') continue;
@@ -55,7 +58,10 @@ function readSafetensors(path: string, into: Map<string, Tensor>): void {
     const data = new Float32Array(count);
     const width = { F32: 4, F16: 2, BF16: 2 }[info.dtype];
     if (!width) throw new Error(`${path}: tensor ${name} has dtype ${info.dtype}; the reference reads F32, F16 and BF16`);
-    if (bytes.length !== count * width || base + end > buf.length) throw new Error(`${path}: tensor ${name} has ${bytes.length} bytes, ${info.dtype}${JSON.stringify(info.shape)} needs ${count * width}`);
+    if (bytes.length !== count * width || base + end > buf.length)
+      throw new Error(
+        `${path}: tensor ${name} has ${bytes.length} bytes, ${info.dtype}${JSON.stringify(info.shape)} needs ${count * width}`,
+      );
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < count; i++) {
       if (info.dtype === 'F32') data[i] = view.getFloat32(i * 4, true);
@@ -83,7 +89,9 @@ function loadWeights(dir: string): Map<string, Tensor> {
   } else if (existsSync(join(dir, 'model.safetensors'))) {
     files = ['model.safetensors'];
   } else {
-    files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.safetensors'))
+      .sort();
   }
   if (!files.length) throw new Error(`${dir}: no safetensors weights`);
   for (const f of files) readSafetensors(join(dir, f), out);
@@ -166,12 +174,26 @@ const FAMILIES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemm
 type Family = (typeof FAMILIES)[number];
 
 interface Layer {
-  inNorm: Float32Array; postAttnNorm: Float32Array; preFfnNorm?: Float32Array; postFfnNorm?: Float32Array;
-  q: Float32Array; k: Float32Array; v: Float32Array; o: Float32Array;
-  qb?: Float32Array; kb?: Float32Array; vb?: Float32Array; ob?: Float32Array;
-  qNorm?: Float32Array; kNorm?: Float32Array;
-  gate: Float32Array; up: Float32Array; down: Float32Array;
-  gateB?: Float32Array; upB?: Float32Array; downB?: Float32Array;
+  inNorm: Float32Array;
+  postAttnNorm: Float32Array;
+  preFfnNorm?: Float32Array;
+  postFfnNorm?: Float32Array;
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  o: Float32Array;
+  qb?: Float32Array;
+  kb?: Float32Array;
+  vb?: Float32Array;
+  ob?: Float32Array;
+  qNorm?: Float32Array;
+  kNorm?: Float32Array;
+  gate: Float32Array;
+  up: Float32Array;
+  down: Float32Array;
+  gateB?: Float32Array;
+  upB?: Float32Array;
+  downB?: Float32Array;
   window: number | null;
   invFreq: Float64Array;
 }
@@ -212,7 +234,11 @@ export class ReferenceModel {
   private readonly finalNorm: Float32Array;
   private readonly layers: Layer[] = [];
 
-  private constructor(readonly dir: string, cfg: Config, weights: Map<string, Tensor>) {
+  private constructor(
+    readonly dir: string,
+    cfg: Config,
+    weights: Map<string, Tensor>,
+  ) {
     const where = join(dir, 'config.json');
     const num = (key: string, fallback?: number): number => {
       const v = cfg[key];
@@ -220,7 +246,8 @@ export class ReferenceModel {
         if (fallback !== undefined) return fallback;
         throw new Error(`${where}: field ${key} is missing`);
       }
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: field ${key} must be a number, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new Error(`${where}: field ${key} must be a number, got ${JSON.stringify(v)}`);
       return v;
     };
     // An absent key takes the config class default; an explicit null switches the feature off.
@@ -228,7 +255,9 @@ export class ReferenceModel {
       cfg[key] === undefined ? classDefault : cfg[key] === null ? null : num(key);
     const modelType = cfg.model_type;
     if (!FAMILIES.includes(modelType as Family)) {
-      throw new Error(`${where}: model_type ${JSON.stringify(modelType)} is not supported by the reference (known: ${FAMILIES.join(', ')})`);
+      throw new Error(
+        `${where}: model_type ${JSON.stringify(modelType)} is not supported by the reference (known: ${FAMILIES.join(', ')})`,
+      );
     }
     const fam = modelType as Family;
     this.family = fam;
@@ -245,17 +274,25 @@ export class ReferenceModel {
     this.headDim = num('head_dim', gemmaFamily ? 256 : fam === 'qwen3' ? 128 : this.hidden / this.heads);
     this.intermediate = num('intermediate_size');
     this.eps = num('rms_norm_eps', fam === 'phi3' ? 1e-5 : 1e-6);
-    if (this.heads % this.kvHeads !== 0) throw new Error(`${where}: num_attention_heads ${this.heads} is not a multiple of num_key_value_heads ${this.kvHeads}`);
-    if (cfg.partial_rotary_factor !== undefined && cfg.partial_rotary_factor !== 1) throw new Error(`${where}: partial_rotary_factor is not supported by the reference`);
+    if (this.heads % this.kvHeads !== 0)
+      throw new Error(`${where}: num_attention_heads ${this.heads} is not a multiple of num_key_value_heads ${this.kvHeads}`);
+    if (cfg.partial_rotary_factor !== undefined && cfg.partial_rotary_factor !== 1)
+      throw new Error(`${where}: partial_rotary_factor is not supported by the reference`);
 
-    const actName = (gemmaFamily ? (cfg.hidden_activation ?? cfg.hidden_act) : cfg.hidden_act) ?? (gemmaFamily ? 'gelu_pytorch_tanh' : 'silu');
+    const actName =
+      (gemmaFamily ? (cfg.hidden_activation ?? cfg.hidden_act) : cfg.hidden_act) ?? (gemmaFamily ? 'gelu_pytorch_tanh' : 'silu');
     const act = ACTIVATIONS[actName as string];
-    if (!act) throw new Error(`${where}: activation ${JSON.stringify(actName)} is not supported by the reference (known: ${Object.keys(ACTIVATIONS).join(', ')})`);
+    if (!act)
+      throw new Error(
+        `${where}: activation ${JSON.stringify(actName)} is not supported by the reference (known: ${Object.keys(ACTIVATIONS).join(', ')})`,
+      );
     this.act = act;
 
     this.scale = (this.sandwich ? num('query_pre_attn_scalar', 256) : this.headDim) ** -0.5;
-    this.attnSoftcap = fam === 'gemma2' ? optNum('attn_logit_softcapping', 50) : fam === 'gemma3_text' ? optNum('attn_logit_softcapping', null) : null;
-    this.finalSoftcap = fam === 'gemma2' ? optNum('final_logit_softcapping', 30) : fam === 'gemma3_text' ? optNum('final_logit_softcapping', null) : null;
+    this.attnSoftcap =
+      fam === 'gemma2' ? optNum('attn_logit_softcapping', 50) : fam === 'gemma3_text' ? optNum('attn_logit_softcapping', null) : null;
+    this.finalSoftcap =
+      fam === 'gemma2' ? optNum('final_logit_softcapping', 30) : fam === 'gemma3_text' ? optNum('final_logit_softcapping', null) : null;
     this.embedScale = gemmaFamily ? roundToDtype(Math.sqrt(this.hidden), cfg.torch_dtype) : 1;
 
     // Which layers slide.
@@ -267,9 +304,14 @@ export class ReferenceModel {
     const isSliding = (l: number): boolean => {
       if (window === null) return false;
       switch (fam) {
-        case 'llama': case 'gemma': return false;
-        case 'mistral': case 'phi3': return true;
-        case 'qwen2': case 'qwen3':
+        case 'llama':
+        case 'gemma':
+          return false;
+        case 'mistral':
+        case 'phi3':
+          return true;
+        case 'qwen2':
+        case 'qwen3':
           if (cfg.use_sliding_window !== true) return false;
           if (Array.isArray(layerTypes)) return layerTypes[l] === 'sliding_attention';
           return l >= num('max_window_layers', 28);
@@ -369,7 +411,9 @@ export class ReferenceModel {
       const high = scaling.high_freq_factor;
       const orig = scaling.original_max_position_embeddings;
       if (typeof low !== 'number' || typeof high !== 'number' || typeof orig !== 'number') {
-        throw new Error(`${where}: rope_scaling of type llama3 needs low_freq_factor, high_freq_factor and original_max_position_embeddings`);
+        throw new Error(
+          `${where}: rope_scaling of type llama3 needs low_freq_factor, high_freq_factor and original_max_position_embeddings`,
+        );
       }
       const lowWavelen = orig / low;
       const highWavelen = orig / high;
@@ -391,7 +435,7 @@ export class ReferenceModel {
     try {
       cfg = JSON.parse(readFileSync(configPath, 'utf8'));
     } catch (e) {
-      throw new Error(`${configPath}: not valid JSON (${(e as Error).message})`);
+      throw new Error(`${configPath}: not valid JSON (${(e as Error).message})`, { cause: e });
     }
     if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new Error(`${configPath}: not a JSON object`);
     return new ReferenceModel(dir, cfg as Config, loadWeights(dir));
@@ -400,15 +444,20 @@ export class ReferenceModel {
   /** Full causal forward over `tokens` at positions 0..n-1 (no padding, no cache). */
   forward(tokens: number[], opts: ForwardOptions = {}): ForwardResult {
     const H = this.hidden;
-    for (const [what, m] of [['steer', opts.steer], ['ablate', opts.ablate]] as const) {
+    for (const [what, m] of [
+      ['steer', opts.steer],
+      ['ablate', opts.ablate],
+    ] as const) {
       for (const [b, v] of m ?? []) {
-        if (!Number.isInteger(b) || b < 0 || b >= this.numLayers) throw new Error(`forward: ${what} block ${b} is outside 0..${this.numLayers - 1}`);
+        if (!Number.isInteger(b) || b < 0 || b >= this.numLayers)
+          throw new Error(`forward: ${what} block ${b} is outside 0..${this.numLayers - 1}`);
         if (v.length !== H) throw new Error(`forward: ${what} vector for block ${b} has ${v.length} values, hidden size is ${H}`);
       }
     }
     const n = tokens.length;
     const h: Float64Array[] = tokens.map((t, i) => {
-      if (!Number.isInteger(t) || t < 0 || t >= this.vocab) throw new Error(`forward: token ${t} at position ${i} is outside the vocabulary (0..${this.vocab - 1})`);
+      if (!Number.isInteger(t) || t < 0 || t >= this.vocab)
+        throw new Error(`forward: token ${t} at position ${i} is outside the vocabulary (0..${this.vocab - 1})`);
       const x = new Float64Array(H);
       for (let j = 0; j < H; j++) x[j] = this.embed[t * H + j]! * this.embedScale;
       return x;
@@ -423,9 +472,9 @@ export class ReferenceModel {
         if (u) {
           let dot = 0;
           for (let j = 0; j < H; j++) dot += x[j]! * u[j]!;
-          for (let j = 0; j < H; j++) x[j] -= dot * u[j]!;
+          for (let j = 0; j < H; j++) x[j]! -= dot * u[j]!;
         }
-        if (s) for (let j = 0; j < H; j++) x[j] += s[j]!;
+        if (s) for (let j = 0; j < H; j++) x[j]! += s[j]!;
       }
       hidden.push(h.map((x) => Float32Array.from(x)));
     }
@@ -494,7 +543,7 @@ export class ReferenceModel {
         }
         for (let j = first; j <= i; j++) {
           const p = scores[j]! / sum;
-          for (let c = 0; c < d; c++) ctx[a * d + c] += p * v[j]![kvh * d + c]!;
+          for (let c = 0; c < d; c++) ctx[a * d + c]! += p * v[j]![kvh * d + c]!;
         }
       }
       let o = linear(L.o, L.ob, ctx, H);
@@ -504,14 +553,14 @@ export class ReferenceModel {
     for (let t = 0; t < n; t++) {
       const x = h[t]!;
       const o = attnOut[t]!;
-      for (let j = 0; j < H; j++) x[j] += o[j]!;
+      for (let j = 0; j < H; j++) x[j]! += o[j]!;
       const m = rmsNorm(x, this.sandwich ? L.preFfnNorm! : L.postAttnNorm, eps, g);
       const gate = linear(L.gate, L.gateB, m, this.intermediate);
       const up = linear(L.up, L.upB, m, this.intermediate);
       for (let j = 0; j < gate.length; j++) gate[j] = this.act(gate[j]!) * up[j]!;
       let y = linear(L.down, L.downB, gate, H);
       if (this.sandwich) y = rmsNorm(y, L.postFfnNorm!, eps, g);
-      for (let j = 0; j < H; j++) x[j] += y[j]!;
+      for (let j = 0; j < H; j++) x[j]! += y[j]!;
     }
   }
 }

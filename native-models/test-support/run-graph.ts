@@ -6,7 +6,12 @@ import { readManifest, type Manifest } from '../compile.ts';
 import { IO } from '../architectures/contract.ts';
 
 /** A naive cache for tests: every slot filled, rebuilt by concatenation after each run. */
-export interface TestCache { keys: Float32Array[]; values: Float32Array[]; slots: number; mask: number[][] }
+export interface TestCache {
+  keys: Float32Array[];
+  values: Float32Array[];
+  slots: number;
+  mask: number[][];
+}
 
 export interface GraphRun {
   logits: Float32Array; // [batch, keep, vocab]
@@ -16,7 +21,10 @@ export interface GraphRun {
 }
 
 export class GraphRunner {
-  private constructor(readonly session: ort.InferenceSession, readonly manifest: Manifest) {}
+  private constructor(
+    readonly session: ort.InferenceSession,
+    readonly manifest: Manifest,
+  ) {}
 
   static async open(dir: string): Promise<GraphRunner> {
     const m = readManifest(dir);
@@ -25,7 +33,9 @@ export class GraphRunner {
     return new GraphRunner(s, m);
   }
 
-  get arch() { return this.manifest.architecture; }
+  get arch() {
+    return this.manifest.architecture;
+  }
 
   /**
    * rows: token ids per row (left-padded to equal length with pad 0); earlier tokens come from
@@ -59,8 +69,12 @@ export class GraphRunner {
       [IO.logitsToKeep]: new ort.Tensor('int64', BigInt64Array.of(BigInt(opts.keep ?? S)), []),
     };
     for (let i = 0; i < numLayers; i++) {
-      feeds[IO.pastKey(i)] = half ? new ort.Tensor('float16', new Uint16Array(0), [B, KV, D, 0]) : new ort.Tensor('float32', opts.past?.keys[i] ?? new Float32Array(0), [B, KV, D, pastLen]);
-      feeds[IO.pastValue(i)] = half ? new ort.Tensor('float16', new Uint16Array(0), [B, KV, 0, D]) : new ort.Tensor('float32', opts.past?.values[i] ?? new Float32Array(0), [B, KV, pastLen, D]);
+      feeds[IO.pastKey(i)] = half
+        ? new ort.Tensor('float16', new Uint16Array(0), [B, KV, D, 0])
+        : new ort.Tensor('float32', opts.past?.keys[i] ?? new Float32Array(0), [B, KV, D, pastLen]);
+      feeds[IO.pastValue(i)] = half
+        ? new ort.Tensor('float16', new Uint16Array(0), [B, KV, 0, D])
+        : new ort.Tensor('float32', opts.past?.values[i] ?? new Float32Array(0), [B, KV, pastLen, D]);
       feeds[IO.steer(i)] = new ort.Tensor('float32', opts.steer?.get(i) ?? new Float32Array(B * hidden), [B, hidden]);
       feeds[IO.ablate(i)] = new ort.Tensor('float32', opts.ablate?.get(i) ?? new Float32Array(B * hidden), [B, hidden]);
     }
@@ -91,7 +105,9 @@ export class GraphRunner {
     };
   }
 
-  async release(): Promise<void> { await this.session.release(); }
+  async release(): Promise<void> {
+    await this.session.release();
+  }
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

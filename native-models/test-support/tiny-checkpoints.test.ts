@@ -23,8 +23,18 @@ function withCheckpoint<T>(name: TinyName, fn: (c: Checkpoint) => T): T {
 describe('python-style JSON', () => {
   it('prints floats as Python repr does', () => {
     const cases: [number, string][] = [
-      [1e-6, '1e-06'], [1e-5, '1e-05'], [0.02, '0.02'], [10000, '10000.0'], [500000, '500000.0'], [0, '0.0'],
-      [1e16, '1e+16'], [0.0001, '0.0001'], [1.5e-7, '1.5e-07'], [123.456, '123.456'], [-2.5, '-2.5'], [1e15, '1000000000000000.0'],
+      [1e-6, '1e-06'],
+      [1e-5, '1e-05'],
+      [0.02, '0.02'],
+      [10000, '10000.0'],
+      [500000, '500000.0'],
+      [0, '0.0'],
+      [1e16, '1e+16'],
+      [0.0001, '0.0001'],
+      [1.5e-7, '1.5e-07'],
+      [123.456, '123.456'],
+      [-2.5, '-2.5'],
+      [1e15, '1000000000000000.0'],
     ];
     for (const [x, want] of cases) expect(pyFloatRepr(x)).toBe(want);
   });
@@ -47,7 +57,11 @@ describe('tiny checkpoints', () => {
       const cached = tinyCheckpoint(name);
       const files = readdirSync(a).sort();
       expect(readdirSync(b).sort()).toEqual(files);
-      expect(readdirSync(cached).filter((f) => !f.startsWith('.')).sort()).toEqual(files);
+      expect(
+        readdirSync(cached)
+          .filter((f) => !f.startsWith('.'))
+          .sort(),
+      ).toEqual(files);
       for (const f of files) {
         const bytes = readFileSync(join(a, f));
         expect(readFileSync(join(b, f)).equals(bytes), `${name}/${f}`).toBe(true);
@@ -68,7 +82,10 @@ describe('tiny checkpoints', () => {
       const gen = JSON.parse(readFileSync(join(dir, 'generation_config.json'), 'utf8')) as Record<string, unknown>;
       expect(gen.bos_token_id, name).toBe(c.bos_token_id);
       expect(gen.eos_token_id, name).toBe(c.eos_token_id);
-      expect(readdirSync(dir).some((f) => f.startsWith('tokenizer')), name).toBe(false);
+      expect(
+        readdirSync(dir).some((f) => f.startsWith('tokenizer')),
+        name,
+      ).toBe(false);
       expect(c.vocab_size).toBe(96);
       expect(c.hidden_size).toBe(32);
       expect(c.num_attention_heads).toBe(4);
@@ -84,12 +101,29 @@ describe('tiny checkpoints', () => {
       if (c.rms_norm_eps === 1e-6) expect(text).toContain('"rms_norm_eps": 1e-06');
     }
     expect(config('mistral').sliding_window).toBe(4);
-    expect(config('llama3').rope_scaling).toEqual({ factor: 8, high_freq_factor: 4, low_freq_factor: 1, original_max_position_embeddings: 192, rope_type: 'llama3' });
-    expect(config('gemma2')).toMatchObject({ attn_logit_softcapping: 5, final_logit_softcapping: 3, query_pre_attn_scalar: 24, sliding_window: 4 });
+    expect(config('llama3').rope_scaling).toEqual({
+      factor: 8,
+      high_freq_factor: 4,
+      low_freq_factor: 1,
+      original_max_position_embeddings: 192,
+      rope_type: 'llama3',
+    });
+    expect(config('gemma2')).toMatchObject({
+      attn_logit_softcapping: 5,
+      final_logit_softcapping: 3,
+      query_pre_attn_scalar: 24,
+      sliding_window: 4,
+    });
     expect(config('gemma3')).toMatchObject({
-      model_type: 'gemma3_text', architectures: ['Gemma3ForCausalLM'], sliding_window_pattern: 4, _sliding_window_pattern: 4,
+      model_type: 'gemma3_text',
+      architectures: ['Gemma3ForCausalLM'],
+      sliding_window_pattern: 4,
+      _sliding_window_pattern: 4,
       layer_types: ['sliding_attention', 'sliding_attention', 'sliding_attention', 'full_attention'],
-      rope_theta: 1e6, rope_local_base_freq: 10000, rope_scaling: { rope_type: 'linear', factor: 8 }, attn_logit_softcapping: null,
+      rope_theta: 1e6,
+      rope_local_base_freq: 10000,
+      rope_scaling: { rope_type: 'linear', factor: 8 },
+      attn_logit_softcapping: null,
     });
     expect(config('qwen2')).toMatchObject({ use_sliding_window: false, tie_word_embeddings: true });
     expect(config('qwen3-bf16').torch_dtype).toBe('bfloat16');
@@ -129,34 +163,46 @@ describe('tiny checkpoints', () => {
     expect(config('phi3')).toMatchObject({ model_type: 'phi3', architectures: ['Phi3ForCausalLM'], sliding_window: 4, rope_scaling: null });
     expect(config('phi3').head_dim).toBeUndefined();
     // Norm weights: near 1, or near 0 where the family multiplies by (1 + w).
-    const meanNorm = (n: TinyName) => withCheckpoint(n, (c) => c.readFloat32('model.layers.1.input_layernorm.weight').reduce((a, b) => a + b) / 32);
+    const meanNorm = (n: TinyName) =>
+      withCheckpoint(n, (c) => c.readFloat32('model.layers.1.input_layernorm.weight').reduce((a, b) => a + b) / 32);
     expect(Math.abs(meanNorm('llama') - 1)).toBeLessThan(0.1);
     expect(Math.abs(meanNorm('gemma2'))).toBeLessThan(0.1);
   });
 
   it('store the dtypes asked for, sharing values within a weight set', () => {
-    withCheckpoint('qwen3-bf16', (bf) => withCheckpoint('qwen3', (f32) => {
-      expect(bf.dominantDtype).toBe('BF16');
-      const name = 'model.layers.1.mlp.up_proj.weight';
-      expect(bf.readFloat32(name)).toEqual(bf16ToF32(f32ToBf16(f32.readFloat32(name))));
-    }));
-    withCheckpoint('llama-f16-sharded', (f16) => withCheckpoint('llama', (f32) => {
-      expect(f16.dominantDtype).toBe('F16');
-      expect([...f16.tensors.keys()].sort()).toEqual([...f32.tensors.keys()].sort());
-      for (const name of ['lm_head.weight', 'model.layers.2.self_attn.o_proj.weight']) {
-        expect(f16.readFloat32(name)).toEqual(f16ToF32(f32ToF16(f32.readFloat32(name))));
-      }
-    }));
-    withCheckpoint('llama3', (l3) => withCheckpoint('llama', (l) => {
-      expect(l3.readFloat32('model.embed_tokens.weight')).toEqual(l.readFloat32('model.embed_tokens.weight'));
-    }));
+    withCheckpoint('qwen3-bf16', (bf) =>
+      withCheckpoint('qwen3', (f32) => {
+        expect(bf.dominantDtype).toBe('BF16');
+        const name = 'model.layers.1.mlp.up_proj.weight';
+        expect(bf.readFloat32(name)).toEqual(bf16ToF32(f32ToBf16(f32.readFloat32(name))));
+      }),
+    );
+    withCheckpoint('llama-f16-sharded', (f16) =>
+      withCheckpoint('llama', (f32) => {
+        expect(f16.dominantDtype).toBe('F16');
+        expect([...f16.tensors.keys()].sort()).toEqual([...f32.tensors.keys()].sort());
+        for (const name of ['lm_head.weight', 'model.layers.2.self_attn.o_proj.weight']) {
+          expect(f16.readFloat32(name)).toEqual(f16ToF32(f32ToF16(f32.readFloat32(name))));
+        }
+      }),
+    );
+    withCheckpoint('llama3', (l3) =>
+      withCheckpoint('llama', (l) => {
+        expect(l3.readFloat32('model.embed_tokens.weight')).toEqual(l.readFloat32('model.embed_tokens.weight'));
+      }),
+    );
   });
 
   it('split llama-f16-sharded into two shards with a consistent index', () => {
     const dir = tinyCheckpoint('llama-f16-sharded');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.safetensors'))
+      .sort();
     expect(files).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
-    const index = JSON.parse(readFileSync(join(dir, 'model.safetensors.index.json'), 'utf8')) as { metadata: { total_size: number }; weight_map: Record<string, string> };
+    const index = JSON.parse(readFileSync(join(dir, 'model.safetensors.index.json'), 'utf8')) as {
+      metadata: { total_size: number };
+      weight_map: Record<string, string>;
+    };
     withCheckpoint('llama-f16-sharded', (c) => {
       let total = 0;
       for (const [name, info] of c.tensors) {

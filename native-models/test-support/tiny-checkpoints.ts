@@ -15,12 +15,32 @@ import { fileURLToPath } from 'node:url';
 import { writeSafetensors, type FloatDtype, type TensorToWrite } from '../checkpoint/safetensors.ts';
 
 export type TinyName =
-  | 'llama' | 'llama-tied' | 'llama3' | 'mistral' | 'qwen2' | 'qwen3' | 'qwen3-bf16'
-  | 'llama-f16-sharded' | 'gemma' | 'gemma2' | 'gemma3' | 'phi3';
+  | 'llama'
+  | 'llama-tied'
+  | 'llama3'
+  | 'mistral'
+  | 'qwen2'
+  | 'qwen3'
+  | 'qwen3-bf16'
+  | 'llama-f16-sharded'
+  | 'gemma'
+  | 'gemma2'
+  | 'gemma3'
+  | 'phi3';
 
 export const TINY_NAMES: TinyName[] = [
-  'llama', 'llama-tied', 'llama3', 'mistral', 'qwen2', 'qwen3', 'qwen3-bf16',
-  'llama-f16-sharded', 'gemma', 'gemma2', 'gemma3', 'phi3',
+  'llama',
+  'llama-tied',
+  'llama3',
+  'mistral',
+  'qwen2',
+  'qwen3',
+  'qwen3-bf16',
+  'llama-f16-sharded',
+  'gemma',
+  'gemma2',
+  'gemma3',
+  'phi3',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -141,12 +161,31 @@ const TORCH_DTYPE: Record<FloatDtype, string> = { F32: 'float32', F16: 'float16'
 function llamaConfig(o: { layers: number; tied: boolean; eps: number; theta: number; ropeScaling: Json; dtype: FloatDtype }) {
   // Key set of LlamaConfig.save_pretrained in transformers 4.55.
   return {
-    architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: f(0), bos_token_id: 1, eos_token_id: 2,
-    head_dim: 8, hidden_act: 'silu', hidden_size: HIDDEN, initializer_range: f(0.02), intermediate_size: INTERMEDIATE,
-    max_position_embeddings: MAX_POS, mlp_bias: false, model_type: 'llama', num_attention_heads: HEADS,
-    num_hidden_layers: o.layers, num_key_value_heads: KV_HEADS, pretraining_tp: 1, rms_norm_eps: f(o.eps),
-    rope_scaling: o.ropeScaling, rope_theta: f(o.theta), tie_word_embeddings: o.tied, torch_dtype: TORCH_DTYPE[o.dtype],
-    transformers_version: '4.55.4', use_cache: true, vocab_size: VOCAB,
+    architectures: ['LlamaForCausalLM'],
+    attention_bias: false,
+    attention_dropout: f(0),
+    bos_token_id: 1,
+    eos_token_id: 2,
+    head_dim: 8,
+    hidden_act: 'silu',
+    hidden_size: HIDDEN,
+    initializer_range: f(0.02),
+    intermediate_size: INTERMEDIATE,
+    max_position_embeddings: MAX_POS,
+    mlp_bias: false,
+    model_type: 'llama',
+    num_attention_heads: HEADS,
+    num_hidden_layers: o.layers,
+    num_key_value_heads: KV_HEADS,
+    pretraining_tp: 1,
+    rms_norm_eps: f(o.eps),
+    rope_scaling: o.ropeScaling,
+    rope_theta: f(o.theta),
+    tie_word_embeddings: o.tied,
+    torch_dtype: TORCH_DTYPE[o.dtype],
+    transformers_version: '4.55.4',
+    use_cache: true,
+    vocab_size: VOCAB,
   };
 }
 
@@ -157,53 +196,134 @@ function genConfig(bos: number, eos: number, version: string, pad?: number): { [
 }
 
 const base = {
-  layers: 3, headDim: 8, dtype: 'F32' as FloatDtype, shards: 1 as const, tied: false, qkvBias: false, qkNorm: false,
-  sandwichNorms: false, zeroCenteredNorm: false, fusedProjections: false, embedStd: 0.5, qkStd: 0.25,
+  layers: 3,
+  headDim: 8,
+  dtype: 'F32' as FloatDtype,
+  shards: 1 as const,
+  tied: false,
+  qkvBias: false,
+  qkNorm: false,
+  sandwichNorms: false,
+  zeroCenteredNorm: false,
+  fusedProjections: false,
+  embedStd: 0.5,
+  qkStd: 0.25,
 };
 
 /** CONFIG_STYLE: which real checkpoint each config's key set and formatting follow. */
 function spec(name: TinyName): Spec {
   switch (name) {
     case 'llama':
-      return { ...base, weights: 'llama', config: llamaConfig({ layers: 3, tied: false, eps: 1e-5, theta: 10000, ropeScaling: null, dtype: 'F32' }), generation: genConfig(1, 2, '4.55.4') };
+      return {
+        ...base,
+        weights: 'llama',
+        config: llamaConfig({ layers: 3, tied: false, eps: 1e-5, theta: 10000, ropeScaling: null, dtype: 'F32' }),
+        generation: genConfig(1, 2, '4.55.4'),
+      };
     case 'llama-tied':
-      return { ...base, weights: 'llama-tied', tied: true, config: llamaConfig({ layers: 3, tied: true, eps: 1e-5, theta: 10000, ropeScaling: null, dtype: 'F32' }), generation: genConfig(1, 2, '4.55.4') };
+      return {
+        ...base,
+        weights: 'llama-tied',
+        tied: true,
+        config: llamaConfig({ layers: 3, tied: true, eps: 1e-5, theta: 10000, ropeScaling: null, dtype: 'F32' }),
+        generation: genConfig(1, 2, '4.55.4'),
+      };
     case 'llama3':
       // Same weights as 'llama'. original_max_position_embeddings 192 (not 32) so that, with
       // head_dim 8 and theta 5e5, the four frequencies hit all three llama3 regimes: wavelength
       // 6.3 (< 48: kept), 167 (48..192: smoothed) and 4443, 118140 (> 192: divided by 8).
       return {
-        ...base, weights: 'llama', generation: genConfig(1, 2, '4.55.4'),
+        ...base,
+        weights: 'llama',
+        generation: genConfig(1, 2, '4.55.4'),
         config: llamaConfig({
-          layers: 3, tied: false, eps: 1e-5, theta: 500000, dtype: 'F32',
-          ropeScaling: { factor: f(8), high_freq_factor: f(4), low_freq_factor: f(1), original_max_position_embeddings: 192, rope_type: 'llama3' },
+          layers: 3,
+          tied: false,
+          eps: 1e-5,
+          theta: 500000,
+          dtype: 'F32',
+          ropeScaling: {
+            factor: f(8),
+            high_freq_factor: f(4),
+            low_freq_factor: f(1),
+            original_max_position_embeddings: 192,
+            rope_type: 'llama3',
+          },
         }),
       };
     case 'llama-f16-sharded':
-      return { ...base, weights: 'llama', dtype: 'F16', shards: 2, config: llamaConfig({ layers: 3, tied: false, eps: 1e-5, theta: 10000, ropeScaling: null, dtype: 'F16' }), generation: genConfig(1, 2, '4.55.4') };
+      return {
+        ...base,
+        weights: 'llama',
+        dtype: 'F16',
+        shards: 2,
+        config: llamaConfig({ layers: 3, tied: false, eps: 1e-5, theta: 10000, ropeScaling: null, dtype: 'F16' }),
+        generation: genConfig(1, 2, '4.55.4'),
+      };
     case 'mistral':
       // MistralConfig in transformers 4.55. sliding_window 4 so the window matters on short inputs.
       return {
-        ...base, weights: 'mistral', generation: genConfig(1, 2, '4.55.4'),
+        ...base,
+        weights: 'mistral',
+        generation: genConfig(1, 2, '4.55.4'),
         config: {
-          architectures: ['MistralForCausalLM'], attention_dropout: f(0), bos_token_id: 1, eos_token_id: 2, head_dim: 8,
-          hidden_act: 'silu', hidden_size: HIDDEN, initializer_range: f(0.02), intermediate_size: INTERMEDIATE,
-          max_position_embeddings: MAX_POS, model_type: 'mistral', num_attention_heads: HEADS, num_hidden_layers: 3,
-          num_key_value_heads: KV_HEADS, rms_norm_eps: f(1e-6), rope_theta: f(10000), sliding_window: 4,
-          tie_word_embeddings: false, torch_dtype: 'float32', transformers_version: '4.55.4', use_cache: true, vocab_size: VOCAB,
+          architectures: ['MistralForCausalLM'],
+          attention_dropout: f(0),
+          bos_token_id: 1,
+          eos_token_id: 2,
+          head_dim: 8,
+          hidden_act: 'silu',
+          hidden_size: HIDDEN,
+          initializer_range: f(0.02),
+          intermediate_size: INTERMEDIATE,
+          max_position_embeddings: MAX_POS,
+          model_type: 'mistral',
+          num_attention_heads: HEADS,
+          num_hidden_layers: 3,
+          num_key_value_heads: KV_HEADS,
+          rms_norm_eps: f(1e-6),
+          rope_theta: f(10000),
+          sliding_window: 4,
+          tie_word_embeddings: false,
+          torch_dtype: 'float32',
+          transformers_version: '4.55.4',
+          use_cache: true,
+          vocab_size: VOCAB,
         },
       };
     case 'qwen2':
       // The Qwen2.5 hub layout (transformers 4.43): sliding_window is set but use_sliding_window is
       // false, so it must be ignored (max_window_layers 1 makes a misreading visible on layers 1-2).
       return {
-        ...base, weights: 'qwen2', tied: true, qkvBias: true, generation: genConfig(93, 95, '4.43.1'),
+        ...base,
+        weights: 'qwen2',
+        tied: true,
+        qkvBias: true,
+        generation: genConfig(93, 95, '4.43.1'),
         config: {
-          architectures: ['Qwen2ForCausalLM'], attention_dropout: f(0), bos_token_id: 93, eos_token_id: 95, hidden_act: 'silu',
-          hidden_size: HIDDEN, initializer_range: f(0.02), intermediate_size: INTERMEDIATE, max_position_embeddings: MAX_POS,
-          max_window_layers: 1, model_type: 'qwen2', num_attention_heads: HEADS, num_hidden_layers: 3, num_key_value_heads: KV_HEADS,
-          rms_norm_eps: f(1e-6), rope_theta: f(1000000), sliding_window: 4, tie_word_embeddings: true, torch_dtype: 'float32',
-          transformers_version: '4.43.1', use_cache: true, use_sliding_window: false, vocab_size: VOCAB,
+          architectures: ['Qwen2ForCausalLM'],
+          attention_dropout: f(0),
+          bos_token_id: 93,
+          eos_token_id: 95,
+          hidden_act: 'silu',
+          hidden_size: HIDDEN,
+          initializer_range: f(0.02),
+          intermediate_size: INTERMEDIATE,
+          max_position_embeddings: MAX_POS,
+          max_window_layers: 1,
+          model_type: 'qwen2',
+          num_attention_heads: HEADS,
+          num_hidden_layers: 3,
+          num_key_value_heads: KV_HEADS,
+          rms_norm_eps: f(1e-6),
+          rope_theta: f(1000000),
+          sliding_window: 4,
+          tie_word_embeddings: true,
+          torch_dtype: 'float32',
+          transformers_version: '4.43.1',
+          use_cache: true,
+          use_sliding_window: false,
+          vocab_size: VOCAB,
         },
       };
     case 'qwen3':
@@ -211,14 +331,40 @@ function spec(name: TinyName): Spec {
       // The Qwen3-0.6B hub layout (transformers 4.51), head_dim 16 ≠ hidden/heads.
       const dtype: FloatDtype = name === 'qwen3' ? 'F32' : 'BF16';
       return {
-        ...base, weights: 'qwen3', headDim: 16, dtype, tied: true, qkNorm: true, generation: genConfig(93, 95, '4.51.0'),
+        ...base,
+        weights: 'qwen3',
+        headDim: 16,
+        dtype,
+        tied: true,
+        qkNorm: true,
+        generation: genConfig(93, 95, '4.51.0'),
         config: {
-          architectures: ['Qwen3ForCausalLM'], attention_bias: false, attention_dropout: f(0), bos_token_id: 93, eos_token_id: 95,
-          head_dim: 16, hidden_act: 'silu', hidden_size: HIDDEN, initializer_range: f(0.02), intermediate_size: INTERMEDIATE,
-          max_position_embeddings: MAX_POS, max_window_layers: 3, model_type: 'qwen3', num_attention_heads: HEADS,
-          num_hidden_layers: 3, num_key_value_heads: KV_HEADS, rms_norm_eps: f(1e-6), rope_scaling: null, rope_theta: 1000000,
-          sliding_window: null, tie_word_embeddings: true, torch_dtype: TORCH_DTYPE[dtype], transformers_version: '4.51.0',
-          use_cache: true, use_sliding_window: false, vocab_size: VOCAB,
+          architectures: ['Qwen3ForCausalLM'],
+          attention_bias: false,
+          attention_dropout: f(0),
+          bos_token_id: 93,
+          eos_token_id: 95,
+          head_dim: 16,
+          hidden_act: 'silu',
+          hidden_size: HIDDEN,
+          initializer_range: f(0.02),
+          intermediate_size: INTERMEDIATE,
+          max_position_embeddings: MAX_POS,
+          max_window_layers: 3,
+          model_type: 'qwen3',
+          num_attention_heads: HEADS,
+          num_hidden_layers: 3,
+          num_key_value_heads: KV_HEADS,
+          rms_norm_eps: f(1e-6),
+          rope_scaling: null,
+          rope_theta: 1000000,
+          sliding_window: null,
+          tie_word_embeddings: true,
+          torch_dtype: TORCH_DTYPE[dtype],
+          transformers_version: '4.51.0',
+          use_cache: true,
+          use_sliding_window: false,
+          vocab_size: VOCAB,
         },
       };
     }
@@ -226,13 +372,37 @@ function spec(name: TinyName): Spec {
       // The gemma-2b hub layout; both activation keys name the tanh GELU (newer transformers read
       // hidden_act, older hidden_activation). tie_word_embeddings is absent: Gemma ties by default.
       return {
-        ...base, weights: 'gemma', headDim: 16, tied: true, zeroCenteredNorm: true, embedStd: 0.2, generation: genConfig(2, 1, '4.38.2', 0),
+        ...base,
+        weights: 'gemma',
+        headDim: 16,
+        tied: true,
+        zeroCenteredNorm: true,
+        embedStd: 0.2,
+        generation: genConfig(2, 1, '4.38.2', 0),
         config: {
-          architectures: ['GemmaForCausalLM'], attention_bias: false, attention_dropout: f(0), bos_token_id: 2, eos_token_id: 1,
-          head_dim: 16, hidden_act: 'gelu_pytorch_tanh', hidden_activation: 'gelu_pytorch_tanh', hidden_size: HIDDEN,
-          initializer_range: f(0.02), intermediate_size: INTERMEDIATE, max_position_embeddings: MAX_POS, model_type: 'gemma',
-          num_attention_heads: HEADS, num_hidden_layers: 3, num_key_value_heads: KV_HEADS, pad_token_id: 0, rms_norm_eps: f(1e-6),
-          rope_scaling: null, rope_theta: f(10000), torch_dtype: 'float32', transformers_version: '4.38.2', use_cache: true,
+          architectures: ['GemmaForCausalLM'],
+          attention_bias: false,
+          attention_dropout: f(0),
+          bos_token_id: 2,
+          eos_token_id: 1,
+          head_dim: 16,
+          hidden_act: 'gelu_pytorch_tanh',
+          hidden_activation: 'gelu_pytorch_tanh',
+          hidden_size: HIDDEN,
+          initializer_range: f(0.02),
+          intermediate_size: INTERMEDIATE,
+          max_position_embeddings: MAX_POS,
+          model_type: 'gemma',
+          num_attention_heads: HEADS,
+          num_hidden_layers: 3,
+          num_key_value_heads: KV_HEADS,
+          pad_token_id: 0,
+          rms_norm_eps: f(1e-6),
+          rope_scaling: null,
+          rope_theta: f(10000),
+          torch_dtype: 'float32',
+          transformers_version: '4.38.2',
+          use_cache: true,
           vocab_size: VOCAB,
         },
       };
@@ -240,15 +410,44 @@ function spec(name: TinyName): Spec {
       // The gemma-2-2b hub layout (transformers 4.42): no layer_types, so the schedule is the
       // family rule (layer_idx % 2 == 0 is sliding). Small soft-caps so tanh actually bites.
       return {
-        ...base, weights: 'gemma2', layers: 4, headDim: 16, tied: true, zeroCenteredNorm: true, sandwichNorms: true,
-        embedStd: 0.2, qkStd: 0.3, generation: genConfig(2, 1, '4.42.4', 0),
+        ...base,
+        weights: 'gemma2',
+        layers: 4,
+        headDim: 16,
+        tied: true,
+        zeroCenteredNorm: true,
+        sandwichNorms: true,
+        embedStd: 0.2,
+        qkStd: 0.3,
+        generation: genConfig(2, 1, '4.42.4', 0),
         config: {
-          architectures: ['Gemma2ForCausalLM'], attention_bias: false, attention_dropout: f(0), attn_logit_softcapping: f(5),
-          bos_token_id: 2, cache_implementation: 'hybrid', eos_token_id: 1, final_logit_softcapping: f(3), head_dim: 16,
-          hidden_act: 'gelu_pytorch_tanh', hidden_activation: 'gelu_pytorch_tanh', hidden_size: HIDDEN, initializer_range: f(0.02),
-          intermediate_size: INTERMEDIATE, max_position_embeddings: MAX_POS, model_type: 'gemma2', num_attention_heads: HEADS,
-          num_hidden_layers: 4, num_key_value_heads: KV_HEADS, pad_token_id: 0, query_pre_attn_scalar: 24, rms_norm_eps: f(1e-6),
-          rope_theta: f(10000), sliding_window: 4, torch_dtype: 'float32', transformers_version: '4.42.4', use_cache: true,
+          architectures: ['Gemma2ForCausalLM'],
+          attention_bias: false,
+          attention_dropout: f(0),
+          attn_logit_softcapping: f(5),
+          bos_token_id: 2,
+          cache_implementation: 'hybrid',
+          eos_token_id: 1,
+          final_logit_softcapping: f(3),
+          head_dim: 16,
+          hidden_act: 'gelu_pytorch_tanh',
+          hidden_activation: 'gelu_pytorch_tanh',
+          hidden_size: HIDDEN,
+          initializer_range: f(0.02),
+          intermediate_size: INTERMEDIATE,
+          max_position_embeddings: MAX_POS,
+          model_type: 'gemma2',
+          num_attention_heads: HEADS,
+          num_hidden_layers: 4,
+          num_key_value_heads: KV_HEADS,
+          pad_token_id: 0,
+          query_pre_attn_scalar: 24,
+          rms_norm_eps: f(1e-6),
+          rope_theta: f(10000),
+          sliding_window: 4,
+          torch_dtype: 'float32',
+          transformers_version: '4.42.4',
+          use_cache: true,
           vocab_size: VOCAB,
         },
       };
@@ -256,18 +455,50 @@ function spec(name: TinyName): Spec {
       // The gemma-3-270m hub layout (transformers 4.55: layer_types plus _sliding_window_pattern);
       // sliding_window_pattern is the older spelling, written too for readers that only know it.
       return {
-        ...base, weights: 'gemma3', layers: 4, headDim: 16, tied: true, zeroCenteredNorm: true, sandwichNorms: true, qkNorm: true,
-        embedStd: 0.2, qkStd: 0.3, generation: genConfig(2, 1, '4.55.4', 0),
+        ...base,
+        weights: 'gemma3',
+        layers: 4,
+        headDim: 16,
+        tied: true,
+        zeroCenteredNorm: true,
+        sandwichNorms: true,
+        qkNorm: true,
+        embedStd: 0.2,
+        qkStd: 0.3,
+        generation: genConfig(2, 1, '4.55.4', 0),
         config: {
-          _sliding_window_pattern: 4, architectures: ['Gemma3ForCausalLM'], attention_bias: false, attention_dropout: f(0),
-          attn_logit_softcapping: null, bos_token_id: 2, eos_token_id: 1, final_logit_softcapping: null, head_dim: 16,
-          hidden_activation: 'gelu_pytorch_tanh', hidden_size: HIDDEN, initializer_range: f(0.02), intermediate_size: INTERMEDIATE,
+          _sliding_window_pattern: 4,
+          architectures: ['Gemma3ForCausalLM'],
+          attention_bias: false,
+          attention_dropout: f(0),
+          attn_logit_softcapping: null,
+          bos_token_id: 2,
+          eos_token_id: 1,
+          final_logit_softcapping: null,
+          head_dim: 16,
+          hidden_activation: 'gelu_pytorch_tanh',
+          hidden_size: HIDDEN,
+          initializer_range: f(0.02),
+          intermediate_size: INTERMEDIATE,
           layer_types: ['sliding_attention', 'sliding_attention', 'sliding_attention', 'full_attention'],
-          max_position_embeddings: MAX_POS, model_type: 'gemma3_text', num_attention_heads: HEADS, num_hidden_layers: 4,
-          num_key_value_heads: KV_HEADS, pad_token_id: 0, query_pre_attn_scalar: 24, rms_norm_eps: f(1e-6),
-          rope_local_base_freq: f(10000), rope_scaling: { factor: f(8), rope_type: 'linear' }, rope_theta: f(1000000),
-          sliding_window: 4, sliding_window_pattern: 4, torch_dtype: 'float32', transformers_version: '4.55.4',
-          use_bidirectional_attention: false, use_cache: true, vocab_size: VOCAB,
+          max_position_embeddings: MAX_POS,
+          model_type: 'gemma3_text',
+          num_attention_heads: HEADS,
+          num_hidden_layers: 4,
+          num_key_value_heads: KV_HEADS,
+          pad_token_id: 0,
+          query_pre_attn_scalar: 24,
+          rms_norm_eps: f(1e-6),
+          rope_local_base_freq: f(10000),
+          rope_scaling: { factor: f(8), rope_type: 'linear' },
+          rope_theta: f(1000000),
+          sliding_window: 4,
+          sliding_window_pattern: 4,
+          torch_dtype: 'float32',
+          transformers_version: '4.55.4',
+          use_bidirectional_attention: false,
+          use_cache: true,
+          vocab_size: VOCAB,
         },
       };
     case 'phi3':
@@ -275,14 +506,38 @@ function spec(name: TinyName): Spec {
       // code here): fused qkv_proj and gate_up_proj, rms_norm_eps 1e-5, no head_dim key, and a
       // sliding window on every layer (2047 on the hub; 4 so it matters on short inputs).
       return {
-        ...base, weights: 'phi3', fusedProjections: true, generation: genConfig(1, 94, '4.40.2', 94),
+        ...base,
+        weights: 'phi3',
+        fusedProjections: true,
+        generation: genConfig(1, 94, '4.40.2', 94),
         config: {
-          architectures: ['Phi3ForCausalLM'], attention_bias: false, attention_dropout: f(0), bos_token_id: 1, embd_pdrop: f(0),
-          eos_token_id: 94, hidden_act: 'silu', hidden_size: HIDDEN, initializer_range: f(0.02), intermediate_size: INTERMEDIATE,
-          max_position_embeddings: MAX_POS, model_type: 'phi3', num_attention_heads: HEADS, num_hidden_layers: 3,
-          num_key_value_heads: KV_HEADS, original_max_position_embeddings: MAX_POS, pad_token_id: 94, resid_pdrop: f(0),
-          rms_norm_eps: f(1e-5), rope_scaling: null, rope_theta: f(10000), sliding_window: 4, tie_word_embeddings: false,
-          torch_dtype: 'float32', transformers_version: '4.40.2', use_cache: true, vocab_size: VOCAB,
+          architectures: ['Phi3ForCausalLM'],
+          attention_bias: false,
+          attention_dropout: f(0),
+          bos_token_id: 1,
+          embd_pdrop: f(0),
+          eos_token_id: 94,
+          hidden_act: 'silu',
+          hidden_size: HIDDEN,
+          initializer_range: f(0.02),
+          intermediate_size: INTERMEDIATE,
+          max_position_embeddings: MAX_POS,
+          model_type: 'phi3',
+          num_attention_heads: HEADS,
+          num_hidden_layers: 3,
+          num_key_value_heads: KV_HEADS,
+          original_max_position_embeddings: MAX_POS,
+          pad_token_id: 94,
+          resid_pdrop: f(0),
+          rms_norm_eps: f(1e-5),
+          rope_scaling: null,
+          rope_theta: f(10000),
+          sliding_window: 4,
+          tie_word_embeddings: false,
+          torch_dtype: 'float32',
+          transformers_version: '4.40.2',
+          use_cache: true,
+          vocab_size: VOCAB,
         },
       };
   }
@@ -298,10 +553,19 @@ function tensors(s: Spec): TensorToWrite[] {
   const norm = (name: string, dim: number) => w(name, [dim], 0.1, s.zeroCenteredNorm ? 0 : 1);
   /** Replaces the tensors `parts` (just written) by one tensor `name` holding them stacked along dim 0. */
   const fuse = (name: string, parts: string[]) => {
-    const taken = parts.map((p) => out.splice(out.findIndex((t) => t.name === p), 1)[0]!);
+    const taken = parts.map(
+      (p) =>
+        out.splice(
+          out.findIndex((t) => t.name === p),
+          1,
+        )[0]!,
+    );
     const data = new Float32Array(taken.reduce((n, t) => n + t.data.length, 0));
     let at = 0;
-    for (const t of taken) { data.set(t.data, at); at += t.data.length; }
+    for (const t of taken) {
+      data.set(t.data, at);
+      at += t.data.length;
+    }
     out.push({ name, shape: [taken.reduce((n, t) => n + t.shape[0]!, 0), HIDDEN], data, dtype: s.dtype });
   };
   const qDim = HEADS * s.headDim;
@@ -318,7 +582,11 @@ function tensors(s: Spec): TensorToWrite[] {
     w(`${p}self_attn.q_proj.weight`, [qDim, HIDDEN], s.qkStd);
     w(`${p}self_attn.k_proj.weight`, [kvDim, HIDDEN], s.qkStd);
     w(`${p}self_attn.v_proj.weight`, [kvDim, HIDDEN], 0.15);
-    if (s.fusedProjections) fuse(`${p}self_attn.qkv_proj.weight`, ['q_proj', 'k_proj', 'v_proj'].map((n) => `${p}self_attn.${n}.weight`));
+    if (s.fusedProjections)
+      fuse(
+        `${p}self_attn.qkv_proj.weight`,
+        ['q_proj', 'k_proj', 'v_proj'].map((n) => `${p}self_attn.${n}.weight`),
+      );
     w(`${p}self_attn.o_proj.weight`, [HIDDEN, qDim], 0.15);
     if (s.qkvBias) {
       w(`${p}self_attn.q_proj.bias`, [qDim], 0.1);
@@ -343,7 +611,8 @@ const DTYPE_BYTES: Record<FloatDtype, number> = { F32: 4, F16: 2, BF16: 2 };
 
 /** Writes the checkpoint `name` into `dir` (created if needed; existing files are overwritten). */
 export function makeTinyCheckpoint(name: TinyName, dir: string): void {
-  if (!TINY_NAMES.includes(name)) throw new Error(`makeTinyCheckpoint: unknown tiny checkpoint ${JSON.stringify(name)} (known: ${TINY_NAMES.join(', ')})`);
+  if (!TINY_NAMES.includes(name))
+    throw new Error(`makeTinyCheckpoint: unknown tiny checkpoint ${JSON.stringify(name)} (known: ${TINY_NAMES.join(', ')})`);
   const s = spec(name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), `${pythonJson(s.config)}\n`);
@@ -382,7 +651,9 @@ let generatorHash: string | undefined;
 
 /** Identifies the generator: any edit to this file rebuilds cached fixtures. */
 function stampFor(name: TinyName): string {
-  generatorHash ??= createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
+  generatorHash ??= createHash('sha256')
+    .update(readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex');
   return `${name} ${generatorHash}\n`;
 }
 
@@ -423,7 +694,7 @@ export function tinyCheckpoint(name: TinyName): string {
       renameSync(tmp, dir);
     } catch (e) {
       // Another process won the race; theirs is as good as ours.
-      if (!isCurrent(dir, stamp)) throw new Error(`tinyCheckpoint: could not place ${dir} (${(e as Error).message})`);
+      if (!isCurrent(dir, stamp)) throw new Error(`tinyCheckpoint: could not place ${dir} (${(e as Error).message})`, { cause: e });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

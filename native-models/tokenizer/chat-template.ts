@@ -25,10 +25,7 @@ export interface ChatTemplateOptions {
 }
 
 /** tokenizer_config.json `chat_template`: one template, or several named ones (transformers ≥4.43). */
-export const chatTemplateFieldSchema = z.union([
-  z.string(),
-  z.array(z.object({ name: z.string(), template: z.string() })),
-]);
+export const chatTemplateFieldSchema = z.union([z.string(), z.array(z.object({ name: z.string(), template: z.string() }))]);
 export type ChatTemplateField = z.infer<typeof chatTemplateFieldSchema>;
 
 export interface ChatTemplateSource {
@@ -41,10 +38,7 @@ export interface ChatTemplateSource {
  * Find a model folder's chat template. A `chat_template.jinja` file wins over the field in
  * tokenizer_config.json, as in transformers (newer checkpoints save the template only as that file).
  */
-export function findChatTemplate(
-  dir: string,
-  configField: ChatTemplateField | null | undefined,
-): ChatTemplateSource | null {
+export function findChatTemplate(dir: string, configField: ChatTemplateField | null | undefined): ChatTemplateSource | null {
   const jinjaPath = path.join(dir, 'chat_template.jinja');
   if (fs.existsSync(jinjaPath)) return { source: fs.readFileSync(jinjaPath, 'utf8'), origin: jinjaPath };
   const origin = `${path.join(dir, 'tokenizer_config.json')}: chat_template`;
@@ -73,7 +67,7 @@ export class ChatTemplate {
     try {
       this.template = new Template(source);
     } catch (err) {
-      throw new Error(`${origin}: chat template does not parse (${errorText(err)})`);
+      throw new Error(`${origin}: chat template does not parse (${errorText(err)})`, { cause: err });
     }
   }
 
@@ -91,11 +85,11 @@ export class ChatTemplate {
       });
     } catch (err) {
       // Templates reject bad conversations themselves (raise_exception, e.g. roles not alternating).
-      throw new Error(`${this.origin}: rendering failed (${errorText(err)})`);
+      throw new Error(`${this.origin}: rendering failed (${errorText(err)})`, { cause: err });
     }
   }
 }
 
 function errorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }

@@ -230,7 +230,14 @@ describe.skipIf(!haveStories)('stories260K tokenizer (SentencePiece BPE with byt
     // ë = C3 AB and 你 = E4 BD A0: the vocab has <0xC3>… as ids 3 + byte.
     const ids = tok.encode('Zoë 你', { addSpecialTokens: false });
     const bytes = (hex: number[]) => hex.map((b) => 3 + b);
-    expect(ids).toEqual([tok.tokenToId('▁')!, tok.tokenToId('Z')!, tok.tokenToId('o')!, ...bytes([0xc3, 0xab]), tok.tokenToId('▁')!, ...bytes([0xe4, 0xbd, 0xa0])]);
+    expect(ids).toEqual([
+      tok.tokenToId('▁')!,
+      tok.tokenToId('Z')!,
+      tok.tokenToId('o')!,
+      ...bytes([0xc3, 0xab]),
+      tok.tokenToId('▁')!,
+      ...bytes([0xe4, 0xbd, 0xa0]),
+    ]);
     expect(tok.idToToken(3 + 0xe4)).toBe('<0xE4>');
     expect(tok.decode(ids)).toBe('Zoë 你');
     expect(streamDecode(tok, ids).text).toBe('Zoë 你');
@@ -355,7 +362,9 @@ describe('model folders', () => {
     const tok = TextTokenizer.load(dir);
     expect(tok.applyChatTemplate([{ role: 'user', content: 'hi' }])).toBe('[user]hi<|im_end|>[assistant]');
     fs.writeFileSync(path.join(dir, 'chat_template.jinja'), '{% for m in messages %}');
-    expect(() => TextTokenizer.load(dir)).toThrow(new RegExp(`^${escape(path.join(dir, 'chat_template.jinja'))}: chat template does not parse`));
+    expect(() => TextTokenizer.load(dir)).toThrow(
+      new RegExp(`^${escape(path.join(dir, 'chat_template.jinja'))}: chat template does not parse`),
+    );
   });
 
   it('reports a template that raises on the conversation', () => {

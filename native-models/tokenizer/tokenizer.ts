@@ -5,13 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { z } from 'zod';
-import {
-  ChatTemplate,
-  chatTemplateFieldSchema,
-  findChatTemplate,
-  type ChatMessage,
-  type ChatTemplateOptions,
-} from './chat-template.ts';
+import { ChatTemplate, chatTemplateFieldSchema, findChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat-template.ts';
 import { fromZod } from '../errors.ts';
 
 export type { ChatMessage, ChatTemplateOptions } from './chat-template.ts';
@@ -34,9 +28,7 @@ type TokenizerConfig = z.infer<typeof tokenizerConfigSchema>;
 
 const idOrIdsSchema = z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]).nullish();
 // generation_config.json and config.json share these fields.
-const idsConfigSchema = z
-  .object({ bos_token_id: idOrIdsSchema, eos_token_id: idOrIdsSchema, pad_token_id: idOrIdsSchema })
-  .loose();
+const idsConfigSchema = z.object({ bos_token_id: idOrIdsSchema, eos_token_id: idOrIdsSchema, pad_token_id: idOrIdsSchema }).loose();
 type IdsConfig = z.infer<typeof idsConfigSchema>;
 
 const tokenizerJsonSchema = z.object({ model: z.object({ type: z.string().optional() }).loose() }).loose();
@@ -96,22 +88,19 @@ export class TextTokenizer {
     const config = parseOrThrow(tokenizerConfigSchema, src.tokenizerConfig, names.tokenizerConfig);
     const gen: IdsConfig =
       src.generationConfig === undefined ? {} : parseOrThrow(idsConfigSchema, src.generationConfig, names.generationConfig);
-    const model: IdsConfig =
-      src.modelConfig === undefined ? {} : parseOrThrow(idsConfigSchema, src.modelConfig, names.modelConfig);
+    const model: IdsConfig = src.modelConfig === undefined ? {} : parseOrThrow(idsConfigSchema, src.modelConfig, names.modelConfig);
 
     try {
       this.tok = new Tokenizer(src.tokenizerJson as object, src.tokenizerConfig as object);
     } catch (err) {
-      throw new Error(`${names.tokenizerJson}: unsupported tokenizer (${firstLine(err)})`);
+      throw new Error(`${names.tokenizerJson}: unsupported tokenizer (${firstLine(err)})`, { cause: err });
     }
 
     const vocab = this.tok.get_vocab(true);
     let maxId = -1;
     for (const id of vocab.values()) if (id > maxId) maxId = id;
     this.vocabSize = maxId + 1;
-    this.specialIds = new Set(
-      [...this.tok.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id),
-    );
+    this.specialIds = new Set([...this.tok.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id));
 
     const idOf = (field: keyof TokenizerConfig): number | null => {
       const value = config[field] as z.infer<typeof specialTokenSchema>;
@@ -271,14 +260,16 @@ function readJson(file: string, required: boolean): unknown {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       if (!required) return undefined;
-      throw new Error(`${file}: missing (a Hugging Face tokenizer folder needs tokenizer.json and tokenizer_config.json)`);
+      throw new Error(`${file}: missing (a Hugging Face tokenizer folder needs tokenizer.json and tokenizer_config.json)`, {
+        cause: err,
+      });
     }
-    throw new Error(`${file}: cannot read (${firstLine(err)})`);
+    throw new Error(`${file}: cannot read (${firstLine(err)})`, { cause: err });
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: invalid JSON (${firstLine(err)})`);
+    throw new Error(`${file}: invalid JSON (${firstLine(err)})`, { cause: err });
   }
 }
 
@@ -289,5 +280,5 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, name: stri
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }

@@ -44,7 +44,14 @@ function promptOf(flags: GenerateFlags): TextGenerateRequest['rows'][number]['pr
   };
 }
 
-interface Loaded { engine: Engine; status: Awaited<ReturnType<Engine['load']>>; loadMs: number; steer: (alpha?: number) => RowSteering | undefined; residualNorms: Float32Array | null; summary: string[] }
+interface Loaded {
+  engine: Engine;
+  status: Awaited<ReturnType<Engine['load']>>;
+  loadMs: number;
+  steer: (alpha?: number) => RowSteering | undefined;
+  residualNorms: Float32Array | null;
+  summary: string[];
+}
 
 /**
  * Resolves the model (compiling a checkpoint on first use), loads it, and prepares the steering the
@@ -55,14 +62,28 @@ async function load(flags: GenerateFlags, ctx: CliContext, engine: Engine): Prom
   try {
     const bar = progressPrinter('compiling');
     const resolved = await resolveModel(lib, ctx.dataDir, flags.model!, {
-      compile: true, label: '--model', precision: flags.precision, provider: flags.provider, onCompileProgress: bar,
+      compile: true,
+      label: '--model',
+      precision: flags.precision,
+      provider: flags.provider,
+      onCompileProgress: bar,
     });
     const dir = resolved.dir!;
     const wantsSteering = (flags.persona?.length ?? 0) > 0 || (flags.ablate?.length ?? 0) > 0;
-    if (wantsSteering && !resolved.record) throw new StudioError('not-found', `--model ${flags.model}: steering needs the model in the library (compile its checkpoint with persona-studio models compile)`);
+    if (wantsSteering && !resolved.record)
+      throw new StudioError(
+        'not-found',
+        `--model ${flags.model}: steering needs the model in the library (compile its checkpoint with persona-studio models compile)`,
+      );
     const model = resolved.record;
     // Check the personas before the model loads: a bad name fails at once.
-    const sf = { personas: flags.persona ?? [], alpha: flags.alpha, layers: flags.layers, alphaMode: flags['alpha-mode'], ablate: flags.ablate };
+    const sf = {
+      personas: flags.persona ?? [],
+      alpha: flags.alpha,
+      layers: flags.layers,
+      alphaMode: flags['alpha-mode'],
+      ablate: flags.ablate,
+    };
     const first = wantsSteering ? buildSteering(lib, model!, sf) : null;
     const t0 = performance.now();
     const status = await engine.load(dir, { provider: flags.provider ?? 'auto', threads: flags.threads ?? 0 });
@@ -73,9 +94,18 @@ async function load(flags: GenerateFlags, ctx: CliContext, engine: Engine): Prom
       residualNorms = await ensureNorms(dir, model!.numLayers, tok, (sequences) => engine.residualNorms({ sequences }));
     }
     return {
-      engine, status, loadMs, residualNorms, summary: first?.summary ?? [],
+      engine,
+      status,
+      loadMs,
+      residualNorms,
+      summary: first?.summary ?? [],
       // compare's columns: the same terms with every persona's α replaced
-      steer: (alpha) => (!first ? undefined : alpha === undefined ? first.steering : { ...first.steering, terms: (first.steering.terms ?? []).map((t) => ({ ...t, alpha })) }),
+      steer: (alpha) =>
+        !first
+          ? undefined
+          : alpha === undefined
+            ? first.steering
+            : { ...first.steering, terms: (first.steering.terms ?? []).map((t) => ({ ...t, alpha })) },
     };
   } finally {
     lib.close();
@@ -83,7 +113,8 @@ async function load(flags: GenerateFlags, ctx: CliContext, engine: Engine): Prom
 }
 
 function requirePrompt(flags: GenerateFlags, cmd: string): void {
-  if (!flags.model) throw new StudioError('usage', `${cmd}: --model is required (a folder, or a library model by id, name or content hash)`);
+  if (!flags.model)
+    throw new StudioError('usage', `${cmd}: --model is required (a folder, or a library model by id, name or content hash)`);
   if (flags.prompt === undefined && !flags.raw) throw new StudioError('usage', `${cmd}: --prompt is required (or --raw to start from BOS)`);
 }
 
@@ -95,19 +126,44 @@ export async function generateCommand(flags: GenerateFlags, ctx: CliContext): Pr
   try {
     const l = await load(flags, ctx, engine);
     for (const line of l.summary) ctx.stderr(`steering: ${oneLine(line)}\n`);
-    const result = await engine.generate({ rows: [{ prompt: promptOf(flags), sampling, steering: l.steer() }], maxNewTokens: flags['max-new-tokens'] ?? 128, residualNorms: l.residualNorms },
-      { onToken: (e) => { if (!flags.json) ctx.stdout(e.text); } });
+    const result = await engine.generate(
+      {
+        rows: [{ prompt: promptOf(flags), sampling, steering: l.steer() }],
+        maxNewTokens: flags['max-new-tokens'] ?? 128,
+        residualNorms: l.residualNorms,
+      },
+      {
+        onToken: (e) => {
+          if (!flags.json) ctx.stdout(e.text);
+        },
+      },
+    );
     const row = result.rows[0]!;
     const tokPerS = result.steps ? round((result.steps * 1000) / result.decodeMs) : null;
     if (flags.json) {
-      ctx.stdout(JSON.stringify({
-        text: row.text, promptTokens: row.promptTokens, generatedTokens: row.tokens, finish: row.finish, seed: row.seed, steering: l.summary,
-        provider: l.status.provider, providerReason: l.status.providerReason,
-        timings: { loadMs: round(l.loadMs), prefillMs: round(result.prefillMs), decodeMs: round(result.decodeMs), decodeTokensPerSecond: tokPerS },
-      }) + '\n');
+      ctx.stdout(
+        JSON.stringify({
+          text: row.text,
+          promptTokens: row.promptTokens,
+          generatedTokens: row.tokens,
+          finish: row.finish,
+          seed: row.seed,
+          steering: l.summary,
+          provider: l.status.provider,
+          providerReason: l.status.providerReason,
+          timings: {
+            loadMs: round(l.loadMs),
+            prefillMs: round(result.prefillMs),
+            decodeMs: round(result.decodeMs),
+            decodeTokensPerSecond: tokPerS,
+          },
+        }) + '\n',
+      );
     } else {
       ctx.stdout('\n');
-      ctx.stderr(`[${row.tokens.length} tokens, ${row.finish}; prefill ${round(result.prefillMs)} ms, ${tokPerS ?? '-'} tok/s on ${l.status.providerReason}]\n`);
+      ctx.stderr(
+        `[${row.tokens.length} tokens, ${row.finish}; prefill ${round(result.prefillMs)} ms, ${tokPerS ?? '-'} tok/s on ${l.status.providerReason}]\n`,
+      );
     }
     return 0;
   } finally {
@@ -120,7 +176,8 @@ export async function compareCommand(flags: Flags<typeof COMPARE_FLAGS>, ctx: Cl
   requirePrompt(flags, 'compare');
   if (!flags.persona?.length) throw new StudioError('usage', 'compare: --persona is required');
   const alphas = flags.alphas ?? [];
-  if (alphas.length < 2 || alphas.length > 16) throw new StudioError('usage', `compare: --alphas needs 2 to 16 values (got ${alphas.length})`);
+  if (alphas.length < 2 || alphas.length > 16)
+    throw new StudioError('usage', `compare: --alphas needs 2 to 16 values (got ${alphas.length})`);
   const sampling = { ...samplingOf(flags), seed: flags.seed ?? 1 };
   const engine = new Engine({ inProcess: true }); // single-shot: no worker start (see EngineOptions)
   try {
@@ -128,7 +185,13 @@ export async function compareCommand(flags: Flags<typeof COMPARE_FLAGS>, ctx: Cl
     const rows = alphas.map((a) => ({ prompt: promptOf(flags), sampling, steering: l.steer(a) }));
     const result = await engine.generate({ rows, maxNewTokens: flags['max-new-tokens'] ?? 128, residualNorms: l.residualNorms });
     if (flags.json) {
-      ctx.stdout(JSON.stringify({ seed: sampling.seed, steering: l.summary, columns: alphas.map((a, i) => ({ alpha: a, text: result.rows[i]!.text, finish: result.rows[i]!.finish })) }) + '\n');
+      ctx.stdout(
+        JSON.stringify({
+          seed: sampling.seed,
+          steering: l.summary,
+          columns: alphas.map((a, i) => ({ alpha: a, text: result.rows[i]!.text, finish: result.rows[i]!.finish })),
+        }) + '\n',
+      );
     } else {
       alphas.forEach((a, i) => ctx.stdout(`--- α ${a}\n${result.rows[i]!.text}\n`));
       ctx.stderr(`[${alphas.length} columns, seed ${sampling.seed}, one batched run: ${round(result.prefillMs + result.decodeMs)} ms]\n`);

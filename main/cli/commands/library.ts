@@ -22,13 +22,21 @@ function withLibrary<T>(ctx: CliContext, work: (lib: Library) => T): T {
   }
 }
 
-export async function personasCommand(sub: string, { flags: values, positionals }: Parsed<typeof PERSONAS_FLAGS>, ctx: CliContext): Promise<number> {
+export async function personasCommand(
+  sub: string,
+  { flags: values, positionals }: Parsed<typeof PERSONAS_FLAGS>,
+  ctx: CliContext,
+): Promise<number> {
   const one = (what: string) => expectPositionals(positionals, 1, `personas ${sub}`, `one ${what}`)[0]!;
   return withLibrary(ctx, async (lib) => {
     /** The library model --model names (the one rule of main/core/model-ref.ts), as its id. */
     const modelId = async (ref: string) => {
       const { record } = await resolveModel(lib, ctx.dataDir, ref, { compile: false, label: '--model' });
-      if (!record) throw new StudioError('not-found', `--model ${ref}: this compiled model is not in the library (compile its checkpoint with persona-studio models compile)`);
+      if (!record)
+        throw new StudioError(
+          'not-found',
+          `--model ${ref}: this compiled model is not in the library (compile its checkpoint with persona-studio models compile)`,
+        );
       return record.id;
     };
     const persona = (ref: string) => {
@@ -36,14 +44,24 @@ export async function personasCommand(sub: string, { flags: values, positionals 
       if (byId) return byId;
       const named = lib.personas.list({ search: ref, deleted: 'include' }).filter((p) => p.name === ref);
       if (named.length === 1) return named[0]!;
-      throw new StudioError(named.length ? 'usage' : 'not-found', named.length ? `${named.length} personas are named ${JSON.stringify(ref)}; give the id` : `no persona ${JSON.stringify(ref)}`);
+      throw new StudioError(
+        named.length ? 'usage' : 'not-found',
+        named.length ? `${named.length} personas are named ${JSON.stringify(ref)}; give the id` : `no persona ${JSON.stringify(ref)}`,
+      );
     };
     switch (sub) {
       case 'list': {
         const model = values.model ? await modelId(values.model) : undefined;
-        const list = lib.personas.list({ search: values.search, tag: values.tag, modelId: model, deleted: values.trash ? 'only' : 'exclude' });
+        const list = lib.personas.list({
+          search: values.search,
+          tag: values.tag,
+          modelId: model,
+          deleted: values.trash ? 'only' : 'exclude',
+        });
         if (values.json) ctx.stdout(JSON.stringify(list, null, 2) + '\n');
-        else for (const p of list) ctx.stdout(`${p.id}  ${oneLine(JSON.stringify(p.name))}${p.tags.length ? `  [${oneLine(p.tags.join(', '))}]` : ''}\n`);
+        else
+          for (const p of list)
+            ctx.stdout(`${p.id}  ${oneLine(JSON.stringify(p.name))}${p.tags.length ? `  [${oneLine(p.tags.join(', '))}]` : ''}\n`);
         return 0;
       }
       case 'import': {
@@ -66,7 +84,12 @@ export async function personasCommand(sub: string, { flags: values, positionals 
         const f = values.format;
         if (!f) throw usage('personas export: --format is required');
         if (values.out && values.dir) throw usage('personas export: give --out or --dir, not both');
-        const r = lib.exportPersona(p.id, { format: f, path: values.out, dir: values.dir ?? (values.out ? undefined : process.cwd()), layer: values.layer });
+        const r = lib.exportPersona(p.id, {
+          format: f,
+          path: values.out,
+          dir: values.dir ?? (values.out ? undefined : process.cwd()),
+          layer: values.layer,
+        });
         for (const w of r.warnings) ctx.stderr(`warning: ${oneLine(w)}\n`);
         ctx.stdout(`${r.files.join('\n')}\n`);
         return 0;
@@ -94,10 +117,16 @@ export async function personasCommand(sub: string, { flags: values, positionals 
   });
 }
 
-export async function libraryCommand(sub: string, { flags: values, positionals }: Parsed<typeof LIBRARY_FLAGS>, ctx: CliContext): Promise<number> {
+export async function libraryCommand(
+  sub: string,
+  { flags: values, positionals }: Parsed<typeof LIBRARY_FLAGS>,
+  ctx: CliContext,
+): Promise<number> {
   return withLibrary(ctx, async (lib) => {
     switch (sub) {
-      case 'backup': ctx.stdout(`${await lib.backup(positionals[0])}\n`); return 0;
+      case 'backup':
+        ctx.stdout(`${await lib.backup(positionals[0])}\n`);
+        return 0;
       case 'restore':
         if (!positionals[0]) throw usage('library restore: expected a backup or archive file');
         ctx.stdout(`restored; the previous library was saved to ${await lib.restore(positionals[0])}\n`);
@@ -121,7 +150,8 @@ export async function libraryCommand(sub: string, { flags: values, positionals }
         return problems.length ? 1 : 0;
       }
       case 'models':
-        for (const m of lib.models.list()) ctx.stdout(`${m.id}  ${oneLine(m.name)}  ${oneLine(m.architecture)} ${m.numLayers}x${m.hiddenSize}  ${oneLine(m.source)}\n`);
+        for (const m of lib.models.list())
+          ctx.stdout(`${m.id}  ${oneLine(m.name)}  ${oneLine(m.architecture)} ${m.numLayers}x${m.hiddenSize}  ${oneLine(m.source)}\n`);
         return 0;
       default:
         throw usage(`library ${sub}: unknown command (backup, restore, export, import, check, models)`);

@@ -22,7 +22,9 @@ export async function compileCommand({ flags, positionals }: Parsed<typeof COMPI
       blockSize: flags['block-size'] ? Number(flags['block-size']) : undefined,
       accuracyLevel: flags['accuracy-level'] ? Number(flags['accuracy-level']) : undefined,
     },
-    onProgress: (p) => { if (p.stage === 'build') bar(p.done, p.total, `block ${p.done}/${p.total}`); },
+    onProgress: (p) => {
+      if (p.stage === 'build') bar(p.done, p.total, `block ${p.done}/${p.total}`);
+    },
   }).finally(() => lib.close());
   // The residual norms that give α its meaning (the `norm` scale), measured once as the model joins
   // the library and kept beside it. Only CPU-compiled models are measured here: another provider's

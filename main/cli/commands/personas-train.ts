@@ -36,12 +36,23 @@ function promptSet(f: P['flags'], name: string, lib: Library): PromptSetFile {
   const pos = splitHeldOut(readPromptList(f.positive), frac);
   const neg = splitHeldOut(readPromptList(f.negative), frac);
   const qs = f.questions ? splitHeldOut(readPromptList(f.questions), frac) : null;
-  return parsePromptSetFile({
-    format: 'persona-studio/prompt-set', version: 1, name, kind: qs ? 'system-prompts' : 'prompts',
-    positive: pos.train.length ? pos.train : pos.heldout, negative: neg.train.length ? neg.train : neg.heldout, questions: qs?.train ?? [],
-    heldout: { positive: pos.heldout, negative: neg.heldout, questions: qs?.heldout ?? [] },
-    source: [f.positive, f.negative, f.questions].filter(Boolean).map((x) => path.resolve(x!)).join(' | '),
-  }, f.positive);
+  return parsePromptSetFile(
+    {
+      format: 'persona-studio/prompt-set',
+      version: 1,
+      name,
+      kind: qs ? 'system-prompts' : 'prompts',
+      positive: pos.train.length ? pos.train : pos.heldout,
+      negative: neg.train.length ? neg.train : neg.heldout,
+      questions: qs?.train ?? [],
+      heldout: { positive: pos.heldout, negative: neg.heldout, questions: qs?.heldout ?? [] },
+      source: [f.positive, f.negative, f.questions]
+        .filter(Boolean)
+        .map((x) => path.resolve(x!))
+        .join(' | '),
+    },
+    f.positive,
+  );
 }
 
 export async function personasTrainOrShow(sub: 'train' | 'show', { flags: f, positionals }: P, ctx: CliContext): Promise<number> {
@@ -61,19 +72,33 @@ export async function personasTrainOrShow(sub: 'train' | 'show', { flags: f, pos
   }
   const engine = new Engine({ inProcess: true }); // single-shot: no worker start (see EngineOptions)
   const ac = new AbortController();
-  const onSigint = () => ac.abort(new StudioError('cancelled', 'personas train: cancelled (finished batches are kept; run the same command to resume)'));
+  const onSigint = () =>
+    ac.abort(new StudioError('cancelled', 'personas train: cancelled (finished batches are kept; run the same command to resume)'));
   process.once('SIGINT', onSigint);
   try {
-    const resolved = await resolveModel(lib, ctx.dataDir, f.model, { compile: true, label: '--model', onCompileProgress: progressPrinter('compiling') });
-    if (!resolved.record) throw new StudioError('not-found', `--model ${f.model}: this compiled model is not in the library (compile its checkpoint with persona-studio models compile)`);
+    const resolved = await resolveModel(lib, ctx.dataDir, f.model, {
+      compile: true,
+      label: '--model',
+      onCompileProgress: progressPrinter('compiling'),
+    });
+    if (!resolved.record)
+      throw new StudioError(
+        'not-found',
+        `--model ${f.model}: this compiled model is not in the library (compile its checkpoint with persona-studio models compile)`,
+      );
     const status = await engine.load(resolved.dir!, { threads: f.threads ?? 0 });
     const backend: PersonaBackend = { generate: (r, o) => engine.generate(r, o), capture: (a, o) => engine.capture(a, o) };
     // One checkpoint folder per (model, prompt set, settings): the same command resumes.
-    const key = createHash('sha256').update(JSON.stringify({ m: resolved.record.id, set, settings })).digest('hex').slice(0, 16);
+    const key = createHash('sha256')
+      .update(JSON.stringify({ m: resolved.record.id, set, settings }))
+      .digest('hex')
+      .slice(0, 16);
     const checkpointDir = path.join(ctx.dataDir, 'jobs', `train-${key}`);
     const bars = { generate: progressPrinter('generating'), capture: progressPrinter('capturing') };
     const t = await trainPersona(backend, set, settings, {
-      chat: status.hasTokenizer && set.kind === 'system-prompts' ? true : status.hasTokenizer, checkpointDir, signal: ac.signal,
+      chat: status.hasTokenizer && set.kind === 'system-prompts' ? true : status.hasTokenizer,
+      checkpointDir,
+      signal: ac.signal,
       onProgress: (p) => bars[p.stage](p.done, p.total),
     });
     if (t.resumedBatches) ctx.stderr(`resumed: ${t.resumedBatches} generation batches were already done\n`);
@@ -91,8 +116,13 @@ export async function personasTrainOrShow(sub: 'train' | 'show', { flags: f, pos
     }, { promptSetVersionId: saved.version.id });
     if (f.json) ctx.stdout(`${JSON.stringify({ persona, vectorId: vector.id, counts: t.counts, separationOn: t.separationOn, layers: t.layers.map((l) => ({ layer: l.layer, ...l.separation })) })}\n`);
     else {
-      ctx.stdout(`trained ${oneLine(persona.name)} (${persona.id}): ${t.counts.positive}+${t.counts.negative} responses, ${t.layers.length} layers, ${t.method}\n`);
-      for (const l of t.layers) ctx.stdout(`  layer ${String(l.layer).padStart(2)}  AUC ${l.separation.auc!.toFixed(3)}  d ${l.separation.cohenD!.toFixed(2)}  (${t.separationOn})\n`);
+      ctx.stdout(
+        `trained ${oneLine(persona.name)} (${persona.id}): ${t.counts.positive}+${t.counts.negative} responses, ${t.layers.length} layers, ${t.method}\n`,
+      );
+      for (const l of t.layers)
+        ctx.stdout(
+          `  layer ${String(l.layer).padStart(2)}  AUC ${l.separation.auc!.toFixed(3)}  d ${l.separation.cohenD!.toFixed(2)}  (${t.separationOn})\n`,
+        );
     }
     return 0;
   } finally {
@@ -107,7 +137,11 @@ function show(ref: string, f: P['flags'], ctx: CliContext): number {
   try {
     const byId = lib.personas.get(ref);
     const named = byId ? [byId] : lib.personas.list({ search: ref }).filter((p) => p.name === ref);
-    if (named.length !== 1) throw new StudioError(named.length ? 'usage' : 'not-found', named.length ? `${named.length} personas are named ${JSON.stringify(ref)}; give the id` : `no persona ${JSON.stringify(ref)}`);
+    if (named.length !== 1)
+      throw new StudioError(
+        named.length ? 'usage' : 'not-found',
+        named.length ? `${named.length} personas are named ${JSON.stringify(ref)}; give the id` : `no persona ${JSON.stringify(ref)}`,
+      );
     const p = named[0]!;
     const vectors = lib.vectors.list({ personaId: p.id });
     if (f.json) {
@@ -116,9 +150,15 @@ function show(ref: string, f: P['flags'], ctx: CliContext): number {
     }
     ctx.stdout(`${oneLine(p.name)} (${p.id})${p.description ? `: ${oneLine(p.description)}` : ''}\n`);
     for (const v of vectors) {
-      ctx.stdout(`vector ${v.id} for ${oneLine(v.modelId)}: ${v.method ?? 'imported'}, ${v.reduction ?? '-'}, ${v.counts ? `${v.counts.positive}+${v.counts.negative} samples` : ''}, seed ${v.provenance.seed ?? '-'}, app ${oneLine(v.provenance.appVersion)}, ${v.createdAt}\n`);
+      ctx.stdout(
+        `vector ${v.id} for ${oneLine(v.modelId)}: ${v.method ?? 'imported'}, ${v.reduction ?? '-'}, ${v.counts ? `${v.counts.positive}+${v.counts.negative} samples` : ''}, seed ${v.provenance.seed ?? '-'}, app ${oneLine(v.provenance.appVersion)}, ${v.createdAt}\n`,
+      );
       for (const l of v.layers) {
-        const sep = l.separation ? Object.entries(l.separation).map(([k, x]) => `${k} ${Number(x).toFixed(3)}`).join('  ') : '';
+        const sep = l.separation
+          ? Object.entries(l.separation)
+              .map(([k, x]) => `${k} ${Number(x).toFixed(3)}`)
+              .join('  ')
+          : '';
         ctx.stdout(`  layer ${String(l.layer).padStart(2)}  norm ${l.norm.toFixed(3)}  ${sep}\n`);
       }
     }

@@ -22,8 +22,13 @@ import { Library } from '../../core/library/library.ts';
 import { LATEST_VERSION } from '../../core/library/migrations.ts';
 
 export type HostileClass =
-  | '1 declared sizes' | '2 archive bombs' | '3 special files' | '4 names the file'
-  | '5 output injection' | '6 not a library' | '7 check exit code';
+  | '1 declared sizes'
+  | '2 archive bombs'
+  | '3 special files'
+  | '4 names the file'
+  | '5 output injection'
+  | '6 not a library'
+  | '7 check exit code';
 
 export interface HostileCase {
   cls: HostileClass;
@@ -49,7 +54,15 @@ export interface HostileCase {
 export function seedLibrary(dataDir: string): void {
   const lib = Library.open({ dataDir, appVersion: '0.1.0-test' });
   try {
-    lib.models.add({ name: 'tiny', source: 'tiny/test-model', sourceKind: 'hub', contentHash: 'a'.repeat(64), architecture: 'qwen3', hiddenSize: 16, numLayers: 6 });
+    lib.models.add({
+      name: 'tiny',
+      source: 'tiny/test-model',
+      sourceKind: 'hub',
+      contentHash: 'a'.repeat(64),
+      architecture: 'qwen3',
+      hiddenSize: 16,
+      numLayers: 6,
+    });
     lib.personas.create({ name: 'seed' });
   } finally {
     lib.close();
@@ -87,9 +100,38 @@ function rawZip(entries: { name: string; method: 0 | 8; body: Uint8Array; size: 
   for (const e of entries) {
     const name = Buffer.from(e.name);
     const at = w.length;
-    w.u32(0x04034b50).u16(20).u16(0x800).u16(e.method).u16(0).u16(33).u32(e.crc).u32(e.body.length).u32(e.size).u16(name.length).u16(0).bytes(name).bytes(e.body);
-    central.u32(0x02014b50).u16(20).u16(20).u16(0x800).u16(e.method).u16(0).u16(33).u32(e.crc).u32(e.body.length).u32(e.size)
-      .u16(name.length).u16(0).u16(0).u16(0).u16(0).u32(0).u32(at).bytes(name);
+    w.u32(0x04034b50)
+      .u16(20)
+      .u16(0x800)
+      .u16(e.method)
+      .u16(0)
+      .u16(33)
+      .u32(e.crc)
+      .u32(e.body.length)
+      .u32(e.size)
+      .u16(name.length)
+      .u16(0)
+      .bytes(name)
+      .bytes(e.body);
+    central
+      .u32(0x02014b50)
+      .u16(20)
+      .u16(20)
+      .u16(0x800)
+      .u16(e.method)
+      .u16(0)
+      .u16(33)
+      .u32(e.crc)
+      .u32(e.body.length)
+      .u32(e.size)
+      .u16(name.length)
+      .u16(0)
+      .u16(0)
+      .u16(0)
+      .u16(0)
+      .u32(0)
+      .u32(at)
+      .bytes(name);
   }
   const cd = central.finish();
   const cdAt = w.length;
@@ -104,14 +146,24 @@ function pickle(body: (w: ByteWriter) => void): Uint8Array {
   return w.u8(0x2e).finish();
 }
 
-const ptWith = (pkl: Uint8Array): Uint8Array => buildStoredZip([{ name: 'archive/data.pkl', data: pkl }, { name: 'archive/version', data: Buffer.from('3\n') }]);
+const ptWith = (pkl: Uint8Array): Uint8Array =>
+  buildStoredZip([
+    { name: 'archive/data.pkl', data: pkl },
+    { name: 'archive/version', data: Buffer.from('3\n') },
+  ]);
 
 /** A GGUF v3 control vector header with one u8 array of `items` items (the bytes follow, zero). */
 function ggufWithArray(items: number): Uint8Array {
   const w = new ByteWriter().bytes(Buffer.from('GGUF')).u32(3).u64(0).u64(2);
-  const str = (s: string): void => { const b = Buffer.from(s); w.u64(b.length).bytes(b); };
-  str('general.architecture'); w.u32(8); str('controlvector');
-  str('big'); w.u32(9).u32(0).u64(items);
+  const str = (s: string): void => {
+    const b = Buffer.from(s);
+    w.u64(b.length).bytes(b);
+  };
+  str('general.architecture');
+  w.u32(8);
+  str('controlvector');
+  str('big');
+  w.u32(9).u32(0).u64(items);
   return Buffer.concat([w.finish(), Buffer.alloc(items)]);
 }
 
@@ -126,7 +178,11 @@ async function libraryDb(dir: string, name: string, edit: (db: Database.Database
   seedLibrary(d);
   const lib = Library.open({ dataDir: d, appVersion: '0.1.0-test' });
   const out = join(dir, `${name}.sqlite`);
-  try { await lib.backup(out); } finally { lib.close(); }
+  try {
+    await lib.backup(out);
+  } finally {
+    lib.close();
+  }
   const db = new Database(out);
   try {
     db.pragma('journal_mode = DELETE');
@@ -149,12 +205,27 @@ export async function buildCorpus(dir: string): Promise<HostileCase[]> {
   const refuse = (cls: HostileClass, id: string, file: string, argv: string[], more: Partial<HostileCase> = {}): void => {
     cases.push({ cls, id, argv, expect: 'refuse', file, ...more });
   };
-  const importArgs = (file: string, format?: string): string[] => ['personas', 'import', file, '--model', 'tiny', ...(format ? ['--format', format] : [])];
+  const importArgs = (file: string, format?: string): string[] => [
+    'personas',
+    'import',
+    file,
+    '--model',
+    'tiny',
+    ...(format ? ['--format', format] : []),
+  ];
 
   // 1. Sizes declared far past the bytes present; nesting that balloons or recurses.
-  rawSafetensors(p('shape.safetensors'), JSON.stringify({ __metadata__: { layer_rows: 'layers' }, layers: { dtype: 'F32', shape: [2 ** 53 - 1, 0], data_offsets: [0, 0] } }));
+  rawSafetensors(
+    p('shape.safetensors'),
+    JSON.stringify({ __metadata__: { layer_rows: 'layers' }, layers: { dtype: 'F32', shape: [2 ** 53 - 1, 0], data_offsets: [0, 0] } }),
+  );
   refuse('1 declared sizes', 'safetensors shape [2^53-1, 0]', p('shape.safetensors'), importArgs(p('shape.safetensors')));
-  refuse('1 declared sizes', 'safetensors shape [2^53-1, 0] --format safetensors', p('shape.safetensors'), importArgs(p('shape.safetensors'), 'safetensors'));
+  refuse(
+    '1 declared sizes',
+    'safetensors shape [2^53-1, 0] --format safetensors',
+    p('shape.safetensors'),
+    importArgs(p('shape.safetensors'), 'safetensors'),
+  );
   const depth = 4_000_000; // 8 MB of "[[[[…]]]]"
   rawSafetensors(p('deep-header.safetensors'), `{"__metadata__":{"format":"x"},"a":${'['.repeat(depth)}${']'.repeat(depth)}}`);
   refuse('1 declared sizes', '8 MB nested JSON header', p('deep-header.safetensors'), importArgs(p('deep-header.safetensors')));
@@ -169,52 +240,119 @@ export async function buildCorpus(dir: string): Promise<HostileCase[]> {
     st.close();
     const deep = `${'{"x":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
     md.persona_studio = md.persona_studio!.replace('"settings":{"maxNewTokens":64}', `"settings":{"maxNewTokens":64,"deep":${deep}}`);
-    writeSafetensors(studio, set.layers.map((l) => ({ name: `layers.${l.layer}`, shape: [l.vector.length], data: l.vector })), md);
+    writeSafetensors(
+      studio,
+      set.layers.map((l) => ({ name: `layers.${l.layer}`, shape: [l.vector.length], data: l.vector })),
+      md,
+    );
   }
   refuse('1 declared sizes', 'studio file with 100k-deep provenance settings', studio, importArgs(studio));
   // A .pt whose storage declares 1 GiB, deflated from about 1 MiB.
   const bombBody = zeroBomb(1 << 30);
-  writeFileSync(p('storage-bomb.pt'), rawZip([
-    { name: 'archive/data.pkl', method: 0, body: pickleTensor([1 << 28]), size: pickleTensor([1 << 28]).length, crc: crc32(pickleTensor([1 << 28])) },
-    { name: 'archive/data/0', method: 8, body: bombBody, size: 2 ** 30, crc: 0 },
-  ]));
+  writeFileSync(
+    p('storage-bomb.pt'),
+    rawZip([
+      {
+        name: 'archive/data.pkl',
+        method: 0,
+        body: pickleTensor([1 << 28]),
+        size: pickleTensor([1 << 28]).length,
+        crc: crc32(pickleTensor([1 << 28])),
+      },
+      { name: 'archive/data/0', method: 8, body: bombBody, size: 2 ** 30, crc: 0 },
+    ]),
+  );
   refuse('1 declared sizes', '.pt storage of 1 GiB deflated from 1 MiB', p('storage-bomb.pt'), importArgs(p('storage-bomb.pt')));
   // A dict whose key holds a list shared down 40 levels (2^40 items when stringified).
-  writeFileSync(p('shared-key.pt'), ptWith(pickle((w) => {
-    w.u8(0x7d).u8(0x5d).u8(0x71).u8(0).u8(0x30); // {}  L0=[] memo 0, pop
-    for (let k = 1; k <= 40; k++) w.u8(0x28).u8(0x68).u8(k - 1).u8(0x68).u8(k - 1).u8(0x6c).u8(0x71).u8(k).u8(0x30); // Lk=[Lk-1, Lk-1]
-    w.u8(0x68).u8(40).u8(0x85).u8(0x4e).u8(0x73); // key (L40,), value None, SETITEM
-  })));
+  writeFileSync(
+    p('shared-key.pt'),
+    ptWith(
+      pickle((w) => {
+        w.u8(0x7d).u8(0x5d).u8(0x71).u8(0).u8(0x30); // {}  L0=[] memo 0, pop
+        for (let k = 1; k <= 40; k++)
+          w.u8(0x28)
+            .u8(0x68)
+            .u8(k - 1)
+            .u8(0x68)
+            .u8(k - 1)
+            .u8(0x6c)
+            .u8(0x71)
+            .u8(k)
+            .u8(0x30); // Lk=[Lk-1, Lk-1]
+        w.u8(0x68).u8(40).u8(0x85).u8(0x4e).u8(0x73); // key (L40,), value None, SETITEM
+      }),
+    ),
+  );
   refuse('1 declared sizes', 'pickle dict key of a 40-level shared list', p('shared-key.pt'), importArgs(p('shared-key.pt')));
   // Lists nested 200 000 deep.
-  writeFileSync(p('deep.pt'), ptWith(pickle((w) => {
-    const n = 200_000;
-    w.bytes(new Uint8Array(n).fill(0x5d)).bytes(new Uint8Array(n - 1).fill(0x61));
-  })));
+  writeFileSync(
+    p('deep.pt'),
+    ptWith(
+      pickle((w) => {
+        const n = 200_000;
+        w.bytes(new Uint8Array(n).fill(0x5d)).bytes(new Uint8Array(n - 1).fill(0x61));
+      }),
+    ),
+  );
   refuse('1 declared sizes', 'pickle lists nested 200k deep', p('deep.pt'), importArgs(p('deep.pt')));
   // A list placed inside itself.
-  writeFileSync(p('cycle.pt'), ptWith(pickle((w) => { w.u8(0x5d).u8(0x71).u8(0).u8(0x68).u8(0).u8(0x61); })));
+  writeFileSync(
+    p('cycle.pt'),
+    ptWith(
+      pickle((w) => {
+        w.u8(0x5d).u8(0x71).u8(0).u8(0x68).u8(0).u8(0x61);
+      }),
+    ),
+  );
   refuse('1 declared sizes', 'pickle list containing itself', p('cycle.pt'), importArgs(p('cycle.pt')));
   // A GGUF whose metadata is one u8 array of 2 M items (each would become an 8-byte JS value; the
   // 32 MiB a vector file may be would hold 32 M of them).
   writeFileSync(p('array.gguf'), ggufWithArray(2_000_000));
   refuse('1 declared sizes', 'GGUF metadata array of 2 M items', p('array.gguf'), importArgs(p('array.gguf')));
   // A stacked safetensors of 1 M rows of 8 values (16 MB of real data, a row loop of a million).
-  rawSafetensors(p('rows.safetensors'), JSON.stringify({ __metadata__: { layer_rows: 'layers' }, layers: { dtype: 'BF16', shape: [1_000_000, 8], data_offsets: [0, 16_000_000] } }), new Uint8Array(16_000_000));
+  rawSafetensors(
+    p('rows.safetensors'),
+    JSON.stringify({
+      __metadata__: { layer_rows: 'layers' },
+      layers: { dtype: 'BF16', shape: [1_000_000, 8], data_offsets: [0, 16_000_000] },
+    }),
+    new Uint8Array(16_000_000),
+  );
   refuse('1 declared sizes', 'safetensors of 1 M layer rows', p('rows.safetensors'), importArgs(p('rows.safetensors')));
   // The largest file a reader accepts: 4096 BF16 rows of 4000 values (32.8 MB, all read and
   // converted before the shape is found not to fit the model).
   const ones = new Uint16Array(4096 * 4000).fill(0x3f80);
-  rawSafetensors(p('largest.safetensors'), JSON.stringify({ __metadata__: { layer_rows: 'layers' }, layers: { dtype: 'BF16', shape: [4096, 4000], data_offsets: [0, ones.byteLength] } }), new Uint8Array(ones.buffer));
+  rawSafetensors(
+    p('largest.safetensors'),
+    JSON.stringify({
+      __metadata__: { layer_rows: 'layers' },
+      layers: { dtype: 'BF16', shape: [4096, 4000], data_offsets: [0, ones.byteLength] },
+    }),
+    new Uint8Array(ones.buffer),
+  );
   refuse('1 declared sizes', 'largest accepted vector file (32.8 MB BF16)', p('largest.safetensors'), importArgs(p('largest.safetensors')));
 
   // 2. Decompression and SQL bombs in archives; temp files always removed.
   const zipBomb = zeroBomb(2 ** 31);
-  const manifest = Buffer.from(JSON.stringify({ format: 'persona-studio.library', formatVersion: 1, appVersion: 'x', schemaVersion: LATEST_VERSION, createdAt: 'x', dbBytes: 2 ** 31, dbSha256: '0'.repeat(64), counts: {} }));
-  writeFileSync(p('bomb.zip'), rawZip([
-    { name: 'manifest.json', method: 0, body: manifest, size: manifest.length, crc: crc32(manifest) },
-    { name: 'library.sqlite', method: 8, body: zipBomb, size: 2 ** 31, crc: 0 },
-  ]));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      format: 'persona-studio.library',
+      formatVersion: 1,
+      appVersion: 'x',
+      schemaVersion: LATEST_VERSION,
+      createdAt: 'x',
+      dbBytes: 2 ** 31,
+      dbSha256: '0'.repeat(64),
+      counts: {},
+    }),
+  );
+  writeFileSync(
+    p('bomb.zip'),
+    rawZip([
+      { name: 'manifest.json', method: 0, body: manifest, size: manifest.length, crc: crc32(manifest) },
+      { name: 'library.sqlite', method: 8, body: zipBomb, size: 2 ** 31, crc: 0 },
+    ]),
+  );
   refuse('2 archive bombs', 'archive of 2 MiB inflating to 2 GiB (import)', p('bomb.zip'), ['library', 'import', p('bomb.zip')]);
   refuse('2 archive bombs', 'archive of 2 MiB inflating to 2 GiB (restore)', p('bomb.zip'), ['library', 'restore', p('bomb.zip')]);
   const viewDb = await libraryDb(dir, 'view', (db) => {
@@ -223,11 +361,22 @@ export async function buildCorpus(dir: string): Promise<HostileCase[]> {
       WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT 'p' || n, 'x', '', '', 0, 0, NULL FROM r`);
   });
   archiveOf(p('view.zip'), viewDb);
-  refuse('2 archive bombs', 'archive whose personas table is an endless recursive VIEW (merge)', p('view.zip'), ['library', 'import', p('view.zip')]);
-  refuse('2 archive bombs', 'archive whose personas table is an endless recursive VIEW (replace)', p('view.zip'), ['library', 'import', p('view.zip'), '--replace']);
+  refuse('2 archive bombs', 'archive whose personas table is an endless recursive VIEW (merge)', p('view.zip'), [
+    'library',
+    'import',
+    p('view.zip'),
+  ]);
+  refuse('2 archive bombs', 'archive whose personas table is an endless recursive VIEW (replace)', p('view.zip'), [
+    'library',
+    'import',
+    p('view.zip'),
+    '--replace',
+  ]);
   refuse('2 archive bombs', 'backup whose personas table is an endless recursive VIEW (restore)', viewDb, ['library', 'restore', viewDb]);
   const triggerDb = await libraryDb(dir, 'trigger', (db) => {
-    db.exec("CREATE TRIGGER evil AFTER INSERT ON personas BEGIN INSERT INTO personas SELECT id || 'x', name, description, notes, created_at, updated_at, deleted_at FROM personas; END");
+    db.exec(
+      "CREATE TRIGGER evil AFTER INSERT ON personas BEGIN INSERT INTO personas SELECT id || 'x', name, description, notes, created_at, updated_at, deleted_at FROM personas; END",
+    );
   });
   archiveOf(p('trigger.zip'), triggerDb);
   refuse('2 archive bombs', 'archive with a self-feeding trigger', p('trigger.zip'), ['library', 'import', p('trigger.zip')]);
@@ -238,15 +387,25 @@ export async function buildCorpus(dir: string): Promise<HostileCase[]> {
       const old = join(d, 'tmp', 'import-999999999@gone-host-00000000-0000-4000-8000-000000000001.sqlite');
       writeFileSync(old, 'x');
       const t = new Date(Date.now() - 48 * 3600_000);
-      execFileSync('touch', ['-d', t.toISOString(), old, join(d, 'tmp', 'candidate-999999999@gone-host-00000000-0000-4000-8000-000000000000')]);
+      execFileSync('touch', [
+        '-d',
+        t.toISOString(),
+        old,
+        join(d, 'tmp', 'candidate-999999999@gone-host-00000000-0000-4000-8000-000000000000'),
+      ]);
     },
   });
 
   // 3. Special files, whatever --format says.
   let fifo: string | null = p('fifo');
-  try { execFileSync('mkfifo', [fifo]); } catch { fifo = null; }
+  try {
+    execFileSync('mkfifo', [fifo]);
+  } catch {
+    fifo = null;
+  }
   if (fifo) {
-    for (const f of ['gguf', 'safetensors', 'studio', 'persona-vectors']) refuse('3 special files', `FIFO with --format ${f}`, fifo, importArgs(fifo, f));
+    for (const f of ['gguf', 'safetensors', 'studio', 'persona-vectors'])
+      refuse('3 special files', `FIFO with --format ${f}`, fifo, importArgs(fifo, f));
     refuse('3 special files', 'FIFO without --format', fifo, importArgs(fifo));
     refuse('3 special files', 'FIFO to library import', fifo, ['library', 'import', fifo]);
     refuse('3 special files', 'FIFO to library restore', fifo, ['library', 'restore', fifo]);
@@ -266,13 +425,19 @@ export async function buildCorpus(dir: string): Promise<HostileCase[]> {
   garbage.set(Buffer.from('SQLite format 3\0'));
   for (let i = 16; i < garbage.length; i++) garbage[i] = (i * 7919) & 0xff;
   writeFileSync(p('garbage.sqlite'), garbage);
-  refuse('4 names the file', 'restore of a non-database with the SQLite magic', p('garbage.sqlite'), ['library', 'restore', p('garbage.sqlite')]);
+  refuse('4 names the file', 'restore of a non-database with the SQLite magic', p('garbage.sqlite'), [
+    'library',
+    'restore',
+    p('garbage.sqlite'),
+  ]);
   const truncated = await libraryDb(dir, 'truncated', () => {});
   truncateSync(truncated, Math.floor(statSync(truncated).size / 2));
   refuse('4 names the file', 'restore of a truncated backup (malformed)', truncated, ['library', 'restore', truncated]);
   archiveOf(p('truncated.zip'), truncated);
   refuse('4 names the file', 'archive of a truncated database', p('truncated.zip'), ['library', 'import', p('truncated.zip')]);
-  const noColumn = await libraryDb(dir, 'nocolumn', (db) => { db.exec('ALTER TABLE personas DROP COLUMN notes'); });
+  const noColumn = await libraryDb(dir, 'nocolumn', (db) => {
+    db.exec('ALTER TABLE personas DROP COLUMN notes');
+  });
   archiveOf(p('nocolumn.zip'), noColumn);
   refuse('4 names the file', 'archive whose personas table lacks a column', p('nocolumn.zip'), ['library', 'import', p('nocolumn.zip')]);
   writeFileSync(p('notdb.sqlite'), 'not a database at all, just text');
@@ -282,35 +447,93 @@ export async function buildCorpus(dir: string): Promise<HostileCase[]> {
 
   // 5. Names from files printed as text, never as terminal control.
   const evil = p('evil.persona.safetensors');
-  exportVectors(evil, 'studio', { ...sampleInput(sampleSet()), persona: { name: INJECT, description: '', tags: [`tag${INJECT}`], notes: '' } });
-  const clean = (out: string, err: string): string[] => (/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(out + err) ? ['raw control characters printed'] : []);
+  exportVectors(evil, 'studio', {
+    ...sampleInput(sampleSet()),
+    persona: { name: INJECT, description: '', tags: [`tag${INJECT}`], notes: '' },
+  });
+  const clean = (out: string, err: string): string[] => (/(?!\n)\p{Cc}/u.test(out + err) ? ['raw control characters printed'] : []);
   // The import line and `personas list` (seed + the new persona): nothing may forge a line of ours.
-  const noForgedLine = (out: string, err: string): string[] => [...clean(out, err), ...(out.split('\n').some((l) => l.startsWith('persona-studio:')) ? ['a forged persona-studio: line'] : [])];
-  cases.push({ cls: '5 output injection', id: 'persona name with newline, ANSI and OSC escapes', argv: importArgs(evil), expect: 'ok', check: noForgedLine, then: ['personas', 'list'] });
+  const noForgedLine = (out: string, err: string): string[] => [
+    ...clean(out, err),
+    ...(out.split('\n').some((l) => l.startsWith('persona-studio:')) ? ['a forged persona-studio: line'] : []),
+  ];
+  cases.push({
+    cls: '5 output injection',
+    id: 'persona name with newline, ANSI and OSC escapes',
+    argv: importArgs(evil),
+    expect: 'ok',
+    check: noForgedLine,
+    then: ['personas', 'list'],
+  });
   const evilGguf = p('evil-tensor.gguf');
   {
     const v = sampleSet().layers[0]!.vector;
-    writeFileSync(evilGguf, writeGguf([{ key: 'general.architecture', type: GgufType.STRING, value: 'controlvector' }],
-      [{ name: 'direction.1', data: v }, { name: `x${INJECT}`, data: v }]));
+    writeFileSync(
+      evilGguf,
+      writeGguf(
+        [{ key: 'general.architecture', type: GgufType.STRING, value: 'controlvector' }],
+        [
+          { name: 'direction.1', data: v },
+          { name: `x${INJECT}`, data: v },
+        ],
+      ),
+    );
   }
-  cases.push({ cls: '5 output injection', id: 'warning naming a tensor with escapes', argv: importArgs(evilGguf), expect: 'ok', check: clean });
-  const evilModelDb = await libraryDb(dir, 'evilmodel', (db) => { db.prepare('UPDATE models SET name = ?').run(INJECT); });
+  cases.push({
+    cls: '5 output injection',
+    id: 'warning naming a tensor with escapes',
+    argv: importArgs(evilGguf),
+    expect: 'ok',
+    check: clean,
+  });
+  const evilModelDb = await libraryDb(dir, 'evilmodel', (db) => {
+    db.prepare('UPDATE models SET name = ?').run(INJECT);
+  });
   archiveOf(p('evilmodel.zip'), evilModelDb);
-  cases.push({ cls: '5 output injection', id: 'model name from a merged archive', argv: ['library', 'import', p('evilmodel.zip')], expect: 'ok', check: clean, then: ['library', 'models'] });
+  cases.push({
+    cls: '5 output injection',
+    id: 'model name from a merged archive',
+    argv: ['library', 'import', p('evilmodel.zip')],
+    expect: 'ok',
+    check: clean,
+    then: ['library', 'models'],
+  });
   refuse('5 output injection', 'error about a file named with escapes', p(`bad${INJECT}.gguf`), importArgs(p(`bad${INJECT}.gguf`), 'gguf'));
 
   // 6. A backup with the right application id and version but no tables.
   const empty = p('empty.sqlite');
-  { const db = new Database(empty); db.pragma(`application_id = ${APPLICATION_ID}`); db.pragma(`user_version = ${LATEST_VERSION}`); db.close(); }
+  {
+    const db = new Database(empty);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma(`user_version = ${LATEST_VERSION}`);
+    db.close();
+  }
   refuse('6 not a library', 'restore of a backup with no library tables', empty, ['library', 'restore', empty]);
   archiveOf(p('empty.zip'), empty);
-  refuse('6 not a library', 'import of an archive with no library tables', p('empty.zip'), ['library', 'import', p('empty.zip'), '--replace']);
+  refuse('6 not a library', 'import of an archive with no library tables', p('empty.zip'), [
+    'library',
+    'import',
+    p('empty.zip'),
+    '--replace',
+  ]);
   cases.push({
-    cls: '6 not a library', id: 'library check on a library with no tables exits 1', argv: ['library', 'check'], expect: 'problems',
-    prepare: (d) => { copyFileSync(empty, join(d, 'library.sqlite')); for (const s of ['-wal', '-shm']) rmSync(join(d, `library.sqlite${s}`), { force: true }); },
+    cls: '6 not a library',
+    id: 'library check on a library with no tables exits 1',
+    argv: ['library', 'check'],
+    expect: 'problems',
+    prepare: (d) => {
+      copyFileSync(empty, join(d, 'library.sqlite'));
+      for (const s of ['-wal', '-shm']) rmSync(join(d, `library.sqlite${s}`), { force: true });
+    },
   });
 
   // 7. `library check` on a healthy library: ok, exit 0.
-  cases.push({ cls: '7 check exit code', id: 'library check on a healthy library', argv: ['library', 'check'], expect: 'ok', check: (out) => (out === 'ok\n' ? [] : [`printed ${JSON.stringify(out)}`]) });
+  cases.push({
+    cls: '7 check exit code',
+    id: 'library check on a healthy library',
+    argv: ['library', 'check'],
+    expect: 'ok',
+    check: (out) => (out === 'ok\n' ? [] : [`printed ${JSON.stringify(out)}`]),
+  });
   return cases;
 }

@@ -38,7 +38,9 @@ function peakMB(): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
     if (m) return Number(m[1]) / 1024;
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return process.resourceUsage().maxRSS / 1024;
 }
 
@@ -46,7 +48,11 @@ function peakMB(): number {
 function snapshot(dataDir: string): string {
   const db = new Database(join(dataDir, 'library.sqlite'), { readonly: true });
   try {
-    const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as {
+        name: string;
+      }[]
+    ).map((t) => t.name);
     const rows = tables.map((t) => `${t}:${JSON.stringify(db.prepare(`SELECT * FROM "${t}" ORDER BY 1`).raw().all())}`);
     const backups = existsSync(join(dataDir, 'backups')) ? readdirSync(join(dataDir, 'backups')) : [];
     return `${rows.join('\n')}\nbackups:${backups.join(',')}`;
@@ -55,7 +61,8 @@ function snapshot(dataDir: string): string {
   }
 }
 
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+/** A control character (C0, DEL, C1) other than the newline that ends a line. */
+const CONTROL = /(?!\n)\p{Cc}/u;
 
 async function runCase(c: HostileCase, dataDir: string, template: string): Promise<HostileResult> {
   mkdirSync(dataDir, { recursive: true });
@@ -64,7 +71,14 @@ async function runCase(c: HostileCase, dataDir: string, template: string): Promi
   const before = c.expect === 'refuse' ? snapshot(dataDir) : '';
   let out = '';
   let err = '';
-  const io = { stdout: (s: string) => { out += s; }, stderr: (s: string) => { err += s; } };
+  const io = {
+    stdout: (s: string) => {
+      out += s;
+    },
+    stderr: (s: string) => {
+      err += s;
+    },
+  };
   const perCase = resetPeak();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();

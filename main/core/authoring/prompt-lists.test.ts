@@ -15,9 +15,20 @@ const file = (name: string, content: string | Buffer) => {
 describe('prompt lists', () => {
   it('reads text, JSON, JSONL and Alpaca records', () => {
     expect(readPromptList(file('a.txt', '\uFEFFBe formal.\r\n\n  Be polite.  \n'))).toEqual(['Be formal.', 'Be polite.']);
-    expect(readPromptList(file('a.json', JSON.stringify(['x', { text: 'y' }, { prompt: 'z' }, { question: 'q' }])))).toEqual(['x', 'y', 'z', 'q']);
-    expect(readPromptList(file('a.jsonl', '"x"\n{"instruction": "Add", "input": "2 and 3", "output": "5"}\n\n{"instruction": "Hi", "input": ""}\n'))).toEqual(['x', 'Add\n\n2 and 3', 'Hi']);
-    expect(readPromptList(file('alpaca.json', JSON.stringify([{ instruction: 'Sum', input: '1, 2', output: '3' }])))).toEqual(['Sum\n\n1, 2']);
+    expect(readPromptList(file('a.json', JSON.stringify(['x', { text: 'y' }, { prompt: 'z' }, { question: 'q' }])))).toEqual([
+      'x',
+      'y',
+      'z',
+      'q',
+    ]);
+    expect(
+      readPromptList(
+        file('a.jsonl', '"x"\n{"instruction": "Add", "input": "2 and 3", "output": "5"}\n\n{"instruction": "Hi", "input": ""}\n'),
+      ),
+    ).toEqual(['x', 'Add\n\n2 and 3', 'Hi']);
+    expect(readPromptList(file('alpaca.json', JSON.stringify([{ instruction: 'Sum', input: '1, 2', output: '3' }])))).toEqual([
+      'Sum\n\n1, 2',
+    ]);
   });
 
   it.each([

@@ -30,7 +30,8 @@ function checked(texts: { text: string; where: string }[], file: string): string
   for (const { text, where } of texts) {
     const t = text.trim();
     if (!t) continue;
-    if (t.length > MAX_PROMPT_CHARS) throw new FormatError(file, null, `${where}: a prompt of ${t.length} characters (at most ${MAX_PROMPT_CHARS})`);
+    if (t.length > MAX_PROMPT_CHARS)
+      throw new FormatError(file, null, `${where}: a prompt of ${t.length} characters (at most ${MAX_PROMPT_CHARS})`);
     out.push(t);
   }
   if (out.length === 0) throw new FormatError(file, null, 'has no prompts');
@@ -46,7 +47,8 @@ export function readPromptList(file: string): string[] {
     throw new FormatError(file, null, 'no such file');
   }
   if (!st.isFile()) throw new FormatError(file, null, 'is not a regular file');
-  if (st.size > MAX_PROMPT_LIST_BYTES) throw new FormatError(file, null, `is ${st.size} bytes, more than the ${MAX_PROMPT_LIST_BYTES} a prompt file may have`);
+  if (st.size > MAX_PROMPT_LIST_BYTES)
+    throw new FormatError(file, null, `is ${st.size} bytes, more than the ${MAX_PROMPT_LIST_BYTES} a prompt file may have`);
   const buf = fs.readFileSync(file);
   if (buf.includes(0)) throw new FormatError(file, null, 'is binary (it contains NUL bytes), not a prompt file');
   const text = buf.toString('utf8').replace(/^\uFEFF/, '');
@@ -64,7 +66,10 @@ export function readPromptList(file: string): string[] {
       throw new FormatError(file, null, 'is a prompt-set file (positive and negative together), not a list of prompts');
     }
     if (!Array.isArray(doc)) throw new FormatError(file, null, 'expected a JSON array of prompts or records');
-    return checked(doc.map((rec, i) => ({ text: recordText(rec, file, `entry ${i}`), where: `entry ${i}` })), file);
+    return checked(
+      doc.map((rec, i) => ({ text: recordText(rec, file, `entry ${i}`), where: `entry ${i}` })),
+      file,
+    );
   }
   if (ext === '.jsonl') {
     const items: { text: string; where: string }[] = [];
@@ -80,7 +85,10 @@ export function readPromptList(file: string): string[] {
     });
     return checked(items, file);
   }
-  return checked(text.split(/\r?\n/).map((t, i) => ({ text: t, where: `line ${i + 1}` })), file);
+  return checked(
+    text.split(/\r?\n/).map((t, i) => ({ text: t, where: `line ${i + 1}` })),
+    file,
+  );
 }
 
 /**
@@ -93,6 +101,6 @@ export function splitHeldOut<T>(items: readonly T[], fraction: number): { train:
   const k = Math.max(2, Math.round(1 / fraction));
   const train: T[] = [];
   const heldout: T[] = [];
-  items.forEach((x, i) => ((i % k === k - 1 ? heldout : train).push(x)));
+  items.forEach((x, i) => (i % k === k - 1 ? heldout : train).push(x));
   return { train, heldout };
 }

@@ -10,8 +10,13 @@ const root = mkdtempSync(join(tmpdir(), 'ps-promptset-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const minimal: PromptSetFileInput = {
-  format: 'persona-studio/prompt-set', version: 1, name: 'formal', kind: 'system-prompts',
-  positive: ['Be formal.'], negative: ['Be casual.'], questions: ['Tell me about tea.'],
+  format: 'persona-studio/prompt-set',
+  version: 1,
+  name: 'formal',
+  kind: 'system-prompts',
+  positive: ['Be formal.'],
+  negative: ['Be casual.'],
+  questions: ['Tell me about tea.'],
 };
 
 describe('prompt-set file', () => {
@@ -20,7 +25,10 @@ describe('prompt-set file', () => {
     expect(p.description).toBe('');
     expect(p.heldout).toEqual({ positive: [], negative: [], questions: [] });
     expect(p.markers).toBeUndefined();
-    const full = parsePromptSetFile({ ...minimal, role: 'butler', heldout: { questions: ['Q?'] }, markers: { positive: ['indeed'] }, source: 'hand' }, 'x.json');
+    const full = parsePromptSetFile(
+      { ...minimal, role: 'butler', heldout: { questions: ['Q?'] }, markers: { positive: ['indeed'] }, source: 'hand' },
+      'x.json',
+    );
     expect(full.role).toBe('butler');
     expect(full.markers).toEqual({ positive: ['indeed'], negative: [] });
   });
@@ -30,7 +38,10 @@ describe('prompt-set file', () => {
     [{ ...minimal, version: 2 }, 'x.json: version: is not 1 (a newer studio wrote this file?)'],
     [{ ...minimal, positive: [] }, 'x.json: positive: has no entries'],
     [{ ...minimal, negative: ['ok', '  '] }, 'x.json: negative[1]: is empty'],
-    [{ ...minimal, questions: [] }, 'x.json: questions: is empty, but kind "system-prompts" needs questions to apply the system prompts to'],
+    [
+      { ...minimal, questions: [] },
+      'x.json: questions: is empty, but kind "system-prompts" needs questions to apply the system prompts to',
+    ],
     [{ ...minimal, kind: 'prompts' }, 'x.json: questions: is only used with kind "system-prompts"'],
     [{ ...minimal, extra: 1 }, 'x.json: document: Unrecognized key: "extra"'],
     [{ ...minimal, heldout: { questions: [3] } }, 'x.json: heldout.questions[0]: Invalid input: expected string, received number'],
@@ -65,13 +76,22 @@ describe('the demo prompt sets in assets/', () => {
       for (const q of p.heldout.positive) expect(p.positive).not.toContain(q);
       for (const q of p.heldout.questions) expect(p.questions).not.toContain(q);
     }
-    expect(files.filter((f) => f.startsWith('role-')).map((f) => readPromptSetFile(join(PROMPT_SETS_DIR, f)).role).sort()).toEqual(['chef', 'doctor', 'mathematician']);
+    expect(
+      files
+        .filter((f) => f.startsWith('role-'))
+        .map((f) => readPromptSetFile(join(PROMPT_SETS_DIR, f)).role)
+        .sort(),
+    ).toEqual(['chef', 'doctor', 'mathematician']);
   });
 
   const py = spawnSync('/usr/bin/python3', ['--version']);
   it.skipIf(py.status !== 0)('are exactly what native-models/demo-model/corpus.py writes', () => {
     const out = join(root, 'regen');
-    const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, '../../../native-models/demo-model/corpus.py'), '--write-prompt-sets', out], { encoding: 'utf8' });
+    const r = spawnSync(
+      '/usr/bin/python3',
+      [join(import.meta.dirname, '../../../native-models/demo-model/corpus.py'), '--write-prompt-sets', out],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     for (const f of files) expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(PROMPT_SETS_DIR, f), 'utf8'));
   });

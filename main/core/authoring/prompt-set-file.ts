@@ -9,7 +9,10 @@ export const PROMPT_SET_FORMAT = 'persona-studio/prompt-set';
 export const PROMPT_SET_VERSION = 1;
 
 /** One prompt, system prompt or question: non-empty after trimming, at most 20,000 characters. */
-const text = z.string().max(20_000, 'longer than 20,000 characters').refine((s) => s.trim().length > 0, 'is empty');
+const text = z
+  .string()
+  .max(20_000, 'longer than 20,000 characters')
+  .refine((s) => s.trim().length > 0, 'is empty');
 const texts = z.array(text).max(100_000, 'more than 100,000 entries');
 
 export const promptSetFileSchema = z
@@ -46,7 +49,11 @@ export const promptSetFileSchema = z
   .strict()
   .superRefine((v, ctx) => {
     if (v.kind === 'system-prompts' && v.questions.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['questions'], message: 'is empty, but kind "system-prompts" needs questions to apply the system prompts to' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['questions'],
+        message: 'is empty, but kind "system-prompts" needs questions to apply the system prompts to',
+      });
     }
     if (v.kind === 'prompts' && (v.questions.length > 0 || v.heldout.questions.length > 0)) {
       ctx.addIssue({ code: 'custom', path: ['questions'], message: 'is only used with kind "system-prompts"' });
@@ -76,7 +83,8 @@ export function readPromptSetFile(file: string): PromptSetFile {
     throw new FormatError(file, null, 'no such file');
   }
   if (!st.isFile()) throw new FormatError(file, null, 'is not a regular file');
-  if (st.size > MAX_PROMPT_SET_BYTES) throw new FormatError(file, null, `is ${st.size} bytes, more than the ${MAX_PROMPT_SET_BYTES} a prompt-set file may have`);
+  if (st.size > MAX_PROMPT_SET_BYTES)
+    throw new FormatError(file, null, `is ${st.size} bytes, more than the ${MAX_PROMPT_SET_BYTES} a prompt-set file may have`);
   let doc: unknown;
   try {
     doc = JSON.parse(fs.readFileSync(file, 'utf8'));

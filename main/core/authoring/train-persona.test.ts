@@ -45,10 +45,16 @@ describe('trainPersona', () => {
     const whole = await trainPersona(backend, set, small, { chat: true });
     const dir = join(root, 'ckpt');
     const ac = new AbortController();
-    await expect(trainPersona(backend, set, small, {
-      chat: true, checkpointDir: dir, signal: ac.signal,
-      onProgress: (p) => { if (p.stage === 'generate' && p.done >= 8) ac.abort(new Error('killed')); },
-    })).rejects.toThrow('killed');
+    await expect(
+      trainPersona(backend, set, small, {
+        chat: true,
+        checkpointDir: dir,
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.stage === 'generate' && p.done >= 8) ac.abort(new Error('killed'));
+        },
+      }),
+    ).rejects.toThrow('killed');
     const lines = readFileSync(join(dir, 'responses.jsonl'), 'utf8').trim().split('\n');
     expect(lines.length).toBe(2);
     // a line cut by the kill is ignored and redone
@@ -57,7 +63,9 @@ describe('trainPersona', () => {
     expect(resumed.resumedBatches).toBe(2);
     expect(resumed.layers.map((l) => [...l.vector])).toEqual(whole.layers.map((l) => [...l.vector]));
     expect(resumed.counts).toEqual(whole.counts);
-    await expect(trainPersona(backend, set, { ...small, seed: 2 }, { chat: true, checkpointDir: dir })).rejects.toThrow('the checkpoint belongs to other settings or prompts');
+    await expect(trainPersona(backend, set, { ...small, seed: 2 }, { chat: true, checkpointDir: dir })).rejects.toThrow(
+      'the checkpoint belongs to other settings or prompts',
+    );
   });
 
   it('computes mean-diff and PCA vectors for every layer with held-out separation', async () => {
@@ -90,10 +98,14 @@ describe('a trained persona steers the demo model with no system prompt', () => 
     const v = t.layers.find((l) => l.layer === layer)!.vector;
     const score = async (alpha: number) => {
       const rows = Array.from({ length: 64 }, (_, i) => ({
-        question: set.heldout.questions[i % set.heldout.questions.length]!, seed: 900 + i,
+        question: set.heldout.questions[i % set.heldout.questions.length]!,
+        seed: 900 + i,
         steering: { terms: [{ vectors: new Map([[layer, v]]), alpha, scale: 'norm' as const }] },
       }));
-      return markerStats((await sampleReplies(m, rows, { residualNorms: norms })).map((r) => r.text), { positive: set.markers!.positive, negative: set.markers!.negative }).score;
+      return markerStats(
+        (await sampleReplies(m, rows, { residualNorms: norms })).map((r) => r.text),
+        { positive: set.markers!.positive, negative: set.markers!.negative },
+      ).score;
     };
     const [neg, zero, pos] = [await score(-1), await score(0), await score(1)];
     console.log(`${name}: marker score α −1 ${neg.toFixed(1)}, 0 ${zero.toFixed(1)}, +1 ${pos.toFixed(1)}`);

@@ -36,10 +36,18 @@ export type TrainSettings = z.output<typeof trainSettingsSchema>;
 /** What training needs of an engine: the host-side `Engine` and the in-process functions both fit. */
 export interface PersonaBackend {
   generate(req: TextGenerateRequest, opts: { signal?: AbortSignal }): Promise<TextGenerateResult>;
-  capture(args: { pairs: CapturePair[]; reduction: TrainSettings['reduction']; keepRows?: boolean }, opts: { signal?: AbortSignal }): Promise<CaptureResult>;
+  capture(
+    args: { pairs: CapturePair[]; reduction: TrainSettings['reduction']; keepRows?: boolean },
+    opts: { signal?: AbortSignal },
+  ): Promise<CaptureResult>;
 }
 
-export interface TrainProgress { stage: 'generate' | 'capture'; done: number; total: number; etaMs: number | null }
+export interface TrainProgress {
+  stage: 'generate' | 'capture';
+  done: number;
+  total: number;
+  etaMs: number | null;
+}
 
 export interface TrainedLayer {
   layer: number;
@@ -52,7 +60,14 @@ export interface TrainedPersona {
   hidden: number;
   method: TrainSettings['method'];
   reduction: TrainSettings['reduction'];
-  counts: { positive: number; negative: number; positiveTokens: number; negativeTokens: number; heldoutPositive: number; heldoutNegative: number };
+  counts: {
+    positive: number;
+    negative: number;
+    positiveTokens: number;
+    negativeTokens: number;
+    heldoutPositive: number;
+    heldoutNegative: number;
+  };
   separationOn: 'heldout' | 'train';
   settings: TrainSettings;
   promptSetHash: string;
@@ -60,7 +75,13 @@ export interface TrainedPersona {
   resumedBatches: number;
 }
 
-interface PlanRow { side: 'positive' | 'negative'; split: 'train' | 'heldout'; messages: ChatMessage[] | null; text: string | null; seed: number }
+interface PlanRow {
+  side: 'positive' | 'negative';
+  split: 'train' | 'heldout';
+  messages: ChatMessage[] | null;
+  text: string | null;
+  seed: number;
+}
 
 function promptSetHash(set: PromptSetFile): string {
   const { kind, positive, negative, questions, heldout } = set;
@@ -74,16 +95,36 @@ function promptSetHash(set: PromptSetFile): string {
 export function planRows(set: PromptSetFile, s: TrainSettings, chat: boolean): PlanRow[] {
   const rows: PlanRow[] = [];
   const add = (split: 'train' | 'heldout', pos: string[], neg: string[], questions: string[], maxPairs: number) => {
-    const n = Math.min(maxPairs, set.kind === 'system-prompts' ? Math.max(pos.length, neg.length) * Math.max(1, questions.length) : Math.max(pos.length, neg.length));
-    for (const [side, prompts] of [['positive', pos], ['negative', neg]] as const) {
+    const n = Math.min(
+      maxPairs,
+      set.kind === 'system-prompts' ? Math.max(pos.length, neg.length) * Math.max(1, questions.length) : Math.max(pos.length, neg.length),
+    );
+    for (const [side, prompts] of [
+      ['positive', pos],
+      ['negative', neg],
+    ] as const) {
       for (let i = 0; i < n; i++) {
         for (let k = 0; k < s.samples; k++) {
           const seed = s.seed + (split === 'heldout' ? 1_000_003 : 0) + i * s.samples + k;
           const p = prompts[i % prompts.length]!;
           if (set.kind === 'system-prompts') {
-            rows.push({ side, split, seed, text: null, messages: [{ role: 'system', content: p }, { role: 'user', content: questions[i % questions.length]! }] });
+            rows.push({
+              side,
+              split,
+              seed,
+              text: null,
+              messages: [
+                { role: 'system', content: p },
+                { role: 'user', content: questions[i % questions.length]! },
+              ],
+            });
           } else {
-            rows.push({ side, split, seed, ...(chat ? { messages: [{ role: 'user', content: p }], text: null } : { messages: null, text: p }) });
+            rows.push({
+              side,
+              split,
+              seed,
+              ...(chat ? { messages: [{ role: 'user', content: p }], text: null } : { messages: null, text: p }),
+            });
           }
         }
       }
@@ -92,19 +133,30 @@ export function planRows(set: PromptSetFile, s: TrainSettings, chat: boolean): P
   add('train', set.positive, set.negative, set.questions, s.maxPairs);
   const h = set.heldout;
   if (h.positive.length || h.negative.length || h.questions.length) {
-    add('heldout', h.positive.length ? h.positive : set.positive, h.negative.length ? h.negative : set.negative, h.questions.length ? h.questions : set.questions, Math.max(8, Math.ceil(s.maxPairs / 4)));
+    add(
+      'heldout',
+      h.positive.length ? h.positive : set.positive,
+      h.negative.length ? h.negative : set.negative,
+      h.questions.length ? h.questions : set.questions,
+      Math.max(8, Math.ceil(s.maxPairs / 4)),
+    );
   }
   return rows;
 }
 
-interface Done { i: number; prompt: number[]; response: number[] }
+interface Done {
+  i: number;
+  prompt: number[];
+  response: number[];
+}
 
 function readCheckpoint(dir: string, planHash: string): Map<number, Done> {
   const done = new Map<number, Done>();
   const planFile = path.join(dir, 'plan.json');
   if (!fs.existsSync(planFile)) return done;
   const plan = JSON.parse(fs.readFileSync(planFile, 'utf8')) as { planHash?: string };
-  if (plan.planHash !== planHash) throw new Error(`${dir}: the checkpoint belongs to other settings or prompts; remove it or use another folder`);
+  if (plan.planHash !== planHash)
+    throw new Error(`${dir}: the checkpoint belongs to other settings or prompts; remove it or use another folder`);
   const file = path.join(dir, 'responses.jsonl');
   if (!fs.existsSync(file)) return done;
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
@@ -127,7 +179,9 @@ export async function trainPersona(
   const s = trainSettingsSchema.parse(input);
   const rows = planRows(set, s, opts.chat);
   const hash = promptSetHash(set);
-  const planHash = createHash('sha256').update(JSON.stringify({ hash, s, chat: opts.chat })).digest('hex');
+  const planHash = createHash('sha256')
+    .update(JSON.stringify({ hash, s, chat: opts.chat }))
+    .digest('hex');
   const dir = opts.checkpointDir;
   const done = dir ? readCheckpoint(dir, planHash) : new Map<number, Done>();
   if (dir) {
@@ -145,16 +199,19 @@ export async function trainPersona(
   for (let b = 0; b < todo.length; b += s.batchSize) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
     const idx = todo.slice(b, b + s.batchSize);
-    const r = await backend.generate({
-      rows: idx.map((i) => {
-        const row = rows[i]!;
-        return {
-          prompt: row.messages ? { messages: row.messages } : { text: row.text! },
-          sampling: { temperature: s.temperature, topP: s.topP, seed: row.seed },
-        };
-      }),
-      maxNewTokens: s.maxNewTokens,
-    }, { signal: opts.signal });
+    const r = await backend.generate(
+      {
+        rows: idx.map((i) => {
+          const row = rows[i]!;
+          return {
+            prompt: row.messages ? { messages: row.messages } : { text: row.text! },
+            sampling: { temperature: s.temperature, topP: s.topP, seed: row.seed },
+          };
+        }),
+        maxNewTokens: s.maxNewTokens,
+      },
+      { signal: opts.signal },
+    );
     const batch: Done[] = idx.map((i, k) => {
       const out = r.rows[k]!;
       const response = out.finish === 'eos' ? out.tokens.slice(0, -1) : out.tokens;
@@ -167,8 +224,17 @@ export async function trainPersona(
 
   // Capture each split and side; rows whose response came out empty are dropped from both sides of a pair.
   const t1 = performance.now();
-  const pick = (side: PlanRow['side'], split: PlanRow['split']) => rows.map((r, i) => ({ r, i })).filter(({ r }) => r.side === side && r.split === split).map(({ i }) => done.get(i)!);
-  const groups = { trainPos: pick('positive', 'train'), trainNeg: pick('negative', 'train'), heldPos: pick('positive', 'heldout'), heldNeg: pick('negative', 'heldout') };
+  const pick = (side: PlanRow['side'], split: PlanRow['split']) =>
+    rows
+      .map((r, i) => ({ r, i }))
+      .filter(({ r }) => r.side === side && r.split === split)
+      .map(({ i }) => done.get(i)!);
+  const groups = {
+    trainPos: pick('positive', 'train'),
+    trainNeg: pick('negative', 'train'),
+    heldPos: pick('positive', 'heldout'),
+    heldNeg: pick('negative', 'heldout'),
+  };
   // Responses that came out empty have no tokens to pool (last-prompt pools the prompt: it keeps
   // them); PCA pairs rows by index, so an empty response drops its whole pair.
   const keep = (a: Done[], b: Done[]): [Done[], Done[]] => {
@@ -180,14 +246,23 @@ export async function trainPersona(
   };
   const [trainPos, trainNeg] = keep(groups.trainPos, groups.trainNeg);
   const [heldPos, heldNeg] = keep(groups.heldPos, groups.heldNeg);
-  if (trainPos.length === 0 || trainNeg.length === 0) throw new Error('training: every response came out empty; raise max new tokens or check the prompts');
+  if (trainPos.length === 0 || trainNeg.length === 0)
+    throw new Error('training: every response came out empty; raise max new tokens or check the prompts');
   const parts = [trainPos, trainNeg, heldPos, heldNeg];
   const totalPairs = parts.reduce((a, p) => a + p.length, 0);
   let captured = 0;
   const captures: (CaptureResult | null)[] = [];
   for (const part of parts) {
-    if (part.length === 0) { captures.push(null); continue; }
-    captures.push(await backend.capture({ pairs: part.map((d) => ({ prompt: d.prompt, response: d.response })), reduction: s.reduction, keepRows: true }, { signal: opts.signal }));
+    if (part.length === 0) {
+      captures.push(null);
+      continue;
+    }
+    captures.push(
+      await backend.capture(
+        { pairs: part.map((d) => ({ prompt: d.prompt, response: d.response })), reduction: s.reduction, keepRows: true },
+        { signal: opts.signal },
+      ),
+    );
     captured += part.length;
     report('capture', captured, totalPairs, t1, 0);
   }
@@ -213,9 +288,22 @@ export async function trainPersona(
   });
   const tokens = (ds: Done[]) => ds.reduce((a, d) => a + d.response.length, 0);
   return {
-    layers, hidden, method: s.method, reduction: s.reduction,
-    counts: { positive: trainPos.length, negative: trainNeg.length, positiveTokens: tokens(trainPos), negativeTokens: tokens(trainNeg), heldoutPositive: heldPos.length, heldoutNegative: heldNeg.length },
-    separationOn: onHeld ? 'heldout' : 'train', settings: s, promptSetHash: hash, resumedBatches,
+    layers,
+    hidden,
+    method: s.method,
+    reduction: s.reduction,
+    counts: {
+      positive: trainPos.length,
+      negative: trainNeg.length,
+      positiveTokens: tokens(trainPos),
+      negativeTokens: tokens(trainNeg),
+      heldoutPositive: heldPos.length,
+      heldoutNegative: heldNeg.length,
+    },
+    separationOn: onHeld ? 'heldout' : 'train',
+    settings: s,
+    promptSetHash: hash,
+    resumedBatches,
   };
 }
 

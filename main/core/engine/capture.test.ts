@@ -7,7 +7,16 @@ import { compileModel } from '../../../native-models/compile.ts';
 import { tinyCheckpoint } from '../../../native-models/test-support/tiny-checkpoints.ts';
 import { ReferenceModel } from '../../../native-models/test-support/reference.ts';
 import { CompiledModel } from './model.ts';
-import { captureActivations, captureMean, residualNorms, planBatches, leftPad, REDUCTIONS, type CapturePair, type Reduction } from './capture.ts';
+import {
+  captureActivations,
+  captureMean,
+  residualNorms,
+  planBatches,
+  leftPad,
+  REDUCTIONS,
+  type CapturePair,
+  type Reduction,
+} from './capture.ts';
 
 const cacheRoot = mkdtempSync(join(tmpdir(), 'ps-capture-'));
 let model: CompiledModel;
@@ -48,7 +57,8 @@ const PAIRS: CapturePair[] = [
 function refPooled(pair: CapturePair, b: number, reduction: Reduction, steer?: Map<number, Float32Array>): Float64Array {
   const h = ref.forward([...pair.prompt, ...pair.response], { steer }).hidden[b]!;
   const P = pair.prompt.length;
-  const [from, to] = reduction === 'response-mean' ? [P, P + pair.response.length] : reduction === 'last-prompt' ? [P - 1, P] : [0, h.length];
+  const [from, to] =
+    reduction === 'response-mean' ? [P, P + pair.response.length] : reduction === 'last-prompt' ? [P - 1, P] : [0, h.length];
   const out = new Float64Array(ref.hidden);
   for (let t = from; t < to; t++) for (let k = 0; k < ref.hidden; k++) out[k]! += h[t]![k]! / (to - from);
   return out;
@@ -77,12 +87,23 @@ describe('captureActivations', () => {
       // sums are the sums of the stored rows
       const sum = new Float64Array(H);
       const sq = new Float64Array(H);
-      for (let i = 0; i < PAIRS.length; i++) for (let k = 0; k < H; k++) { sum[k]! += rows[i * H + k]!; sq[k]! += rows[i * H + k]! ** 2; }
+      for (let i = 0; i < PAIRS.length; i++)
+        for (let k = 0; k < H; k++) {
+          sum[k]! += rows[i * H + k]!;
+          sq[k]! += rows[i * H + k]! ** 2;
+        }
       expect(maxDiff(batched.sums.get(b)!, sum)).toBeLessThan(1e-9);
       expect(maxDiff(batched.sumSquares.get(b)!, sq)).toBeLessThan(1e-9);
-      expect(maxDiff(captureMean(batched, b), sum.map((x) => x / PAIRS.length))).toBeLessThan(1e-6);
+      expect(
+        maxDiff(
+          captureMean(batched, b),
+          sum.map((x) => x / PAIRS.length),
+        ),
+      ).toBeLessThan(1e-6);
     }
-    const want = PAIRS.map((p) => (reduction === 'response-mean' ? p.response.length : reduction === 'last-prompt' ? 1 : p.prompt.length + p.response.length));
+    const want = PAIRS.map((p) =>
+      reduction === 'response-mean' ? p.response.length : reduction === 'last-prompt' ? 1 : p.prompt.length + p.response.length,
+    );
     expect([...batched.tokens]).toEqual(want);
   });
 
@@ -90,7 +111,13 @@ describe('captureActivations', () => {
     const full = await captureActivations(model, PAIRS, { reduction: 'response-mean' });
     let batches = 0;
     const lean = await captureActivations(model, PAIRS, {
-      reduction: 'response-mean', layers: [2, 0, 2], keepRows: false, maxTokensPerBatch: 12, onProgress: () => { batches++; },
+      reduction: 'response-mean',
+      layers: [2, 0, 2],
+      keepRows: false,
+      maxTokensPerBatch: 12,
+      onProgress: () => {
+        batches++;
+      },
     });
     expect(lean.layers).toEqual([0, 2]);
     expect(lean.rows).toBeNull();
@@ -106,7 +133,9 @@ describe('captureActivations', () => {
     const v = vec(model.arch.hidden, 21, 0.7);
     const H = model.arch.hidden;
     const steered = await captureActivations(model, PAIRS, {
-      reduction: 'all-tokens', layers: [1, 2], batchSize: 4,
+      reduction: 'all-tokens',
+      layers: [1, 2],
+      batchSize: 4,
       steering: { terms: [{ vectors: new Map([[1, v]]), alpha: 1, scale: 'raw' }] },
     });
     const plain = await captureActivations(model, PAIRS, { reduction: 'all-tokens', layers: [2] });
@@ -122,26 +151,47 @@ describe('captureActivations', () => {
   it('cancellation stops between batches', async () => {
     const ac = new AbortController();
     const seen: number[] = [];
-    await expect(captureActivations(model, PAIRS, {
-      reduction: 'all-tokens', batchSize: 2, signal: ac.signal,
-      onProgress: (done, total) => { seen.push(done); expect(total).toBe(PAIRS.length); ac.abort(); },
-    })).rejects.toThrow(/abort/i);
+    await expect(
+      captureActivations(model, PAIRS, {
+        reduction: 'all-tokens',
+        batchSize: 2,
+        signal: ac.signal,
+        onProgress: (done, total) => {
+          seen.push(done);
+          expect(total).toBe(PAIRS.length);
+          ac.abort();
+        },
+      }),
+    ).rejects.toThrow(/abort/i);
     expect(seen).toEqual([2]);
     await expect(captureActivations(model, PAIRS, { reduction: 'all-tokens', signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
   });
 
   it('rejects bad input with one line naming the pair or field', async () => {
-    await expect(captureActivations(model, [{ prompt: [1], response: [] }], { reduction: 'response-mean' })).rejects.toThrow('pair 0 has an empty response');
-    await expect(captureActivations(model, [{ prompt: [1, 96], response: [2] }], { reduction: 'all-tokens' })).rejects.toThrow('pair 0 prompt: token id 96 is outside the vocabulary');
-    await expect(captureActivations(model, [{ prompt: [], response: [2] }], { reduction: 'all-tokens' })).rejects.toThrow('pair 0 has an empty prompt');
+    await expect(captureActivations(model, [{ prompt: [1], response: [] }], { reduction: 'response-mean' })).rejects.toThrow(
+      'pair 0 has an empty response',
+    );
+    await expect(captureActivations(model, [{ prompt: [1, 96], response: [2] }], { reduction: 'all-tokens' })).rejects.toThrow(
+      'pair 0 prompt: token id 96 is outside the vocabulary',
+    );
+    await expect(captureActivations(model, [{ prompt: [], response: [2] }], { reduction: 'all-tokens' })).rejects.toThrow(
+      'pair 0 has an empty prompt',
+    );
     await expect(captureActivations(model, PAIRS, { reduction: 'all-tokens', layers: [3] })).rejects.toThrow('layer 3 does not exist');
     await expect(captureActivations(model, PAIRS, { reduction: 'mean' as Reduction })).rejects.toThrow('reduction must be one of');
-    await expect(captureActivations(model, PAIRS, { reduction: 'all-tokens', batchSize: 0 })).rejects.toThrow('batchSize must be a positive integer');
-    await expect(captureActivations(model, [{ prompt: new Array(200).fill(1), response: new Array(60).fill(1) }], { reduction: 'all-tokens' })).rejects.toThrow("more than the model's 256 positions");
+    await expect(captureActivations(model, PAIRS, { reduction: 'all-tokens', batchSize: 0 })).rejects.toThrow(
+      'batchSize must be a positive integer',
+    );
+    await expect(
+      captureActivations(model, [{ prompt: new Array(200).fill(1), response: new Array(60).fill(1) }], { reduction: 'all-tokens' }),
+    ).rejects.toThrow("more than the model's 256 positions");
     const v = new Float32Array(model.arch.hidden).fill(1);
-    await expect(captureActivations(model, PAIRS, {
-      reduction: 'all-tokens', steering: { terms: [{ vectors: new Map([[0, v]]), alpha: 1, scale: 'raw', positions: 'generated' }] },
-    })).rejects.toThrow("positions 'generated'");
+    await expect(
+      captureActivations(model, PAIRS, {
+        reduction: 'all-tokens',
+        steering: { terms: [{ vectors: new Map([[0, v]]), alpha: 1, scale: 'raw', positions: 'generated' }] },
+      }),
+    ).rejects.toThrow("positions 'generated'");
     // an empty response is fine where the response is not what is pooled
     const r = await captureActivations(model, [{ prompt: [93, 4, 5], response: [] }], { reduction: 'last-prompt', layers: [0] });
     expect(r.tokens[0]).toBe(1);
@@ -158,7 +208,10 @@ describe('residualNorms', () => {
       let n = 0;
       for (const s of seqs) {
         const h = ref.forward(s).hidden[b]!;
-        for (let t = 1; t < s.length; t++) { sum += Math.hypot(...h[t]!); n++; }
+        for (let t = 1; t < s.length; t++) {
+          sum += Math.hypot(...h[t]!);
+          n++;
+        }
       }
       expect(Math.abs(got[b]! - sum / n)).toBeLessThan(1e-4);
     }
@@ -169,8 +222,14 @@ describe('residualNorms', () => {
 describe('batch planning', () => {
   it('orders longest first and respects rows, padded tokens and bytes', () => {
     const limits = { batchSize: 3, maxTokens: Infinity, budget: Infinity };
-    expect(planBatches([2, 5, 3, 5, 1], limits, 0)).toEqual([[1, 3, 2], [0, 4]]);
-    expect(planBatches([2, 5, 3, 5, 1], { ...limits, maxTokens: 10 }, 0)).toEqual([[1, 3], [2, 0, 4]]);
+    expect(planBatches([2, 5, 3, 5, 1], limits, 0)).toEqual([
+      [1, 3, 2],
+      [0, 4],
+    ]);
+    expect(planBatches([2, 5, 3, 5, 1], { ...limits, maxTokens: 10 }, 0)).toEqual([
+      [1, 3],
+      [2, 0, 4],
+    ]);
     // 100 bytes per token + 10 per kept position, 1000 budget
     expect(planBatches([4, 4, 4], { ...limits, budget: 1000 }, 100, [20, 30, 10], 10)).toEqual([[0], [1], [2]]);
     expect(planBatches([4, 4, 4], { ...limits, budget: 1000 }, 100, [5, 5, 5], 10)).toEqual([[0, 1], [2]]);
@@ -193,8 +252,12 @@ describe('cancellation from outside', () => {
     let batches = 0;
     // the first progress callback arms a timer; the run must reach the event loop for it to fire
     const run = captureActivations(model, PAIRS, {
-      reduction: 'all-tokens', batchSize: 1, signal: ac.signal,
-      onProgress: () => { if (batches++ === 0) setTimeout(() => ac.abort(), 0); },
+      reduction: 'all-tokens',
+      batchSize: 1,
+      signal: ac.signal,
+      onProgress: () => {
+        if (batches++ === 0) setTimeout(() => ac.abort(), 0);
+      },
     });
     await expect(run).rejects.toThrow(/abort/i);
     expect(batches).toBeLessThan(PAIRS.length);

@@ -20,7 +20,10 @@ import { parseRowSteering, steerInputs, ablateInputs, type RowSteering, type Ste
 export type Reduction = 'response-mean' | 'last-prompt' | 'all-tokens';
 export const REDUCTIONS: readonly Reduction[] = ['response-mean', 'last-prompt', 'all-tokens'];
 
-export interface CapturePair { prompt: number[]; response: number[] }
+export interface CapturePair {
+  prompt: number[];
+  response: number[];
+}
 
 /** Batching and control shared by every batched pass over a model (capture, norms, scoring). */
 export interface BatchOptions {
@@ -78,15 +81,21 @@ export const DEFAULT_MEMORY_BUDGET = 512 * 2 ** 20;
 export function checkTokens(where: string, tokens: number[], vocab: number): void {
   if (!Array.isArray(tokens)) throw new Error(`${where}: expected an array of token ids`);
   for (const t of tokens) {
-    if (!Number.isInteger(t) || t < 0 || t >= vocab) throw new Error(`${where}: token id ${String(t)} is outside the vocabulary (0..${vocab - 1})`);
+    if (!Number.isInteger(t) || t < 0 || t >= vocab)
+      throw new Error(`${where}: token id ${String(t)} is outside the vocabulary (0..${vocab - 1})`);
   }
 }
 
-export interface ResolvedLimits { batchSize: number; maxTokens: number; budget: number }
+export interface ResolvedLimits {
+  batchSize: number;
+  maxTokens: number;
+  budget: number;
+}
 
 export function resolveLimits(fn: string, o: BatchOptions): ResolvedLimits {
   const batchSize = o.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new Error(`${fn}: batchSize must be a positive integer, got ${String(o.batchSize)}`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new Error(`${fn}: batchSize must be a positive integer, got ${String(o.batchSize)}`);
   const maxTokens = o.maxTokensPerBatch ?? Infinity;
   if (!(maxTokens >= 1)) throw new Error(`${fn}: maxTokensPerBatch must be at least 1, got ${String(o.maxTokensPerBatch)}`);
   const budget = o.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
@@ -106,9 +115,7 @@ export function kvBytesPerToken(model: CompiledModel): number {
  * first item. A batch grows while rows ≤ batchSize, rows × longest ≤ maxTokens and
  * rows × (longest × bytesPerToken + mostKept × bytesPerKept) ≤ budget; every batch has ≥ 1 row.
  */
-export function planBatches(
-  lens: number[], limits: ResolvedLimits, bytesPerToken: number, keeps?: number[], bytesPerKept = 0,
-): number[][] {
+export function planBatches(lens: number[], limits: ResolvedLimits, bytesPerToken: number, keeps?: number[], bytesPerKept = 0): number[][] {
   const order = lens.map((_, i) => i).sort((a, b) => lens[b]! - lens[a]! || a - b);
   const batches: number[][] = [];
   let cur: number[] = [];
@@ -166,7 +173,9 @@ export function leftPad(seqs: number[][], padId = 0): LeftPadded {
 
 /** Runs `fn` on each batch, checking the signal before each and reporting progress after. */
 export async function forEachBatch(
-  batches: number[][], o: Pick<BatchOptions, 'signal' | 'onProgress'>, fn: (rows: number[], batch: number) => Promise<void>,
+  batches: number[][],
+  o: Pick<BatchOptions, 'signal' | 'onProgress'>,
+  fn: (rows: number[], batch: number) => Promise<void>,
 ): Promise<void> {
   const total = batches.reduce((n, b) => n + b.length, 0);
   let done = 0;
@@ -195,7 +204,8 @@ function validateLayers(fn: string, layers: number[] | undefined, numLayers: num
   if (layers === undefined) return [...Array(numLayers).keys()];
   if (!Array.isArray(layers) || layers.length === 0) throw new Error(`${fn}: layers must be a non-empty array of block indices`);
   for (const b of layers) {
-    if (!Number.isInteger(b) || b < 0 || b >= numLayers) throw new Error(`${fn}: layer ${String(b)} does not exist (model has blocks 0..${numLayers - 1})`);
+    if (!Number.isInteger(b) || b < 0 || b >= numLayers)
+      throw new Error(`${fn}: layer ${String(b)} does not exist (model has blocks 0..${numLayers - 1})`);
   }
   return [...new Set(layers)].sort((a, b) => a - b);
 }
@@ -205,7 +215,8 @@ function validateLayers(fn: string, layers: number[] | undefined, numLayers: num
 export async function captureActivations(model: CompiledModel, pairs: CapturePair[], opts: CaptureOptions): Promise<CaptureResult> {
   const fn = 'captureActivations';
   const { numLayers, hidden: H, vocabSize, maxPositions } = model.arch;
-  if (!REDUCTIONS.includes(opts.reduction)) throw new Error(`${fn}: reduction must be one of ${REDUCTIONS.join(', ')}, got ${JSON.stringify(opts.reduction)}`);
+  if (!REDUCTIONS.includes(opts.reduction))
+    throw new Error(`${fn}: reduction must be one of ${REDUCTIONS.join(', ')}, got ${JSON.stringify(opts.reduction)}`);
   const reduction = opts.reduction;
   const layers = validateLayers(fn, opts.layers, numLayers);
   const limits = resolveLimits(fn, opts);
@@ -214,8 +225,12 @@ export async function captureActivations(model: CompiledModel, pairs: CapturePai
     checkTokens(`${fn}: pair ${i} prompt`, p.prompt, vocabSize);
     checkTokens(`${fn}: pair ${i} response`, p.response, vocabSize);
     if (p.prompt.length === 0) throw new Error(`${fn}: pair ${i} has an empty prompt (start from BOS)`);
-    if (reduction === 'response-mean' && p.response.length === 0) throw new Error(`${fn}: pair ${i} has an empty response (reduction 'response-mean' averages over response tokens)`);
-    if (p.prompt.length + p.response.length > maxPositions) throw new Error(`${fn}: pair ${i} has ${p.prompt.length + p.response.length} tokens, more than the model's ${maxPositions} positions`);
+    if (reduction === 'response-mean' && p.response.length === 0)
+      throw new Error(`${fn}: pair ${i} has an empty response (reduction 'response-mean' averages over response tokens)`);
+    if (p.prompt.length + p.response.length > maxPositions)
+      throw new Error(
+        `${fn}: pair ${i} has ${p.prompt.length + p.response.length} tokens, more than the model's ${maxPositions} positions`,
+      );
   });
 
   const ctx: SteeringContext = { numLayers, hidden: H, residualNorms: opts.residualNorms ?? null };
@@ -224,7 +239,10 @@ export async function captureActivations(model: CompiledModel, pairs: CapturePai
   if (opts.steering) {
     const parsed = parseRowSteering([opts.steering], ctx);
     parsed[0]!.terms.forEach((t, k) => {
-      if (t.positions === 'generated') throw new Error(`${fn}: steering term ${k} has positions 'generated'; capture runs prompt and response in one pass, so use positions 'all'`);
+      if (t.positions === 'generated')
+        throw new Error(
+          `${fn}: steering term ${k} has positions 'generated'; capture runs prompt and response in one pass, so use positions 'all'`,
+        );
     });
     steerOne = steerInputs(parsed, ctx, 'prompt');
     ablateOne = ablateInputs(parsed, ctx);
@@ -240,18 +258,27 @@ export async function captureActivations(model: CompiledModel, pairs: CapturePai
   // Which slice of each pair's sequence is run and pooled.
   const seqOf = (p: CapturePair): number[] => (reduction === 'last-prompt' ? p.prompt : [...p.prompt, ...p.response]);
   const span = (p: CapturePair): [number, number] =>
-    reduction === 'response-mean' ? [p.prompt.length, p.prompt.length + p.response.length]
-      : reduction === 'last-prompt' ? [p.prompt.length - 1, p.prompt.length]
+    reduction === 'response-mean'
+      ? [p.prompt.length, p.prompt.length + p.response.length]
+      : reduction === 'last-prompt'
+        ? [p.prompt.length - 1, p.prompt.length]
         : [0, p.prompt.length + p.response.length];
 
   const lens = pairs.map((p) => seqOf(p).length);
   const batches = planBatches(lens, limits, layers.length * H * 4);
   const acc = new Float64Array(H);
   await forEachBatch(batches, opts, async (idx) => {
-    const padded = leftPad(idx.map((i) => seqOf(pairs[i]!)), opts.padId);
+    const padded = leftPad(
+      idx.map((i) => seqOf(pairs[i]!)),
+      opts.padId,
+    );
     const out: ForwardOutput = await model.forward({
-      ...padded, cache: null, keep: 1, hidden: layers,
-      steer: tile(steerOne, idx.length), ablate: tile(ablateOne, idx.length),
+      ...padded,
+      cache: null,
+      keep: 1,
+      hidden: layers,
+      steer: tile(steerOne, idx.length),
+      ablate: tile(ablateOne, idx.length),
     });
     const S = padded.seq;
     for (const b of layers) {
@@ -302,17 +329,24 @@ export async function residualNorms(model: CompiledModel, sequences: number[][],
   if (!Array.isArray(sequences)) throw new Error(`${fn}: sequences must be an array of token arrays`);
   sequences.forEach((s, i) => {
     checkTokens(`${fn}: sequence ${i}`, s, vocabSize);
-    if (s.length > maxPositions) throw new Error(`${fn}: sequence ${i} has ${s.length} tokens, more than the model's ${maxPositions} positions`);
+    if (s.length > maxPositions)
+      throw new Error(`${fn}: sequence ${i} has ${s.length} tokens, more than the model's ${maxPositions} positions`);
   });
   const counted = sequences.reduce((n, s) => n + Math.max(0, s.length - 1), 0);
   if (counted === 0) throw new Error(`${fn}: no tokens to measure (every sequence needs at least 2 tokens; position 0 is excluded)`);
   const used = sequences.map((s, i) => i).filter((i) => sequences[i]!.length >= 2);
   const layers = [...Array(numLayers).keys()];
-  const batches = planBatches(used.map((i) => sequences[i]!.length), limits, numLayers * H * 4)
-    .map((b) => b.map((j) => used[j]!));
+  const batches = planBatches(
+    used.map((i) => sequences[i]!.length),
+    limits,
+    numLayers * H * 4,
+  ).map((b) => b.map((j) => used[j]!));
   const totals = new Float64Array(numLayers);
   await forEachBatch(batches, opts, async (idx) => {
-    const padded = leftPad(idx.map((i) => sequences[i]!), opts.padId);
+    const padded = leftPad(
+      idx.map((i) => sequences[i]!),
+      opts.padId,
+    );
     const out = await model.forward({ ...padded, cache: null, keep: 1, hidden: layers });
     const S = padded.seq;
     for (const b of layers) {

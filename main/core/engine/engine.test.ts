@@ -55,7 +55,8 @@ describe('engine generation', () => {
   });
 
   it('seeded sampling is reproducible and the seed matters', async () => {
-    const run = (seed: number) => engine.generate({ rows: [{ prompt: { ids: [5, 6, 7] }, sampling: { temperature: 1.5, seed } }], maxNewTokens: 24 });
+    const run = (seed: number) =>
+      engine.generate({ rows: [{ prompt: { ids: [5, 6, 7] }, sampling: { temperature: 1.5, seed } }], maxNewTokens: 24 });
     const a = await run(11);
     const b = await run(11);
     const c = await run(12);
@@ -66,7 +67,11 @@ describe('engine generation', () => {
   it('a batch with per-row steering equals each row generated alone, and the reference', async () => {
     const hidden = 32;
     const v = Float32Array.from({ length: hidden }, (_, i) => Math.sin(i * 1.7));
-    const prompts = [[4, 8, 15, 16, 23, 42], [9, 9], [4, 8, 15, 16, 23, 42]];
+    const prompts = [
+      [4, 8, 15, 16, 23, 42],
+      [9, 9],
+      [4, 8, 15, 16, 23, 42],
+    ];
     const alphas = [0, 2, -2];
     const row = (i: number) => ({
       prompt: { ids: prompts[i]! },
@@ -87,7 +92,10 @@ describe('engine generation', () => {
     const n = Math.hypot(...u);
     const unit = u.map((x) => x / n);
     const prompt = [7, 7, 2, 9];
-    const r = await engine.generate({ rows: [{ prompt: { ids: prompt }, sampling: greedy, steering: { ablate: [{ vectors: new Map([[0, u]]) }] } }], maxNewTokens: 8 });
+    const r = await engine.generate({
+      rows: [{ prompt: { ids: prompt }, sampling: greedy, steering: { ablate: [{ vectors: new Map([[0, u]]) }] } }],
+      maxNewTokens: 8,
+    });
     const seq = [...prompt];
     const all = new Map([0, 1, 2].map((b) => [b, unit] as [number, Float32Array]));
     for (let i = 0; i < 8; i++) {
@@ -102,7 +110,11 @@ describe('engine generation', () => {
     const seen: number[] = [];
     const r = await engine.generate(
       { rows: [{ prompt: { ids: [1, 2, 3] }, sampling: greedy, monitor: { layer: 2, vector: v } }], maxNewTokens: 5 },
-      { onToken: (e) => { if (e.projection !== undefined) seen.push(e.projection); } },
+      {
+        onToken: (e) => {
+          if (e.projection !== undefined) seen.push(e.projection);
+        },
+      },
     );
     expect(seen).toHaveLength(5);
     const seq = [1, 2, 3, ...r.rows[0]!.tokens];
@@ -121,8 +133,13 @@ describe('engine generation', () => {
     try {
       const ac = new AbortController();
       const r = await generate(model, {
-        rows: [{ prompt: [1, 2], sampling: { temperature: 1, seed: 1 } }], maxNewTokens: 200, stopTokenIds: [], signal: ac.signal,
-        onToken: (e) => { if (e.index === 4) ac.abort(); },
+        rows: [{ prompt: [1, 2], sampling: { temperature: 1, seed: 1 } }],
+        maxNewTokens: 200,
+        stopTokenIds: [],
+        signal: ac.signal,
+        onToken: (e) => {
+          if (e.index === 4) ac.abort();
+        },
       });
       expect(r.rows[0]!.finish).toBe('cancelled');
       expect(r.rows[0]!.tokens).toHaveLength(5);
@@ -146,7 +163,10 @@ describe('engine generation', () => {
       ];
       const batches: number[] = [];
       const forward = model.forward.bind(model);
-      model.forward = (x) => { batches.push(x.batch); return forward(x); };
+      model.forward = (x) => {
+        batches.push(x.batch);
+        return forward(x);
+      };
       const together = await generate(model, { rows, maxNewTokens: 10, stopTokenIds: [] });
       // rows 0, 1, 3, 4 have one prefill; row 2 has another prompt, row 5 steers the prompt too
       expect(batches[0]).toBe(3);
@@ -166,8 +186,9 @@ describe('engine generation', () => {
     try {
       // tiny qwen3: 3 layers × 2 (k, v) × 2 heads × 16 dims × 4 bytes = 768 bytes per position
       const rows = [{ prompt: [1, 2, 3, 4] }, { prompt: [5, 6] }];
-      await expect(generate(model, { rows, maxNewTokens: 60, stopTokenIds: [], kvBudgetBytes: 64 * 768 * 2 - 1 }))
-        .rejects.toThrow(/^generate: 2 row\(s\) × 64 positions of KV cache need up to 0\.094 MiB, more than the 0\.094 MiB allowed/);
+      await expect(generate(model, { rows, maxNewTokens: 60, stopTokenIds: [], kvBudgetBytes: 64 * 768 * 2 - 1 })).rejects.toThrow(
+        /^generate: 2 row\(s\) × 64 positions of KV cache need up to 0\.094 MiB, more than the 0\.094 MiB allowed/,
+      );
       const ok = await generate(model, { rows, maxNewTokens: 60, stopTokenIds: [], kvBudgetBytes: 64 * 768 * 2 });
       expect(ok.rows[0]!.tokens).toHaveLength(60);
     } finally {
@@ -182,7 +203,12 @@ describe('engine generation', () => {
     let count = 0;
     const r = await engine.generate(
       { rows: [{ prompt: { ids: [1, 2] }, sampling: { temperature: 1, seed: 1 } }], maxNewTokens: 200 },
-      { signal: ac.signal, onToken: () => { if (++count === 5) ac.abort(); } },
+      {
+        signal: ac.signal,
+        onToken: () => {
+          if (++count === 5) ac.abort();
+        },
+      },
     );
     expect(r.rows[0]!.finish).toBe('cancelled');
     expect(r.rows[0]!.tokens.length).toBeGreaterThanOrEqual(5);
@@ -194,7 +220,9 @@ describe('engine generation', () => {
 
   it('rejects a prompt longer than the model allows with one clear line', async () => {
     const long = new Array(300).fill(3);
-    await expect(engine.generate({ rows: [{ prompt: { ids: long } }], maxNewTokens: 10 })).rejects.toThrow(/exceeds the model's 256 positions/);
+    await expect(engine.generate({ rows: [{ prompt: { ids: long } }], maxNewTokens: 10 })).rejects.toThrow(
+      /exceeds the model's 256 positions/,
+    );
   });
 });
 
@@ -218,7 +246,9 @@ describe('capture and scoring through the worker', () => {
     const [row] = await engine.score({ rows: [{ prompt: [1, 2, 3], continuation: [4, 5] }] });
     expect(row!.tokenLogprobs).toHaveLength(2);
     expect(row!.perplexity).toBeCloseTo(Math.exp(-row!.mean), 5);
-    await expect(engine.score({ rows: [{ prompt: [], continuation: [4] }] })).rejects.toThrow(/engine request args\.rows\.0\.prompt: Too small/);
+    await expect(engine.score({ rows: [{ prompt: [], continuation: [4] }] })).rejects.toThrow(
+      /engine request args\.rows\.0\.prompt: Too small/,
+    );
   });
 });
 
@@ -226,10 +256,16 @@ describe('scheduling in the worker', () => {
   it('a short generation is answered while a long capture is still running', async () => {
     const pairs = Array.from({ length: 2000 }, (_, i) => ({ prompt: [1 + (i % 50), 2, 3], response: [4, 5, 6, 7] }));
     let started!: () => void;
-    const firstBatch = new Promise<void>((resolve) => { started = resolve; });
+    const firstBatch = new Promise<void>((resolve) => {
+      started = resolve;
+    });
     let captureDone = false;
-    const capture = engine.capture({ pairs, reduction: 'response-mean', batchSize: 1, keepRows: false }, { onProgress: () => started() })
-      .then((r) => { captureDone = true; return r; });
+    const capture = engine
+      .capture({ pairs, reduction: 'response-mean', batchSize: 1, keepRows: false }, { onProgress: () => started() })
+      .then((r) => {
+        captureDone = true;
+        return r;
+      });
     await firstBatch;
     const g = await engine.generate({ rows: [{ prompt: { ids: [1, 2] }, sampling: greedy }], maxNewTokens: 8 });
     // The worker posts results in the order it finishes: the capture's has not come yet.
@@ -277,7 +313,17 @@ describe('providers', () => {
 
 describe('host responsiveness and memory', () => {
   // Big enough that one prefill takes a noticeable time on 2 cores.
-  const config = { ...QWEN3_06B_CONFIG, vocab_size: 8192, hidden_size: 512, intermediate_size: 2048, num_hidden_layers: 6, num_attention_heads: 8, num_key_value_heads: 4, head_dim: 64, max_position_embeddings: 2048 };
+  const config = {
+    ...QWEN3_06B_CONFIG,
+    vocab_size: 8192,
+    hidden_size: 512,
+    intermediate_size: 2048,
+    num_hidden_layers: 6,
+    num_attention_heads: 8,
+    num_key_value_heads: 4,
+    head_dim: 64,
+    max_position_embeddings: 2048,
+  };
   let dir: string;
   beforeAll(async () => {
     const ckpt = ensureRandomCheckpoint(join(root, 'medium'), config, 'F32');
@@ -289,7 +335,15 @@ describe('host responsiveness and memory', () => {
     const inProcess = await CompiledModel.load(dir);
     const ids = BigInt64Array.from({ length: 768 }, (_, i) => BigInt((i * 37) % 8192));
     const t0 = performance.now();
-    await inProcess.forward({ batch: 1, seq: 768, ids, mask: new BigInt64Array(768).fill(1n), positions: BigInt64Array.from({ length: 768 }, (_, i) => BigInt(i)), cache: null, keep: 1 });
+    await inProcess.forward({
+      batch: 1,
+      seq: 768,
+      ids,
+      mask: new BigInt64Array(768).fill(1n),
+      positions: BigInt64Array.from({ length: 768 }, (_, i) => BigInt(i)),
+      cache: null,
+      keep: 1,
+    });
     const blocking = performance.now() - t0;
     await inProcess.release();
     expect(blocking).toBeGreaterThan(100);
@@ -299,7 +353,11 @@ describe('host responsiveness and memory', () => {
       await e.load(dir);
       let worst = 0;
       let last = performance.now();
-      const tick = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last); last = now; }, 5);
+      const tick = setInterval(() => {
+        const now = performance.now();
+        worst = Math.max(worst, now - last);
+        last = now;
+      }, 5);
       await e.generate({ rows: [{ prompt: { ids: Array.from(ids, Number) }, sampling: greedy }], maxNewTokens: 8 });
       clearInterval(tick);
       console.log(`in-process prefill blocked ${blocking.toFixed(0)} ms; worst host stall through the worker ${worst.toFixed(1)} ms`);

@@ -11,7 +11,10 @@ import type { SessionOptions } from './session-options.ts';
 import type { TextTokenEvent } from './text-generation.ts';
 import { StudioError, isErrorCode } from '../errors.ts';
 
-export interface LongWork { signal?: AbortSignal; onProgress?: (done: number, total: number) => void }
+export interface LongWork {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
 import { prepareOrtEnvironment } from './ort-env.ts';
 
 /** The worker's errors as StudioErrors: a code travels as the error's name (rpc/server.ts). */
@@ -75,7 +78,10 @@ export class Engine {
     return this.rpc.api.status({});
   }
 
-  generate(req: EngineArgs<'generate'>, opts: { onToken?: (e: TextTokenEvent) => void; signal?: AbortSignal } = {}): Promise<EngineResult<'generate'>> {
+  generate(
+    req: EngineArgs<'generate'>,
+    opts: { onToken?: (e: TextTokenEvent) => void; signal?: AbortSignal } = {},
+  ): Promise<EngineResult<'generate'>> {
     return this.rpc.api.generate(req, { signal: opts.signal, on: { token: opts.onToken } });
   }
 

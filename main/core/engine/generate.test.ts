@@ -27,12 +27,15 @@ describe('generate validates layers against the model (3 blocks, hidden 32)', ()
   const refused = async (row: Omit<GenerateRow, 'prompt'>): Promise<string> => {
     const forward = model.forward.bind(model);
     let runs = 0;
-    model.forward = (x) => { runs++; return forward(x); };
+    model.forward = (x) => {
+      runs++;
+      return forward(x);
+    };
     try {
       await generate(model, { rows: [{ prompt: [1, 2, 3] }, { prompt: [4, 5], ...row }], maxNewTokens: 3, stopTokenIds: [] });
     } catch (e) {
       expect(e).toBeInstanceOf(StudioError);
-        expect((e as StudioError).code).toBe('steering');
+      expect((e as StudioError).code).toBe('steering');
       expect(runs).toBe(0); // refused before any forward
       return (e as Error).message;
     } finally {
@@ -42,17 +45,32 @@ describe('generate validates layers against the model (3 blocks, hidden 32)', ()
   };
 
   it('ablation, steering and monitor layers beyond the last block', async () => {
-    expect(await refused({ steering: { ablate: [{ vectors: new Map([[0, u]]), layers: [7] }] } })).toBe('ablation row 1: layer 7 does not exist (model has 3 layers)');
-    expect(await refused({ steering: { terms: [{ vectors: new Map([[3, u]]), alpha: 1, scale: 'raw' }] } })).toBe('steering row 1: layer 3 does not exist (model has 3 layers)');
+    expect(await refused({ steering: { ablate: [{ vectors: new Map([[0, u]]), layers: [7] }] } })).toBe(
+      'ablation row 1: layer 7 does not exist (model has 3 layers)',
+    );
+    expect(await refused({ steering: { terms: [{ vectors: new Map([[3, u]]), alpha: 1, scale: 'raw' }] } })).toBe(
+      'steering row 1: layer 3 does not exist (model has 3 layers)',
+    );
     expect(await refused({ monitor: { layer: 7, vector: u } })).toBe('monitor row 1: layer 7 does not exist (model has 3 layers)');
-    expect(await refused({ monitor: { layer: 1, vector: new Float32Array(5) } })).toBe('monitor row 1: vector has 5 values, model hidden size is 32');
+    expect(await refused({ monitor: { layer: 1, vector: new Float32Array(5) } })).toBe(
+      'monitor row 1: vector has 5 values, model hidden size is 32',
+    );
   });
 
   it('an ablation at a layer that exists changes the output there', async () => {
-    const run = (layers: number[]) => generate(model, {
-      rows: [{ prompt: [4, 8, 15, 16], sampling: { greedy: true }, monitor: { layer: 2, vector: u }, steering: { ablate: [{ vectors: new Map([[0, u]]), layers }] } }],
-      maxNewTokens: 4, stopTokenIds: [],
-    });
+    const run = (layers: number[]) =>
+      generate(model, {
+        rows: [
+          {
+            prompt: [4, 8, 15, 16],
+            sampling: { greedy: true },
+            monitor: { layer: 2, vector: u },
+            steering: { ablate: [{ vectors: new Map([[0, u]]), layers }] },
+          },
+        ],
+        maxNewTokens: 4,
+        stopTokenIds: [],
+      });
     const at2 = await run([2]);
     // after ablating u at block 2, the residual stream there has no component along u
     for (const p of at2.rows[0]!.projections) expect(Math.abs(p)).toBeLessThan(1e-4);

@@ -46,8 +46,18 @@ export interface GenerateRequest {
 }
 
 /** `seed` is the sampler's seed (drawn at random when none was given): record it to reproduce the row. */
-export interface GeneratedRow { tokens: number[]; finish: FinishReason; projections: number[]; seed: number }
-export interface GenerateResult { rows: GeneratedRow[]; prefillMs: number; decodeMs: number; steps: number }
+export interface GeneratedRow {
+  tokens: number[];
+  finish: FinishReason;
+  projections: number[];
+  seed: number;
+}
+export interface GenerateResult {
+  rows: GeneratedRow[];
+  prefillMs: number;
+  decodeMs: number;
+  steps: number;
+}
 
 function unit(v: Float32Array): Float32Array {
   let s = 0;
@@ -110,11 +120,15 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
   if (B === 0) return { rows: [], prefillMs: 0, decodeMs: 0, steps: 0 };
   for (const [r, row] of req.rows.entries()) {
     if (row.prompt.length === 0) throw new Error(`generate: row ${r} has an empty prompt (start from BOS)`);
-    for (const t of row.prompt) if (!Number.isInteger(t) || t < 0 || t >= vocabSize) throw new Error(`generate: row ${r} has token id ${t} outside the vocabulary (0..${vocabSize - 1})`);
+    for (const t of row.prompt)
+      if (!Number.isInteger(t) || t < 0 || t >= vocabSize)
+        throw new Error(`generate: row ${r} has token id ${t} outside the vocabulary (0..${vocabSize - 1})`);
     if (row.monitor) {
       const { layer, vector } = row.monitor;
-      if (!Number.isInteger(layer) || layer < 0 || layer >= numLayers) throw new StudioError('steering', `monitor row ${r}: layer ${layer} does not exist (model has ${numLayers} layers)`);
-      if (vector.length !== hidden) throw new StudioError('steering', `monitor row ${r}: vector has ${vector.length} values, model hidden size is ${hidden}`);
+      if (!Number.isInteger(layer) || layer < 0 || layer >= numLayers)
+        throw new StudioError('steering', `monitor row ${r}: layer ${layer} does not exist (model has ${numLayers} layers)`);
+      if (vector.length !== hidden)
+        throw new StudioError('steering', `monitor row ${r}: vector has ${vector.length} values, model hidden size is ${hidden}`);
     }
   }
   const maxPos = model.arch.maxPositions;
@@ -127,10 +141,15 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
   const kvBytes = B * (longest + req.maxNewTokens) * kvBytesPerToken(model);
   const kvBudget = req.kvBudgetBytes ?? totalmem() / 2;
   if (kvBytes > kvBudget) {
-    throw new Error(`generate: ${B} row(s) × ${longest + req.maxNewTokens} positions of KV cache need up to ${mib(kvBytes)}, more than the ${mib(kvBudget)} allowed (half this machine's memory by default); ask for fewer rows or new tokens`);
+    throw new Error(
+      `generate: ${B} row(s) × ${longest + req.maxNewTokens} positions of KV cache need up to ${mib(kvBytes)}, more than the ${mib(kvBudget)} allowed (half this machine's memory by default); ask for fewer rows or new tokens`,
+    );
   }
   const ctx = { numLayers, hidden, residualNorms: req.residualNorms ?? null };
-  const steering = parseRowSteering(req.rows.map((r) => r.steering), ctx);
+  const steering = parseRowSteering(
+    req.rows.map((r) => r.steering),
+    ctx,
+  );
   const ablate = ablateInputs(steering, ctx);
   // Stream 0 for every row: a row with a given seed samples the same whether run alone or in a batch.
   const samplers = req.rows.map((r) => new TokenSampler(r.sampling ?? {}, vocabSize));
@@ -143,7 +162,11 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
   // one prompt, an α comparison that steers generated tokens only) share one prefill: the distinct
   // rows run, then their cache, logits and hidden states are copied to the rows that repeat them.
   const promptSteer = steerInputs(steering, ctx, 'prompt');
-  const rep = prefillRepresentatives(req.rows.map((r) => r.prompt), [...promptSteer, ...ablate], hidden);
+  const rep = prefillRepresentatives(
+    req.rows.map((r) => r.prompt),
+    [...promptSteer, ...ablate],
+    hidden,
+  );
   const distinct = rep.flatMap((u, r) => (u === r ? [r] : []));
   const slotOf = rep.map((u) => distinct.indexOf(u));
   const U = distinct.length;
@@ -183,9 +206,16 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
       }
       out[r]!.tokens.push(token);
       const stopRequested = req.onToken?.({ row: r, token, index: out[r]!.tokens.length - 1, ms, projection }) === true;
-      if (stop.has(token)) { done[r] = true; out[r]!.finish = 'eos'; }
-      else if (stopRequested) { done[r] = true; out[r]!.finish = 'stop'; }
-      else if (out[r]!.tokens.length >= req.maxNewTokens) { done[r] = true; out[r]!.finish = 'length'; }
+      if (stop.has(token)) {
+        done[r] = true;
+        out[r]!.finish = 'eos';
+      } else if (stopRequested) {
+        done[r] = true;
+        out[r]!.finish = 'stop';
+      } else if (out[r]!.tokens.length >= req.maxNewTokens) {
+        done[r] = true;
+        out[r]!.finish = 'length';
+      }
     }
   };
 
@@ -211,13 +241,22 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
     if (c0 > 0 && req.signal) {
       // Let a cancel (or another request's turn) land between chunks of a long prompt.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (req.signal.aborted) return { rows: out.map((o) => ({ ...o, finish: 'cancelled' })), prefillMs: performance.now() - t0, decodeMs: 0, steps: 0 };
+      if (req.signal.aborted)
+        return { rows: out.map((o) => ({ ...o, finish: 'cancelled' })), prefillMs: performance.now() - t0, decodeMs: 0, steps: 0 };
     }
     const last = c1 === S;
     lastSeq = c1 - c0;
     first = await model.forward({
-      batch: U, seq: lastSeq, ids: cols(ids, c0, c1), mask: cols(mask, c0, c1), positions: cols(positions, c0, c1),
-      cache: prefillCache, keep: 1, steer: prefillSteer, ablate: prefillAblate, hidden: last ? monitorLayers : [],
+      batch: U,
+      seq: lastSeq,
+      ids: cols(ids, c0, c1),
+      mask: cols(mask, c0, c1),
+      positions: cols(positions, c0, c1),
+      cache: prefillCache,
+      keep: 1,
+      steer: prefillSteer,
+      ablate: prefillAblate,
+      hidden: last ? monitorLayers : [],
     });
   }
   const cache = shared ? prefillCache.gatherRows(slotOf) : prefillCache;
@@ -233,7 +272,11 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
     // onnxruntime-node runs synchronously, so without this a cancel message would wait for the end.
     if (req.signal) await new Promise<void>((resolve) => setImmediate(resolve));
     if (req.signal?.aborted) {
-      for (let r = 0; r < B; r++) if (!done[r]) { done[r] = true; out[r]!.finish = 'cancelled'; }
+      for (let r = 0; r < B; r++)
+        if (!done[r]) {
+          done[r] = true;
+          out[r]!.finish = 'cancelled';
+        }
       break;
     }
     const ts = performance.now();
@@ -246,8 +289,16 @@ export async function generate(model: CompiledModel, req: GenerateRequest): Prom
       stepPos[r] = BigInt(nextPos[r]!++);
     }
     const res = await model.forward({
-      batch: B, seq: 1, ids: stepIds, mask: stepMask, positions: stepPos, cache, keep: 1,
-      steer: decodeSteer, ablate, hidden: monitorLayers,
+      batch: B,
+      seq: 1,
+      ids: stepIds,
+      mask: stepMask,
+      positions: stepPos,
+      cache,
+      keep: 1,
+      steer: decodeSteer,
+      ablate,
+      hidden: monitorLayers,
     });
     steps++;
     pick(res.logits, res.hidden, 1, performance.now() - ts);

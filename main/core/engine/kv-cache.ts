@@ -8,7 +8,12 @@ export const KV_CHUNK = 128;
 
 type KvArray = Float32Array | Uint16Array;
 
-export interface KvShape { numLayers: number; numKvHeads: number; headDim: number; dtype: 'float32' | 'float16' }
+export interface KvShape {
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+  dtype: 'float32' | 'float16';
+}
 
 export class KvCache {
   /** Filled slots (the same for every row: left padding keeps rows aligned). */
@@ -19,7 +24,10 @@ export class KvCache {
   /** [batch, capacity] 1 where a slot holds a real token. */
   private slotMask = new BigInt64Array(0);
 
-  constructor(readonly shape: KvShape, readonly batch: number) {
+  constructor(
+    readonly shape: KvShape,
+    readonly batch: number,
+  ) {
     this.resize(0);
   }
 
@@ -97,7 +105,9 @@ export class KvCache {
         out.values[i]!.set(this.values[i]!.subarray(src * block, (src + 1) * block), dst * block);
       });
     }
-    rows.forEach((src, dst) => out.slotMask.set(this.slotMask.subarray(src * this.capacity, (src + 1) * this.capacity), dst * this.capacity));
+    rows.forEach((src, dst) =>
+      out.slotMask.set(this.slotMask.subarray(src * this.capacity, (src + 1) * this.capacity), dst * this.capacity),
+    );
     out.length = this.length;
     return out;
   }

@@ -34,7 +34,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** Runs the CLI as a user would; the allocator variable is set so the launcher does not re-spawn. */
 function cli(args: string[]) {
   return spawnSync(process.execPath, [CLI, '--data-dir', join(root, 'data'), ...args], {
-    encoding: 'utf8', env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' }, maxBuffer: 1 << 24,
+    encoding: 'utf8',
+    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' },
+    maxBuffer: 1 << 24,
   });
 }
 
@@ -45,14 +47,19 @@ const onceUponATime = (times: number) => 'once upon a time '.repeat(times);
 
 describe('a long command line', () => {
   it('does not kill a process whose engine worker starts onnxruntime (60,000 characters)', () => {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, 'test-support', 'load-with-long-argv.ts'), qwenDir, 'x'.repeat(60_000)], {
-      encoding: 'utf8', cwd: REPO,
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(HERE, 'test-support', 'load-with-long-argv.ts'), qwenDir, 'x'.repeat(60_000)],
+      {
+        encoding: 'utf8',
+        cwd: REPO,
+      },
+    );
     expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
     expect(child.stdout).toMatch(/^loaded on cpu/);
   });
 
-  it.skipIf(!haveStories)('a 17,000-character prompt over stories260K\'s 512 positions is refused in one line', () => {
+  it.skipIf(!haveStories)("a 17,000-character prompt over stories260K's 512 positions is refused in one line", () => {
     const r = cli(['generate', '--model', STORIES, '--raw', '--prompt', onceUponATime(1000), '--greedy', '--max-new-tokens', '5']);
     expect(r.signal).toBeNull();
     expect(r.status).not.toBe(0);
@@ -63,10 +70,22 @@ describe('a long command line', () => {
   it.skipIf(!haveStories)('a 51,000-character prompt runs on a tiny Qwen3 with 40,960 positions', () => {
     // One layer and one head keep the 15,002-token prefill to a few seconds; the tokenizer is
     // stories260K's (vocabulary 512), the config is Qwen3-0.6B's otherwise.
-    const ckpt = ensureRandomCheckpoint(join(root, 'qwen3-40960'), {
-      ...QWEN3_06B_CONFIG, vocab_size: 512, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1,
-      num_attention_heads: 1, num_key_value_heads: 1, head_dim: 16, bos_token_id: 1, eos_token_id: 2,
-    }, 'F32');
+    const ckpt = ensureRandomCheckpoint(
+      join(root, 'qwen3-40960'),
+      {
+        ...QWEN3_06B_CONFIG,
+        vocab_size: 512,
+        hidden_size: 32,
+        intermediate_size: 64,
+        num_hidden_layers: 1,
+        num_attention_heads: 1,
+        num_key_value_heads: 1,
+        head_dim: 16,
+        bos_token_id: 1,
+        eos_token_id: 2,
+      },
+      'F32',
+    );
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(STORIES, f), join(ckpt, f));
     const prompt = onceUponATime(3000);
     expect(prompt.length).toBe(51_000);
@@ -96,14 +115,22 @@ describe('chunked prefill', () => {
       const ids = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i * k + 5) % 90);
       const rows: GenerateRow[] = [
         { prompt: ids(200, 7), sampling: { greedy: true }, monitor: { layer: 1, vector: v } },
-        { prompt: ids(137, 11), sampling: { temperature: 1, seed: 3 }, steering: { terms: [{ vectors: new Map([[1, v]]), alpha: 1.5, scale: 'raw' }] }, monitor: { layer: 2, vector: u } },
+        {
+          prompt: ids(137, 11),
+          sampling: { temperature: 1, seed: 3 },
+          steering: { terms: [{ vectors: new Map([[1, v]]), alpha: 1.5, scale: 'raw' }] },
+          monitor: { layer: 2, vector: u },
+        },
         { prompt: ids(61, 13), sampling: { greedy: true }, steering: { ablate: [{ vectors: new Map([[0, u]]) }] } },
       ];
       const run = (prefillChunk: number) => generate(model, { rows, maxNewTokens: 20, stopTokenIds: [], prefillChunk });
       const whole = await run(200);
       const forward = model.forward.bind(model);
       const seqs: number[] = [];
-      model.forward = (x) => { seqs.push(x.seq); return forward(x); };
+      model.forward = (x) => {
+        seqs.push(x.seq);
+        return forward(x);
+      };
       const chunked = await run(16);
       expect(seqs.slice(0, 13)).toEqual([...Array(12).fill(16), 8]); // 200 = 12 × 16 + 8, then decode steps
       for (const [r, row] of whole.rows.entries()) {

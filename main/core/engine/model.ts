@@ -11,7 +11,6 @@ import { StudioError } from '../errors.ts';
 import { prepareOrtEnvironment } from './ort-env.ts';
 export { KvCache };
 
-
 export interface ForwardInput {
   batch: number;
   seq: number;
@@ -33,7 +32,10 @@ export interface ForwardInput {
   hidden?: number[];
 }
 
-export interface ForwardOutput { logits: Float32Array; hidden: Map<number, Float32Array> }
+export interface ForwardOutput {
+  logits: Float32Array;
+  hidden: Map<number, Float32Array>;
+}
 
 export class CompiledModel {
   private zeroCache = new Map<number, ort.Tensor>();
@@ -63,7 +65,9 @@ export class CompiledModel {
     return new CompiledModel(dir, manifest, opened.session, opened.provider, opened.reason);
   }
 
-  get arch(): Manifest['architecture'] { return this.manifest.architecture; }
+  get arch(): Manifest['architecture'] {
+    return this.manifest.architecture;
+  }
 
   private zeros(batch: number): ort.Tensor {
     let t = this.zeroCache.get(batch);

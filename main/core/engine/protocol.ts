@@ -45,14 +45,16 @@ export const textTokenEventSchema = z.object({
 });
 
 export const textGenerateResultSchema = z.object({
-  rows: z.array(z.object({
-    text: z.string(),
-    promptTokens: ids,
-    tokens: ids,
-    finish: z.enum(FINISH_REASONS),
-    projections: z.array(anyNumber()),
-    seed: z.number().int().nonnegative(),
-  })),
+  rows: z.array(
+    z.object({
+      text: z.string(),
+      promptTokens: ids,
+      tokens: ids,
+      finish: z.enum(FINISH_REASONS),
+      projections: z.array(anyNumber()),
+      seed: z.number().int().nonnegative(),
+    }),
+  ),
   prefillMs: z.number(),
   decodeMs: z.number(),
   steps: z.number().int().nonnegative(),

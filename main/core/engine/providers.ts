@@ -6,8 +6,17 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export interface ProviderAttempt { provider: string; ok: boolean; error?: string }
-export interface OpenedSession { session: ort.InferenceSession; provider: string; attempts: ProviderAttempt[]; reason: string }
+export interface ProviderAttempt {
+  provider: string;
+  ok: boolean;
+  error?: string;
+}
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  provider: string;
+  attempts: ProviderAttempt[];
+  reason: string;
+}
 
 /**
  * What 'auto' tries, best first, among the providers this build of onnxruntime-node has. CoreML is
@@ -43,7 +52,8 @@ function providerConfig(name: string, deviceId: number): ort.InferenceSession.Ex
 export async function openSession(
   modelPath: string,
   opts: SessionOptions = {},
-  create: (path: string, o: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession> = (p, o) => ort.InferenceSession.create(p, o),
+  create: (path: string, o: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession> = (p, o) =>
+    ort.InferenceSession.create(p, o),
 ): Promise<OpenedSession> {
   const { provider, threads, deviceId } = sessionOptionsSchema.parse(opts);
   const candidates = provider === 'auto' ? availableProviders() : provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
@@ -60,11 +70,15 @@ export async function openSession(
       const failed = attempts.filter((a) => !a.ok);
       const reason = failed.length
         ? `${name} (fallback: ${failed.map((a) => `${a.provider} failed: ${a.error}`).join('; ')})`
-        : provider === 'auto' ? `${name} (best available)` : `${name} (requested)`;
+        : provider === 'auto'
+          ? `${name} (best available)`
+          : `${name} (requested)`;
       return { session, provider: name, attempts, reason };
     } catch (e) {
       attempts.push({ provider: name, ok: false, error: String((e as Error).message ?? e).split('\n')[0] });
     }
   }
-  throw new Error(`${modelPath}: no execution provider could load the model (${attempts.map((a) => `${a.provider}: ${a.error}`).join('; ')})`);
+  throw new Error(
+    `${modelPath}: no execution provider could load the model (${attempts.map((a) => `${a.provider}: ${a.error}`).join('; ')})`,
+  );
 }

@@ -47,7 +47,7 @@ describe('Rng', () => {
       const u = rng.next();
       if (!(u >= 0 && u < 1)) outside++;
       sum += u;
-      bins[Math.floor(u * 10)]++;
+      bins[Math.floor(u * 10)]!++;
     }
     expect(outside).toBe(0);
     expect(Math.abs(sum / N - 0.5)).toBeLessThan(0.005);

@@ -21,7 +21,7 @@ function checkIndex(value: number, what: string): void {
 /** A fresh seed from the OS entropy source, kept within 2^53 so it survives JSON round trips. */
 export function randomSeed(): number {
   const words = crypto.getRandomValues(new Uint32Array(2));
-  return (words[0] & 0x1fffff) * 0x100000000 + words[1];
+  return (words[0]! & 0x1fffff) * 0x100000000 + words[1]!;
 }
 
 export class Rng {
@@ -42,12 +42,7 @@ export class Rng {
     st = splitmix64(st ^ BigInt(stream)).value;
     const a = splitmix64(st);
     const b = splitmix64(a.state);
-    this.setState(
-      Number(a.value & 0xffffffffn),
-      Number(a.value >> 32n),
-      Number(b.value & 0xffffffffn),
-      Number(b.value >> 32n),
-    );
+    this.setState(Number(a.value & 0xffffffffn), Number(a.value >> 32n), Number(b.value & 0xffffffffn), Number(b.value >> 32n));
   }
 
   /** Replaces the raw xoshiro state (tests compare against the reference implementation). */

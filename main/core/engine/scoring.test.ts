@@ -58,8 +58,9 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-const steerAt1 = (v: ReturnType<typeof vec>, positions: 'all' | 'generated' = 'all', alpha = 1): NonNullable<RowSteering['terms']> =>
-  [{ vectors: new Map([[1, v]]), alpha, scale: 'raw', positions }];
+const steerAt1 = (v: ReturnType<typeof vec>, positions: 'all' | 'generated' = 'all', alpha = 1): NonNullable<RowSteering['terms']> => [
+  { vectors: new Map([[1, v]]), alpha, scale: 'raw', positions },
+];
 
 describe('scoreContinuation', () => {
   it('token logprobs equal log_softmax of the reference logits at the predicting positions', async () => {
@@ -103,7 +104,10 @@ describe('scoreContinuation', () => {
     const v = vec(model.arch.hidden, 43, 0.8);
     const plain = await scoreContinuation(model, ROWS);
     // An 'all' term plus a zero 'generated' term forces the two-pass path with steering everywhere.
-    const everywhere = await scoreContinuation(model, ROWS, { steering: { terms: [...steerAt1(v), ...steerAt1(v, 'generated', 0)] }, batchSize: 3 });
+    const everywhere = await scoreContinuation(model, ROWS, {
+      steering: { terms: [...steerAt1(v), ...steerAt1(v, 'generated', 0)] },
+      batchSize: 3,
+    });
     ROWS.forEach((row, i) => expect(maxDiff(everywhere[i]!.tokenLogprobs, refLogprobs(row, new Map([[1, v]])))).toBeLessThan(1e-4));
     const gen = await scoreContinuation(model, ROWS, { steering: { terms: steerAt1(v, 'generated') } });
     ROWS.forEach((row, i) => {
@@ -117,19 +121,30 @@ describe('scoreContinuation', () => {
   it('cancellation stops between batches', async () => {
     const ac = new AbortController();
     const seen: number[] = [];
-    await expect(scoreContinuation(model, ROWS, {
-      batchSize: 2, signal: ac.signal, onProgress: (done) => { seen.push(done); ac.abort(); },
-    })).rejects.toThrow(/abort/i);
+    await expect(
+      scoreContinuation(model, ROWS, {
+        batchSize: 2,
+        signal: ac.signal,
+        onProgress: (done) => {
+          seen.push(done);
+          ac.abort();
+        },
+      }),
+    ).rejects.toThrow(/abort/i);
     expect(seen).toEqual([2]);
   });
 
   it('rejects bad input with one line naming the row or field', async () => {
     await expect(scoreContinuation(model, [{ prompt: [93], continuation: [] }])).rejects.toThrow('row 0 has an empty continuation');
     await expect(scoreContinuation(model, [{ prompt: [], continuation: [1] }])).rejects.toThrow('row 0 has an empty prompt');
-    await expect(scoreContinuation(model, [{ prompt: [93], continuation: [1.5] }])).rejects.toThrow('row 0 continuation: token id 1.5 is outside the vocabulary');
+    await expect(scoreContinuation(model, [{ prompt: [93], continuation: [1.5] }])).rejects.toThrow(
+      'row 0 continuation: token id 1.5 is outside the vocabulary',
+    );
     await expect(scoreContinuation(model, ROWS, { steering: [undefined] })).rejects.toThrow('steering has 1 entries for 4 rows');
     const v = vec(model.arch.hidden, 1);
-    await expect(scoreContinuation(model, ROWS, { steering: { terms: [{ vectors: new Map([[1, v]]), alpha: 1 }] } })).rejects.toThrow("scale 'norm' needs the model's residual norms");
+    await expect(scoreContinuation(model, ROWS, { steering: { terms: [{ vectors: new Map([[1, v]]), alpha: 1 }] } })).rejects.toThrow(
+      "scale 'norm' needs the model's residual norms",
+    );
   });
 });
 

@@ -16,7 +16,10 @@ import { logSoftmax, logSumExp } from './sampling/logprobs.ts';
 import { parseRowSteering, steerInputs, ablateInputs, type RowSteering, type SteeringContext } from './steering.ts';
 import { checkTokens, forEachBatch, kvBytesPerToken, leftPad, planBatches, resolveLimits, type BatchOptions } from './capture.ts';
 
-export interface ScoreRow { prompt: number[]; continuation: number[] }
+export interface ScoreRow {
+  prompt: number[];
+  continuation: number[];
+}
 
 export interface ScoredRow {
   /** log p(c[j] | p, c[<j]) per continuation token. */
@@ -62,19 +65,36 @@ export async function scoreContinuation(model: CompiledModel, rows: ScoreRow[], 
     checkTokens(`${fn}: row ${i} continuation`, r.continuation, V);
     if (r.prompt.length === 0) throw new Error(`${fn}: row ${i} has an empty prompt (start from BOS)`);
     if (r.continuation.length === 0) throw new Error(`${fn}: row ${i} has an empty continuation`);
-    if (r.prompt.length + r.continuation.length > maxPositions) throw new Error(`${fn}: row ${i} has ${r.prompt.length + r.continuation.length} tokens, more than the model's ${maxPositions} positions`);
+    if (r.prompt.length + r.continuation.length > maxPositions)
+      throw new Error(
+        `${fn}: row ${i} has ${r.prompt.length + r.continuation.length} tokens, more than the model's ${maxPositions} positions`,
+      );
   });
   const { parsed, ctx } = parseSteering(fn, model, rows.length, opts);
-  const ablate = (idx: number[]) => ablateInputs(idx.map((i) => parsed[i]!), ctx);
+  const ablate = (idx: number[]) =>
+    ablateInputs(
+      idx.map((i) => parsed[i]!),
+      ctx,
+    );
   const pad = opts.padId ?? 0;
   const logprobs = rows.map((r) => new Float32Array(r.continuation.length));
 
   const onePass = async (idx: number[]): Promise<void> => {
-    const padded = leftPad(idx.map((i) => [...rows[i]!.prompt, ...rows[i]!.continuation.slice(0, -1)]), pad);
+    const padded = leftPad(
+      idx.map((i) => [...rows[i]!.prompt, ...rows[i]!.continuation.slice(0, -1)]),
+      pad,
+    );
     const K = Math.max(...idx.map((i) => rows[i]!.continuation.length));
     const out = await model.forward({
-      ...padded, cache: null, keep: K,
-      steer: steerInputs(idx.map((i) => parsed[i]!), ctx, 'prompt'), ablate: ablate(idx),
+      ...padded,
+      cache: null,
+      keep: K,
+      steer: steerInputs(
+        idx.map((i) => parsed[i]!),
+        ctx,
+        'prompt',
+      ),
+      ablate: ablate(idx),
     });
     idx.forEach((i, r) => {
       const c = rows[i]!.continuation;
@@ -84,14 +104,19 @@ export async function scoreContinuation(model: CompiledModel, rows: ScoreRow[], 
 
   const twoPass = async (idx: number[]): Promise<void> => {
     const B = idx.length;
-    const first = leftPad(idx.map((i) => rows[i]!.prompt), pad);
+    const first = leftPad(
+      idx.map((i) => rows[i]!.prompt),
+      pad,
+    );
     const sel = idx.map((i) => parsed[i]!);
     const abl = ablate(idx);
     const Sc = Math.max(...idx.map((i) => rows[i]!.continuation.length)) - 1;
     const cache = model.newCache(B);
     cache.reserve(first.seq + Sc);
     const out1 = await model.forward({ ...first, cache, keep: 1, steer: steerInputs(sel, ctx, 'prompt'), ablate: abl });
-    idx.forEach((i, r) => { logprobs[i]![0] = logprobAt(out1.logits, r * V, V, rows[i]!.continuation[0]!); });
+    idx.forEach((i, r) => {
+      logprobs[i]![0] = logprobAt(out1.logits, r * V, V, rows[i]!.continuation[0]!);
+    });
     if (Sc === 0) return;
     // The continuation minus its last token, right-padded: real tokens continue each row's
     // positions after its prompt; padding is masked out (and only ever follows real tokens).
@@ -107,8 +132,15 @@ export async function scoreContinuation(model: CompiledModel, rows: ScoreRow[], 
       }
     });
     const out2 = await model.forward({
-      batch: B, seq: Sc, ids, mask, positions, cache, keep: Sc,
-      steer: steerInputs(sel, ctx, 'generated'), ablate: abl,
+      batch: B,
+      seq: Sc,
+      ids,
+      mask,
+      positions,
+      cache,
+      keep: Sc,
+      steer: steerInputs(sel, ctx, 'generated'),
+      ablate: abl,
     });
     idx.forEach((i, r) => {
       const c = rows[i]!.continuation;
@@ -119,12 +151,18 @@ export async function scoreContinuation(model: CompiledModel, rows: ScoreRow[], 
   // Rows whose steering spares the prompt need two passes; plan them apart from the rest.
   const two = rows.map((_, i) => i).filter((i) => promptOnlyUnsteered(parsed[i]!));
   const one = rows.map((_, i) => i).filter((i) => !promptOnlyUnsteered(parsed[i]!));
-  const plan = (set: number[], bytesPerToken: number): number[][] => planBatches(
-    set.map((i) => rows[i]!.prompt.length + rows[i]!.continuation.length - 1), limits, bytesPerToken,
-    set.map((i) => rows[i]!.continuation.length), V * 4,
-  ).map((b) => b.map((j) => set[j]!));
+  const plan = (set: number[], bytesPerToken: number): number[][] =>
+    planBatches(
+      set.map((i) => rows[i]!.prompt.length + rows[i]!.continuation.length - 1),
+      limits,
+      bytesPerToken,
+      set.map((i) => rows[i]!.continuation.length),
+      V * 4,
+    ).map((b) => b.map((j) => set[j]!));
   const onePassBatches = plan(one, 0);
-  await forEachBatch([...onePassBatches, ...plan(two, kvBytesPerToken(model))], opts, (idx, k) => (k < onePassBatches.length ? onePass(idx) : twoPass(idx)));
+  await forEachBatch([...onePassBatches, ...plan(two, kvBytesPerToken(model))], opts, (idx, k) =>
+    k < onePassBatches.length ? onePass(idx) : twoPass(idx),
+  );
 
   return logprobs.map((tokenLogprobs) => {
     let sum = 0;
@@ -146,18 +184,33 @@ export async function nextTokenDistribution(model: CompiledModel, prompts: numbe
   prompts.forEach((p, i) => {
     checkTokens(`${fn}: prompt ${i}`, p, V);
     if (p.length === 0) throw new Error(`${fn}: prompt ${i} is empty (start from BOS)`);
-    if (p.length > maxPositions) throw new Error(`${fn}: prompt ${i} has ${p.length} tokens, more than the model's ${maxPositions} positions`);
+    if (p.length > maxPositions)
+      throw new Error(`${fn}: prompt ${i} has ${p.length} tokens, more than the model's ${maxPositions} positions`);
   });
   const { parsed, ctx } = parseSteering(fn, model, prompts.length, opts);
   const out: Float32Array[] = new Array(prompts.length);
-  const batches = planBatches(prompts.map((p) => p.length), limits, 0, prompts.map(() => 1), V * 4);
+  const batches = planBatches(
+    prompts.map((p) => p.length),
+    limits,
+    0,
+    prompts.map(() => 1),
+    V * 4,
+  );
   await forEachBatch(batches, opts, async (idx) => {
     const sel = idx.map((i) => parsed[i]!);
     const res = await model.forward({
-      ...leftPad(idx.map((i) => prompts[i]!), opts.padId), cache: null, keep: 1,
-      steer: steerInputs(sel, ctx, 'prompt'), ablate: ablateInputs(sel, ctx),
+      ...leftPad(
+        idx.map((i) => prompts[i]!),
+        opts.padId,
+      ),
+      cache: null,
+      keep: 1,
+      steer: steerInputs(sel, ctx, 'prompt'),
+      ablate: ablateInputs(sel, ctx),
     });
-    idx.forEach((i, r) => { out[i] = logSoftmax(res.logits.subarray(r * V, (r + 1) * V)); });
+    idx.forEach((i, r) => {
+      out[i] = logSoftmax(res.logits.subarray(r * V, (r + 1) * V));
+    });
   });
   return out;
 }

@@ -25,13 +25,18 @@ export type SteeringTerm = z.input<typeof steeringTermSchema>;
 export const rowSteeringSchema = z.object({
   terms: z.array(steeringTermSchema).default([]),
   /** Directions projected out of the residual stream after the given blocks (all blocks by default). */
-  ablate: z.array(z.object({ vectors: z.map(z.number().int().nonnegative(), f32), layers: z.array(z.number().int().nonnegative()).optional() })).default([]),
+  ablate: z
+    .array(z.object({ vectors: z.map(z.number().int().nonnegative(), f32), layers: z.array(z.number().int().nonnegative()).optional() }))
+    .default([]),
 });
 export type RowSteering = z.input<typeof rowSteeringSchema>;
 type ParsedRow = z.output<typeof rowSteeringSchema>;
 
-
-export interface SteeringContext { numLayers: number; hidden: number; residualNorms?: Float32Array | null }
+export interface SteeringContext {
+  numLayers: number;
+  hidden: number;
+  residualNorms?: Float32Array | null;
+}
 
 function norm(v: Float32Array): number {
   let s = 0;
@@ -48,7 +53,8 @@ function checkLayer(what: string, b: number, ctx: SteeringContext): void {
 
 function checkVector(what: string, b: number, v: Float32Array, ctx: SteeringContext): void {
   checkLayer(what, b, ctx);
-  if (v.length !== ctx.hidden) throw new StudioError('steering', `${what}: layer ${b} vector has ${v.length} values, model hidden size is ${ctx.hidden}`);
+  if (v.length !== ctx.hidden)
+    throw new StudioError('steering', `${what}: layer ${b} vector has ${v.length} values, model hidden size is ${ctx.hidden}`);
 }
 
 /**
@@ -72,7 +78,10 @@ export function parseRowSteering(rows: (RowSteering | undefined)[], ctx: Steerin
         if (!term.vectors.has(b)) throw new StudioError('steering', `${what}: layer ${b} requested but the persona has no vector there`);
       }
       if (term.scale === 'norm' && !ctx.residualNorms) {
-        throw new StudioError('steering', `${what}: scale 'norm' needs the model's residual norms (calibrate the model first) or use scale 'raw'`);
+        throw new StudioError(
+          'steering',
+          `${what}: scale 'norm' needs the model's residual norms (calibrate the model first) or use scale 'raw'`,
+        );
       }
     }
     for (const a of parsed.ablate) {
@@ -82,7 +91,8 @@ export function parseRowSteering(rows: (RowSteering | undefined)[], ctx: Steerin
       const single = a.vectors.size === 1;
       for (const b of a.layers ?? []) {
         checkLayer(what, b, ctx);
-        if (!single && !a.vectors.has(b)) throw new StudioError('steering', `${what}: layer ${b} requested but no direction is given for it`);
+        if (!single && !a.vectors.has(b))
+          throw new StudioError('steering', `${what}: layer ${b} requested but no direction is given for it`);
       }
     }
     return parsed;

@@ -32,14 +32,34 @@ export const textGenerateSchema = z.object({
 });
 export type TextGenerateRequest = z.input<typeof textGenerateSchema>;
 
-export interface TextTokenEvent { row: number; token: number; index: number; ms: number; text: string; projection?: number }
-export interface TextRowResult { text: string; promptTokens: number[]; tokens: number[]; finish: FinishReason; projections: number[]; seed: number }
-export interface TextGenerateResult { rows: TextRowResult[]; prefillMs: number; decodeMs: number; steps: number }
+export interface TextTokenEvent {
+  row: number;
+  token: number;
+  index: number;
+  ms: number;
+  text: string;
+  projection?: number;
+}
+export interface TextRowResult {
+  text: string;
+  promptTokens: number[];
+  tokens: number[];
+  finish: FinishReason;
+  projections: number[];
+  seed: number;
+}
+export interface TextGenerateResult {
+  rows: TextRowResult[];
+  prefillMs: number;
+  decodeMs: number;
+  steps: number;
+}
 
 export function encodePrompt(tokenizer: TextTokenizer | null, prompt: z.output<typeof promptSchema>, bosFallback: number | null): number[] {
   if ('ids' in prompt) return prompt.ids;
   if (!tokenizer) throw new Error('prompt: this model has no tokenizer; pass token ids');
-  if ('messages' in prompt) return tokenizer.encodeChat(prompt.messages, { addGenerationPrompt: true, enableThinking: prompt.enableThinking });
+  if ('messages' in prompt)
+    return tokenizer.encodeChat(prompt.messages, { addGenerationPrompt: true, enableThinking: prompt.enableThinking });
   const ids = tokenizer.encode(prompt.text);
   if (ids.length) return ids;
   const bos = tokenizer.bosId ?? bosFallback;
@@ -59,7 +79,12 @@ export async function generateText(
   const matchers = req.rows.map((r) => new StopStringMatcher(r.stopStrings));
   const texts = req.rows.map(() => '');
   const stopIds = [...new Set([...(tokenizer?.eosIds ?? []), ...model.arch.eosIds])];
-  const rows: GenerateRow[] = req.rows.map((r, i) => ({ prompt: prompts[i]!, steering: r.steering, sampling: r.sampling, monitor: r.monitor }));
+  const rows: GenerateRow[] = req.rows.map((r, i) => ({
+    prompt: prompts[i]!,
+    steering: r.steering,
+    sampling: r.sampling,
+    monitor: r.monitor,
+  }));
   const result = await generate(model, {
     rows,
     maxNewTokens: req.maxNewTokens,
@@ -88,7 +113,14 @@ export async function generateText(
       const dec = decoders[i];
       if (dec && !matchers[i]!.stopped) tail = matchers[i]!.push(dec.flush()).emit;
       tail += matchers[i]!.flush();
-      return { text: texts[i]! + tail, promptTokens: prompts[i]!, tokens: r.tokens, finish: r.finish, projections: r.projections, seed: r.seed };
+      return {
+        text: texts[i]! + tail,
+        promptTokens: prompts[i]!,
+        tokens: r.tokens,
+        finish: r.finish,
+        projections: r.projections,
+        seed: r.seed,
+      };
     }),
   };
 }

@@ -35,7 +35,10 @@ export interface MarkerStats {
   meanWords: number;
 }
 
-export function markerStats(replies: readonly string[], markers: { positive: readonly string[]; negative: readonly string[] }): MarkerStats {
+export function markerStats(
+  replies: readonly string[],
+  markers: { positive: readonly string[]; negative: readonly string[] },
+): MarkerStats {
   let total = 0;
   let pos = 0;
   let neg = 0;

@@ -18,11 +18,17 @@ export function readControlVectorBytes(bytes: Uint8Array, file: string, opts: Im
   const warnings: string[] = [];
   const arch = g.kv.get('general.architecture');
   if (!arch || arch.type !== GgufType.STRING) throw new FormatError(file, null, 'general.architecture is missing; not a control vector');
-  if (arch.value !== 'controlvector') throw new FormatError(file, null, `general.architecture is ${JSON.stringify(arch.value)}, not "controlvector" (a model file, not a control vector?)`);
+  if (arch.value !== 'controlvector')
+    throw new FormatError(
+      file,
+      null,
+      `general.architecture is ${JSON.stringify(arch.value)}, not "controlvector" (a model file, not a control vector?)`,
+    );
   const hintKV = g.kv.get('controlvector.model_hint');
   const modelHint = hintKV && hintKV.type === GgufType.STRING ? (hintKV.value as string) : null;
   if (!hintKV) warnings.push(`${file}: controlvector.model_hint is missing`);
-  else if (modelHint === null) warnings.push(`${file}: controlvector.model_hint is a ${GGUF_TYPE_NAMES[hintKV.type]}, not a string; ignored`);
+  else if (modelHint === null)
+    warnings.push(`${file}: controlvector.model_hint is a ${GGUF_TYPE_NAMES[hintKV.type]}, not a string; ignored`);
   const countKV = g.kv.get('controlvector.layer_count');
   let layerCount: number | null = null;
   if (countKV) {
@@ -41,16 +47,21 @@ export function readControlVectorBytes(bytes: Uint8Array, file: string, opts: Im
   const layers: LayerVector[] = [];
   for (const t of g.tensors) {
     const m = /^direction\.(\d{1,6})$/.exec(t.name);
-    if (!m) { warnings.push(`${file}: tensor ${t.name} is not a direction.N tensor; ignored`); continue; }
+    if (!m) {
+      warnings.push(`${file}: tensor ${t.name} is not a direction.N tensor; ignored`);
+      continue;
+    }
     const n = Number(m[1]);
     if (n === 0) warnings.push(`${file}: has direction.0, which llama.cpp refuses to load; imported as layer 0`);
-    if (t.shape.slice(1).some((d) => d !== 1)) throw new FormatError(file, t.dataOffset, `${t.name} has shape ${JSON.stringify(t.shape)}; expected one dimension`);
+    if (t.shape.slice(1).some((d) => d !== 1))
+      throw new FormatError(file, t.dataOffset, `${t.name} has shape ${JSON.stringify(t.shape)}; expected one dimension`);
     if (t.type !== GgmlType.F32) {
       if (t.byteSize === null) throw new FormatError(file, t.dataOffset, `${t.name} has ggml type ${t.type}; control vectors are F32`);
       warnings.push(`${file}: ${t.name} is ${t.type === GgmlType.F16 ? 'F16' : 'BF16'}; llama.cpp only loads F32 directions`);
     }
     if (hidden < 0) hidden = t.shape[0]!;
-    else if (t.shape[0] !== hidden) throw new FormatError(file, t.dataOffset, `${t.name} has ${t.shape[0]} values but earlier directions have ${hidden}`);
+    else if (t.shape[0] !== hidden)
+      throw new FormatError(file, t.dataOffset, `${t.name} has ${t.shape[0]} values but earlier directions have ${hidden}`);
     const layer = n + shift;
     if (layer < 0) throw new FormatError(file, null, `${t.name} with layer shift ${shift} gives layer ${layer}`);
     layers.push(layerVector(layer, ggufTensorF32(g, t)));
@@ -63,13 +74,28 @@ export function readControlVectorBytes(bytes: Uint8Array, file: string, opts: Im
   }
   const name = basename(file).replace(/\.gguf$/i, '');
   const out: ImportedVectors = {
-    format: 'gguf', files: [file], persona: emptyPersona(name), hiddenSize: hidden, numLayers: null, modelHint,
-    modelHash: null, layers, method: null, reduction: null, counts: null, provenance: null, warnings,
+    format: 'gguf',
+    files: [file],
+    persona: emptyPersona(name),
+    hiddenSize: hidden,
+    numLayers: null,
+    modelHint,
+    modelHash: null,
+    layers,
+    method: null,
+    reduction: null,
+    counts: null,
+    provenance: null,
+    warnings,
   };
   const studio = g.kv.get(STUDIO_KEY);
   if (studio?.type === GgufType.STRING) {
     let parsed: unknown;
-    try { parsed = JSON.parse(studio.value as string); } catch { parsed = null; }
+    try {
+      parsed = JSON.parse(studio.value as string);
+    } catch {
+      parsed = null;
+    }
     const meta = studioMetaSchema.safeParse(parsed);
     if (meta.success) {
       // Separation stats ride along; floats always come from the tensors.
@@ -103,7 +129,10 @@ export function controlVectorBytes(input: ExportInput): { bytes: Uint8Array; war
     { key: 'general.name', type: GgufType.STRING, value: input.persona.name },
     { key: STUDIO_KEY, type: GgufType.STRING, value: JSON.stringify(studioMetaFromExport(input, layers)) },
   ];
-  const bytes = writeGguf(kvs, layers.map((l) => ({ name: `direction.${l.layer}`, data: l.vector })));
+  const bytes = writeGguf(
+    kvs,
+    layers.map((l) => ({ name: `direction.${l.layer}`, data: l.vector })),
+  );
   return { bytes, warnings };
 }
 

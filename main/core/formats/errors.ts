@@ -8,13 +8,17 @@ import { StudioError } from '../errors.ts';
  * are escaped.
  */
 export function oneLine(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A malformed file (code 'format'); keeps the file and byte offset apart for callers that show them. */
 export class FormatError extends StudioError {
   override name = 'FormatError';
-  constructor(readonly file: string, readonly offset: number | null, readonly detail: string) {
+  constructor(
+    readonly file: string,
+    readonly offset: number | null,
+    readonly detail: string,
+  ) {
     super('format', oneLine(offset === null ? `${file}: ${detail}` : `${file}: at byte ${offset}: ${detail}`));
   }
 }

@@ -16,11 +16,17 @@ export const MAX_LAYERS = 4096;
 /** One line for a failed open, naming the file rather than echoing Node's "ENOENT: …, open '…'". */
 function openProblem(e: unknown): string {
   switch ((e as NodeJS.ErrnoException).code) {
-    case 'ENOENT': return 'no such file';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'ELOOP': return 'is a symbolic link loop';
-    case 'ENOTDIR': return 'a part of the path is not a folder';
-    default: return `cannot be opened (${(e as Error).message})`;
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'is a symbolic link loop';
+    case 'ENOTDIR':
+      return 'a part of the path is not a folder';
+    default:
+      return `cannot be opened (${(e as Error).message})`;
   }
 }
 
@@ -39,7 +45,15 @@ export function openRegularFile(path: string): { fd: number; size: number } {
   const st = fstatSync(fd);
   if (!st.isFile()) {
     closeSync(fd);
-    const kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a plain file';
+    const kind = st.isDirectory()
+      ? 'a folder'
+      : st.isFIFO()
+        ? 'a FIFO'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : st.isSocket()
+            ? 'a socket'
+            : 'not a plain file';
     throw new FormatError(path, null, `is not a regular file (${kind})`);
   }
   return { fd, size: st.size };
@@ -60,7 +74,11 @@ export function readAt(fd: number, n: number, position: number): Uint8Array {
 /** The first `n` bytes of a regular file. */
 export function readHead(path: string, n: number): Uint8Array {
   const { fd } = openRegularFile(path);
-  try { return readAt(fd, n, 0); } finally { closeSync(fd); }
+  try {
+    return readAt(fd, n, 0);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The whole of a regular file of at most `max` bytes; never more than the size stat reported. */
@@ -87,6 +105,10 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 
 /** A file-name-safe version of a persona name (keeps letters of any script, digits, - _ .). */
 export function safeFileStem(name: string): string {
-  const s = name.normalize('NFC').replace(/[^\p{L}\p{N}\-_.]+/gu, '_').replace(/^[._]+|[._]+$/g, '').slice(0, 100);
+  const s = name
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}\-_.]+/gu, '_')
+    .replace(/^[._]+|[._]+$/g, '')
+    .slice(0, 100);
   return s || 'persona';
 }

@@ -19,7 +19,12 @@ function describe(hidden: number, layers: number | null, maxLayer: number): stri
   return layers !== null ? `hidden size ${hidden} × ${layers} layers` : `hidden size ${hidden}, layers up to ${maxLayer}`;
 }
 
-export function fitToModel(imp: ImportedVectors, model: FitModel, appVersion: string, now = new Date()): { set: PersonaVectorSet; warnings: string[] } {
+export function fitToModel(
+  imp: ImportedVectors,
+  model: FitModel,
+  appVersion: string,
+  now = new Date(),
+): { set: PersonaVectorSet; warnings: string[] } {
   const warnings = [...imp.warnings];
   const maxLayer = Math.max(...imp.layers.map((l) => l.layer));
   const theirs = describe(imp.hiddenSize, imp.numLayers, maxLayer);
@@ -31,7 +36,8 @@ export function fitToModel(imp: ImportedVectors, model: FitModel, appVersion: st
   if (imp.modelHint) {
     const hint = imp.modelHint.toLowerCase();
     const known = [model.architecture, model.name, model.source].map((s) => s.toLowerCase());
-    if (!known.includes(hint)) warnings.push(`${file}: made for ${JSON.stringify(imp.modelHint)}, importing for ${model.name} (${model.architecture})`);
+    if (!known.includes(hint))
+      warnings.push(`${file}: made for ${JSON.stringify(imp.modelHint)}, importing for ${model.name} (${model.architecture})`);
   }
   if (imp.modelHash && model.contentHash && imp.modelHash !== model.contentHash) {
     warnings.push(`${file}: computed on weights ${imp.modelHash.slice(0, 12)}…, ${model.name} has ${model.contentHash.slice(0, 12)}…`);

@@ -19,7 +19,10 @@ function foreignControlVector(opts: { countType: GgufType; directions: number[];
     { key: 'controlvector.model_hint', type: GgufType.STRING, value: opts.hint ?? 'llama' },
     { key: 'controlvector.layer_count', type: opts.countType, value: opts.directions.length },
   ];
-  return writeGguf(kvs, opts.directions.map((d) => ({ name: `direction.${d}`, data: randomVector(hidden, d) })));
+  return writeGguf(
+    kvs,
+    opts.directions.map((d) => ({ name: `direction.${d}`, data: randomVector(hidden, d) })),
+  );
 }
 
 describe('GGUF control vectors', () => {
@@ -34,7 +37,9 @@ describe('GGUF control vectors', () => {
     expect(metadata['controlvector.layer_count']).toEqual({ value: 3, type: GGUFValueType.UINT32 });
     expect(metadata['general.name']).toEqual({ value: input.persona.name, type: GGUFValueType.STRING });
     expect(tensorInfos.map((t) => [t.name, t.n_dims, t.shape.map(Number), t.dtype])).toEqual([
-      ['direction.1', 1, [24], 0], ['direction.3', 1, [24], 0], ['direction.7', 1, [24], 0],
+      ['direction.1', 1, [24], 0],
+      ['direction.3', 1, [24], 0],
+      ['direction.7', 1, [24], 0],
     ]);
     const bytes = readFileSync(path);
     for (const [i, t] of tensorInfos.entries()) {
@@ -68,28 +73,43 @@ describe('GGUF control vectors', () => {
     expect(z.layers.map((l) => l.layer)).toEqual([0, 5]);
     expect(z.warnings.join()).toMatch(/direction\.0, which llama\.cpp refuses/);
     const model = { name: 'm4', source: 'x/m4', architecture: 'llama', hiddenSize: 8, numLayers: 4, contentHash: null };
-    expect(() => fitToModel(z, model, 't')).toThrow('zero.gguf: vectors have hidden size 8, layers up to 5 but model m4 has hidden size 8 × 4 layers');
+    expect(() => fitToModel(z, model, 't')).toThrow(
+      'zero.gguf: vectors have hidden size 8, layers up to 5 but model m4 has hidden size 8 × 4 layers',
+    );
   });
 
   it('refuses model files, mixed widths and non-1-D directions', () => {
     const model = writeGguf([{ key: 'general.architecture', type: GgufType.STRING, value: 'llama' }], []);
     expect(() => readControlVectorBytes(model, 'model.gguf')).toThrow('model.gguf: general.architecture is "llama", not "controlvector"');
-    const mixed = writeGguf([{ key: 'general.architecture', type: GgufType.STRING, value: 'controlvector' }],
-      [{ name: 'direction.1', data: new Float32Array(8) }, { name: 'direction.2', data: new Float32Array(4) }]);
+    const mixed = writeGguf(
+      [{ key: 'general.architecture', type: GgufType.STRING, value: 'controlvector' }],
+      [
+        { name: 'direction.1', data: new Float32Array(8) },
+        { name: 'direction.2', data: new Float32Array(4) },
+      ],
+    );
     expect(() => readControlVectorBytes(mixed, 'mixed.gguf')).toThrow(/direction\.2 has 4 values but earlier directions have 8/);
-    const twoD = writeGguf([{ key: 'general.architecture', type: GgufType.STRING, value: 'controlvector' }],
-      [{ name: 'direction.1', data: new Float32Array(8), shape: [4, 2] }]);
+    const twoD = writeGguf(
+      [{ key: 'general.architecture', type: GgufType.STRING, value: 'controlvector' }],
+      [{ name: 'direction.1', data: new Float32Array(8), shape: [4, 2] }],
+    );
     expect(() => readControlVectorBytes(twoD, '2d.gguf')).toThrow(/expected one dimension/);
   });
 
   it('round-trips every metadata value type through the generic writer and reader', () => {
     const kvs: GgufKV[] = [
-      { key: 'a.u8', type: GgufType.UINT8, value: 200 }, { key: 'a.i8', type: GgufType.INT8, value: -5 },
-      { key: 'a.u16', type: GgufType.UINT16, value: 60000 }, { key: 'a.i16', type: GgufType.INT16, value: -300 },
-      { key: 'a.u32', type: GgufType.UINT32, value: 4e9 }, { key: 'a.i32', type: GgufType.INT32, value: -2e9 },
-      { key: 'a.f32', type: GgufType.FLOAT32, value: 1.5 }, { key: 'a.bool', type: GgufType.BOOL, value: true },
-      { key: 'a.str', type: GgufType.STRING, value: 'ünï "q" \n 🙂' }, { key: 'a.u64', type: GgufType.UINT64, value: 2n ** 60n },
-      { key: 'a.i64', type: GgufType.INT64, value: -(2n ** 60n) }, { key: 'a.f64', type: GgufType.FLOAT64, value: Math.PI },
+      { key: 'a.u8', type: GgufType.UINT8, value: 200 },
+      { key: 'a.i8', type: GgufType.INT8, value: -5 },
+      { key: 'a.u16', type: GgufType.UINT16, value: 60000 },
+      { key: 'a.i16', type: GgufType.INT16, value: -300 },
+      { key: 'a.u32', type: GgufType.UINT32, value: 4e9 },
+      { key: 'a.i32', type: GgufType.INT32, value: -2e9 },
+      { key: 'a.f32', type: GgufType.FLOAT32, value: 1.5 },
+      { key: 'a.bool', type: GgufType.BOOL, value: true },
+      { key: 'a.str', type: GgufType.STRING, value: 'ünï "q" \n 🙂' },
+      { key: 'a.u64', type: GgufType.UINT64, value: 2n ** 60n },
+      { key: 'a.i64', type: GgufType.INT64, value: -(2n ** 60n) },
+      { key: 'a.f64', type: GgufType.FLOAT64, value: Math.PI },
       { key: 'a.arr', type: GgufType.ARRAY, itemType: GgufType.STRING, value: ['x', 'y'] },
     ];
     const g = parseGguf(writeGguf(kvs, [{ name: 't', data: new Float32Array([1, 2]) }]), 'all.gguf');
@@ -106,7 +126,8 @@ describe('GGUF control vectors', () => {
     expect(() => parseGguf(strLen, 's.gguf')).toThrow(/^s\.gguf: at byte 24: metadata key 0 length \d+ runs past the end/);
     expect(() => parseGguf(good.slice(0, 100), 'cut.gguf')).toThrow(FormatError);
     const le = good.slice();
-    le[4] = 0; le[7] = 3;
+    le[4] = 0;
+    le[7] = 3;
     expect(() => parseGguf(le, 'be.gguf')).toThrow('be.gguf: at byte 4: big-endian GGUF files are not supported');
   });
 

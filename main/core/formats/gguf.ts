@@ -6,8 +6,19 @@ import { FormatError } from './errors.ts';
 import { bf16ToF32, f16ToF32 } from '../../../native-models/checkpoint/dtype.ts';
 
 export const GgufType = {
-  UINT8: 0, INT8: 1, UINT16: 2, INT16: 3, UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7,
-  STRING: 8, ARRAY: 9, UINT64: 10, INT64: 11, FLOAT64: 12,
+  UINT8: 0,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 3,
+  UINT32: 4,
+  INT32: 5,
+  FLOAT32: 6,
+  BOOL: 7,
+  STRING: 8,
+  ARRAY: 9,
+  UINT64: 10,
+  INT64: 11,
+  FLOAT64: 12,
 } as const;
 export type GgufType = (typeof GgufType)[keyof typeof GgufType];
 export const GGUF_TYPE_NAMES = ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'string', 'array', 'u64', 'i64', 'f64'];
@@ -17,7 +28,12 @@ export const GgmlType = { F32: 0, F16: 1, BF16: 30 } as const;
 const GGML_WIDTH: Record<number, number> = { 0: 4, 1: 2, 30: 2 };
 
 export type GgufValue = number | bigint | boolean | string | GgufValue[];
-export interface GgufKV { key: string; type: GgufType; value: GgufValue; itemType?: GgufType }
+export interface GgufKV {
+  key: string;
+  type: GgufType;
+  value: GgufValue;
+  itemType?: GgufType;
+}
 
 export interface GgufTensorInfo {
   name: string;
@@ -58,25 +74,46 @@ function readString(r: ByteReader, what: string): string {
   return r.utf8(len, what);
 }
 
-function readValue(r: ByteReader, type: number, what: string, depth: number, budget: { items: number }): { value: GgufValue; itemType?: GgufType } {
+function readValue(
+  r: ByteReader,
+  type: number,
+  what: string,
+  depth: number,
+  budget: { items: number },
+): { value: GgufValue; itemType?: GgufType } {
   switch (type) {
-    case GgufType.UINT8: return { value: r.u8(what) };
-    case GgufType.INT8: { const v = r.u8(what); return { value: v > 127 ? v - 256 : v }; }
-    case GgufType.UINT16: return { value: r.u16(what) };
-    case GgufType.INT16: { const v = r.u16(what); return { value: v > 32767 ? v - 65536 : v }; }
-    case GgufType.UINT32: return { value: r.u32(what) };
-    case GgufType.INT32: return { value: r.i32(what) };
-    case GgufType.FLOAT32: return { value: r.f32(what) };
+    case GgufType.UINT8:
+      return { value: r.u8(what) };
+    case GgufType.INT8: {
+      const v = r.u8(what);
+      return { value: v > 127 ? v - 256 : v };
+    }
+    case GgufType.UINT16:
+      return { value: r.u16(what) };
+    case GgufType.INT16: {
+      const v = r.u16(what);
+      return { value: v > 32767 ? v - 65536 : v };
+    }
+    case GgufType.UINT32:
+      return { value: r.u32(what) };
+    case GgufType.INT32:
+      return { value: r.i32(what) };
+    case GgufType.FLOAT32:
+      return { value: r.f32(what) };
     case GgufType.BOOL: {
       const at = r.pos;
       const v = r.u8(what);
       if (v > 1) r.fail(`${what}: bool byte is ${v}`, at);
       return { value: v === 1 };
     }
-    case GgufType.STRING: return { value: readString(r, what) };
-    case GgufType.UINT64: return { value: r.u64Big(what) };
-    case GgufType.INT64: return { value: r.i64Big(what) };
-    case GgufType.FLOAT64: return { value: r.f64(what) };
+    case GgufType.STRING:
+      return { value: readString(r, what) };
+    case GgufType.UINT64:
+      return { value: r.u64Big(what) };
+    case GgufType.INT64:
+      return { value: r.i64Big(what) };
+    case GgufType.FLOAT64:
+      return { value: r.f64(what) };
     case GgufType.ARRAY: {
       const at = r.pos;
       if (depth >= MAX_ARRAY_DEPTH) r.fail(`${what}: arrays nested deeper than ${MAX_ARRAY_DEPTH}`, at);
@@ -168,7 +205,8 @@ export function parseGguf(bytes: Uint8Array, file: string): GgufFile {
 
 /** A tensor's values as float32 (F32 copied exactly; F16/BF16 widened). */
 export function ggufTensorF32(g: GgufFile, t: GgufTensorInfo): Float32Array {
-  if (t.byteSize === null) throw new FormatError(g.file, t.dataOffset, `tensor ${t.name} has ggml type ${t.type}; only F32, F16 and BF16 can be read`);
+  if (t.byteSize === null)
+    throw new FormatError(g.file, t.dataOffset, `tensor ${t.name} has ggml type ${t.type}; only F32, F16 and BF16 can be read`);
   const raw = g.bytes.subarray(t.dataOffset, t.dataOffset + t.byteSize);
   if (t.type === GgmlType.F32) {
     const out = new Float32Array(raw.length / 4);
@@ -180,7 +218,11 @@ export function ggufTensorF32(g: GgufFile, t: GgufTensorInfo): Float32Array {
   return t.type === GgmlType.F16 ? f16ToF32(half) : bf16ToF32(half);
 }
 
-export interface GgufTensorToWrite { name: string; data: Float32Array; shape?: number[] }
+export interface GgufTensorToWrite {
+  name: string;
+  data: Float32Array;
+  shape?: number[];
+}
 
 function writeString(w: ByteWriter, s: string): void {
   const b = new TextEncoder().encode(s);
@@ -193,16 +235,38 @@ function writeValue(w: ByteWriter, type: GgufType, value: GgufValue, itemType?: 
     return Number(v);
   };
   switch (type) {
-    case GgufType.UINT8: case GgufType.INT8: w.u8(num(value) & 0xff); break;
-    case GgufType.UINT16: case GgufType.INT16: w.u16(num(value) & 0xffff); break;
-    case GgufType.UINT32: w.u32(num(value)); break;
-    case GgufType.INT32: w.i32(num(value)); break;
-    case GgufType.FLOAT32: w.f32(num(value)); break;
-    case GgufType.BOOL: w.u8(value ? 1 : 0); break;
-    case GgufType.STRING: writeString(w, String(value)); break;
-    case GgufType.UINT64: w.u64(BigInt(value as number | bigint)); break;
-    case GgufType.INT64: w.i64(BigInt(value as number | bigint)); break;
-    case GgufType.FLOAT64: w.f64(num(value)); break;
+    case GgufType.UINT8:
+    case GgufType.INT8:
+      w.u8(num(value) & 0xff);
+      break;
+    case GgufType.UINT16:
+    case GgufType.INT16:
+      w.u16(num(value) & 0xffff);
+      break;
+    case GgufType.UINT32:
+      w.u32(num(value));
+      break;
+    case GgufType.INT32:
+      w.i32(num(value));
+      break;
+    case GgufType.FLOAT32:
+      w.f32(num(value));
+      break;
+    case GgufType.BOOL:
+      w.u8(value ? 1 : 0);
+      break;
+    case GgufType.STRING:
+      writeString(w, String(value));
+      break;
+    case GgufType.UINT64:
+      w.u64(BigInt(value as number | bigint));
+      break;
+    case GgufType.INT64:
+      w.i64(BigInt(value as number | bigint));
+      break;
+    case GgufType.FLOAT64:
+      w.f64(num(value));
+      break;
     case GgufType.ARRAY: {
       if (!Array.isArray(value) || itemType === undefined) throw new Error('writeGguf: array value needs an itemType');
       w.u32(itemType).u64(value.length);
@@ -213,7 +277,12 @@ function writeValue(w: ByteWriter, type: GgufType, value: GgufValue, itemType?: 
 }
 
 /** A tensor's entry in a GGUF header: ggml-order shape, ggml type and data size in bytes. */
-export interface GgufTensorHeader { name: string; shape: number[]; type: number; bytes: number }
+export interface GgufTensorHeader {
+  name: string;
+  shape: number[];
+  type: number;
+  bytes: number;
+}
 
 /**
  * A GGUF v3 header: metadata, tensor infos with their data offsets, and padding to the data
@@ -222,7 +291,10 @@ export interface GgufTensorHeader { name: string; shape: number[]; type: number;
  */
 export function encodeGgufHeader(kvs: GgufKV[], tensors: GgufTensorHeader[], alignment = 32): Uint8Array {
   const w = new ByteWriter();
-  w.bytes(new Uint8Array([0x47, 0x47, 0x55, 0x46])).u32(3).u64(tensors.length).u64(kvs.length);
+  w.bytes(new Uint8Array([0x47, 0x47, 0x55, 0x46]))
+    .u32(3)
+    .u64(tensors.length)
+    .u64(kvs.length);
   for (const kv of kvs) {
     writeString(w, kv.key);
     w.u32(kv.type);
@@ -243,7 +315,8 @@ export function encodeGgufHeader(kvs: GgufKV[], tensors: GgufTensorHeader[], ali
 export function writeGguf(kvs: GgufKV[], tensors: GgufTensorToWrite[], alignment = 32): Uint8Array {
   const headers = tensors.map((t) => {
     const shape = t.shape ?? [t.data.length];
-    if (shape.reduce((a, b) => a * b, 1) !== t.data.length) throw new Error(`writeGguf: ${t.name} shape ${JSON.stringify(shape)} does not hold ${t.data.length} values`);
+    if (shape.reduce((a, b) => a * b, 1) !== t.data.length)
+      throw new Error(`writeGguf: ${t.name} shape ${JSON.stringify(shape)} does not hold ${t.data.length} values`);
     return { name: t.name, shape, type: GgmlType.F32, bytes: t.data.byteLength };
   });
   const w = new ByteWriter().bytes(encodeGgufHeader(kvs, headers, alignment));

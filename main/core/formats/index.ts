@@ -4,9 +4,22 @@ import { readHead, safeFileStem } from './file-io.ts';
 import { readControlVector, writeControlVector } from './control-vector.ts';
 import { FormatError } from './errors.ts';
 import { personaVectorsFileName, readPersonaVectors, writePersonaVectors } from './persona-vectors.ts';
-import { isStudioSafetensors, readSafetensorsVectors, writeStudioFile, writeVectorSafetensors, type SafetensorsExportOptions } from './safetensors-vectors.ts';
+import {
+  isStudioSafetensors,
+  readSafetensorsVectors,
+  writeStudioFile,
+  writeVectorSafetensors,
+  type SafetensorsExportOptions,
+} from './safetensors-vectors.ts';
 import { looksLikeToolkit, readToolkit, writeToolkit, type ToolkitExportOptions } from './toolkit.ts';
-import { VECTOR_FORMATS, type ExportInput, type ExportResult, type ImportOptions, type ImportedVectors, type VectorFormat } from './types.ts';
+import {
+  VECTOR_FORMATS,
+  type ExportInput,
+  type ExportResult,
+  type ImportOptions,
+  type ImportedVectors,
+  type VectorFormat,
+} from './types.ts';
 
 export * from './types.ts';
 export { FormatError, ShapeMismatchError, oneLine } from './errors.ts';
@@ -52,11 +65,17 @@ export function detectFormat(path: string): VectorFormat {
 export function importVectors(path: string, opts: ImportOptions & { format?: VectorFormat } = {}): ImportedVectors {
   const format = opts.format ?? sniff(path);
   switch (format) {
-    case 'studio': return readSafetensorsVectors(path, opts, 'studio');
-    case 'safetensors': case 'safetensors-any': return readSafetensorsVectors(path, opts);
-    case 'gguf': return readControlVector(path, opts);
-    case 'persona-vectors': return readPersonaVectors(path, opts);
-    case 'toolkit': return readToolkit(path, opts);
+    case 'studio':
+      return readSafetensorsVectors(path, opts, 'studio');
+    case 'safetensors':
+    case 'safetensors-any':
+      return readSafetensorsVectors(path, opts);
+    case 'gguf':
+      return readControlVector(path, opts);
+    case 'persona-vectors':
+      return readPersonaVectors(path, opts);
+    case 'toolkit':
+      return readToolkit(path, opts);
   }
 }
 
@@ -67,13 +86,19 @@ export interface ExportOptions extends SafetensorsExportOptions, ToolkitExportOp
  * folder; `defaultExportPath` proposes one.
  */
 export function exportVectors(path: string, format: VectorFormat, input: ExportInput, opts: ExportOptions = {}): ExportResult {
-  if (!VECTOR_FORMATS.includes(format)) throw new Error(`unknown export format ${JSON.stringify(format)} (known: ${VECTOR_FORMATS.join(', ')})`);
+  if (!VECTOR_FORMATS.includes(format))
+    throw new Error(`unknown export format ${JSON.stringify(format)} (known: ${VECTOR_FORMATS.join(', ')})`);
   switch (format) {
-    case 'studio': return writeStudioFile(path, input);
-    case 'gguf': return writeControlVector(path, input);
-    case 'persona-vectors': return writePersonaVectors(path, input);
-    case 'toolkit': return writeToolkit(path, input, opts);
-    case 'safetensors': return writeVectorSafetensors(path, input, opts);
+    case 'studio':
+      return writeStudioFile(path, input);
+    case 'gguf':
+      return writeControlVector(path, input);
+    case 'persona-vectors':
+      return writePersonaVectors(path, input);
+    case 'toolkit':
+      return writeToolkit(path, input, opts);
+    case 'safetensors':
+      return writeVectorSafetensors(path, input, opts);
   }
 }
 
@@ -84,4 +109,3 @@ export function defaultExportPath(dir: string, format: VectorFormat, name: strin
   if (format === 'persona-vectors') return join(dir, personaVectorsFileName(stem, input?.set.reduction ?? null));
   return join(dir, `${stem}${FORMAT_EXTENSIONS[format]}`);
 }
-

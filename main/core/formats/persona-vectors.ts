@@ -36,10 +36,19 @@ export function readPersonaVectorsBytes(bytes: Uint8Array, file: string, opts: I
   const name = basename(file);
   const match = SUFFIXES.find(([re]) => re.test(name));
   return {
-    format: 'persona-vectors', files: [file],
+    format: 'persona-vectors',
+    files: [file],
     persona: emptyPersona(match ? name.replace(match[0], '') : name.replace(/\.pt$/i, '')),
-    hiddenSize: hidden, numLayers: rows - 1, modelHint: null, modelHash: null, layers,
-    method: match ? 'mean-diff' : null, reduction: match ? match[1] : null, counts: null, provenance: null, warnings,
+    hiddenSize: hidden,
+    numLayers: rows - 1,
+    modelHint: null,
+    modelHash: null,
+    layers,
+    method: match ? 'mean-diff' : null,
+    reduction: match ? match[1] : null,
+    counts: null,
+    provenance: null,
+    warnings,
   };
 }
 

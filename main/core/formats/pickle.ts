@@ -6,24 +6,61 @@ import { ByteReader, ByteWriter } from './bytes.ts';
 
 export type TorchDtype = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 export const DTYPE_WIDTH: Record<TorchDtype, number> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 const STORAGE_DTYPES: Record<string, TorchDtype> = {
-  FloatStorage: 'float32', DoubleStorage: 'float64', HalfStorage: 'float16', BFloat16Storage: 'bfloat16',
-  LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8', BoolStorage: 'bool',
+  FloatStorage: 'float32',
+  DoubleStorage: 'float64',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
+  BoolStorage: 'bool',
 };
 
-export class PyTuple { constructor(readonly items: PyValue[]) {} }
-export class PyGlobal { constructor(readonly module: string, readonly name: string) {} }
-export interface StorageRef { kind: 'storage'; key: string; dtype: TorchDtype; numel: number; location: string }
-export interface TensorRef { kind: 'tensor'; storage: StorageRef; offset: number; shape: number[]; stride: number[] }
+export class PyTuple {
+  constructor(readonly items: PyValue[]) {}
+}
+export class PyGlobal {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+}
+export interface StorageRef {
+  kind: 'storage';
+  key: string;
+  dtype: TorchDtype;
+  numel: number;
+  location: string;
+}
+export interface TensorRef {
+  kind: 'tensor';
+  storage: StorageRef;
+  offset: number;
+  shape: number[];
+  stride: number[];
+}
 export type PyKey = string | number | bigint | boolean | null;
 export type PyValue =
-  | null | boolean | number | bigint | string | Uint8Array
-  | PyValue[] | PyTuple | Map<PyKey, PyValue> | PyGlobal | StorageRef | TensorRef;
+  null | boolean | number | bigint | string | Uint8Array | PyValue[] | PyTuple | Map<PyKey, PyValue> | PyGlobal | StorageRef | TensorRef;
 
 const ALLOWED_GLOBALS = new Set([
-  'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor', 'torch._utils._rebuild_parameter',
+  'torch._utils._rebuild_tensor_v2',
+  'torch._utils._rebuild_tensor',
+  'torch._utils._rebuild_parameter',
   'collections.OrderedDict',
   ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`),
 ]);
@@ -135,7 +172,9 @@ export function unpickle(bytes: Uint8Array, file: string, base = 0): PyValue {
     // count ≤ storage length rules out views that repeat elements (expand), which would let a tiny
     // file ask for an arbitrarily large array.
     if (count > 0 && (last >= storage.numel || count > storage.numel)) {
-      fail(`tensor of size ${JSON.stringify(shape)} (offset ${offset}, stride ${JSON.stringify(stride)}) does not fit its storage of ${storage.numel} elements`);
+      fail(
+        `tensor of size ${JSON.stringify(shape)} (offset ${offset}, stride ${JSON.stringify(stride)}) does not fit its storage of ${storage.numel} elements`,
+      );
     }
     return { kind: 'tensor', storage, offset, shape, stride };
   };
@@ -190,38 +229,120 @@ export function unpickle(bytes: Uint8Array, file: string, base = 0): PyValue {
     opAt = r.pos;
     const op = r.u8('pickle opcode');
     switch (op) {
-      case 0x80: { const p = r.u8('protocol'); if (p > 5) fail(`pickle protocol ${p} is not supported`); break; } // PROTO
-      case 0x95: r.u64('frame length'); break; // FRAME: framing is only a buffering hint
-      case 0x2e: { // STOP
+      case 0x80: {
+        const p = r.u8('protocol');
+        if (p > 5) fail(`pickle protocol ${p} is not supported`);
+        break;
+      } // PROTO
+      case 0x95:
+        r.u64('frame length');
+        break; // FRAME: framing is only a buffering hint
+      case 0x2e: {
+        // STOP
         const v = pop();
         if (stack.length) fail('pickle ends with extra items on the stack');
         return v;
       }
-      case 0x28: stack.push(MARK); break;
-      case 0x29: stack.push(tuple([])); break;
-      case 0x74: stack.push(tuple(popMark())); break;
-      case 0x85: stack.push(tuple([pop()])); break;
-      case 0x86: { const b = pop(), a = pop(); stack.push(tuple([a, b])); break; }
-      case 0x87: { const c = pop(), b = pop(), a = pop(); stack.push(tuple([a, b, c])); break; }
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: { const l: PyValue[] = []; appendItems(l, popMark()); stack.push(l); break; } // LIST
-      case 0x61: { const v = pop(); appendItems(top(), [v]); break; } // APPEND
-      case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x64: { const items = popMark(); const d = new Map<PyKey, PyValue>(); setItems(d, items); stack.push(d); break; } // DICT
-      case 0x73: { const v = pop(), k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x58: stack.push(str(r.u32('string length'), 'string')); break; // BINUNICODE
-      case 0x8c: stack.push(str(r.u8('string length'), 'string')); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(str(r.u64('string length'), 'string')); break; // BINUNICODE8
-      case 0x55: stack.push(str(r.u8('string length'), 'string')); break; // SHORT_BINSTRING
-      case 0x54: { const n = r.i32('string length'); if (n < 0) fail('negative string length'); stack.push(str(n, 'string')); break; } // BINSTRING
-      case 0x43: stack.push(r.take(r.u8('bytes length'), 'bytes').slice()); break; // SHORT_BINBYTES
-      case 0x42: stack.push(r.take(r.u32('bytes length'), 'bytes').slice()); break; // BINBYTES
-      case 0x4a: stack.push(r.i32('int')); break; // BININT
-      case 0x4b: stack.push(r.u8('int')); break; // BININT1
-      case 0x4d: stack.push(r.u16('int')); break; // BININT2
-      case 0x8a: { // LONG1: little-endian two's complement of n bytes
+      case 0x28:
+        stack.push(MARK);
+        break;
+      case 0x29:
+        stack.push(tuple([]));
+        break;
+      case 0x74:
+        stack.push(tuple(popMark()));
+        break;
+      case 0x85:
+        stack.push(tuple([pop()]));
+        break;
+      case 0x86: {
+        const b = pop(),
+          a = pop();
+        stack.push(tuple([a, b]));
+        break;
+      }
+      case 0x87: {
+        const c = pop(),
+          b = pop(),
+          a = pop();
+        stack.push(tuple([a, b, c]));
+        break;
+      }
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x6c: {
+        const l: PyValue[] = [];
+        appendItems(l, popMark());
+        stack.push(l);
+        break;
+      } // LIST
+      case 0x61: {
+        const v = pop();
+        appendItems(top(), [v]);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        appendItems(top(), items);
+        break;
+      } // APPENDS
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x64: {
+        const items = popMark();
+        const d = new Map<PyKey, PyValue>();
+        setItems(d, items);
+        stack.push(d);
+        break;
+      } // DICT
+      case 0x73: {
+        const v = pop(),
+          k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const items = popMark();
+        setItems(top(), items);
+        break;
+      } // SETITEMS
+      case 0x58:
+        stack.push(str(r.u32('string length'), 'string'));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(str(r.u8('string length'), 'string'));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(str(r.u64('string length'), 'string'));
+        break; // BINUNICODE8
+      case 0x55:
+        stack.push(str(r.u8('string length'), 'string'));
+        break; // SHORT_BINSTRING
+      case 0x54: {
+        const n = r.i32('string length');
+        if (n < 0) fail('negative string length');
+        stack.push(str(n, 'string'));
+        break;
+      } // BINSTRING
+      case 0x43:
+        stack.push(r.take(r.u8('bytes length'), 'bytes').slice());
+        break; // SHORT_BINBYTES
+      case 0x42:
+        stack.push(r.take(r.u32('bytes length'), 'bytes').slice());
+        break; // BINBYTES
+      case 0x4a:
+        stack.push(r.i32('int'));
+        break; // BININT
+      case 0x4b:
+        stack.push(r.u8('int'));
+        break; // BININT1
+      case 0x4d:
+        stack.push(r.u16('int'));
+        break; // BININT2
+      case 0x8a: {
+        // LONG1: little-endian two's complement of n bytes
         const n = r.u8('long length');
         const b = r.take(n, 'long');
         let v = 0n;
@@ -230,23 +351,46 @@ export function unpickle(bytes: Uint8Array, file: string, base = 0): PyValue {
         stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
         break;
       }
-      case 0x4e: stack.push(null); break;
-      case 0x88: stack.push(true); break;
-      case 0x89: stack.push(false); break;
-      case 0x47: stack.push(r.f64BE('float')); break; // BINFLOAT (big-endian)
-      case 0x71: memo.set(r.u8('memo index'), top()); break; // BINPUT
-      case 0x72: memo.set(r.u32('memo index'), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: case 0x6a: { // BINGET, LONG_BINGET
+      case 0x4e:
+        stack.push(null);
+        break;
+      case 0x88:
+        stack.push(true);
+        break;
+      case 0x89:
+        stack.push(false);
+        break;
+      case 0x47:
+        stack.push(r.f64BE('float'));
+        break; // BINFLOAT (big-endian)
+      case 0x71:
+        memo.set(r.u8('memo index'), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(r.u32('memo index'), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+      case 0x6a: {
+        // BINGET, LONG_BINGET
         const i = op === 0x68 ? r.u8('memo index') : r.u32('memo index');
         if (!memo.has(i)) fail(`pickle memo entry ${i} was never stored`);
         stack.push(memo.get(i)!);
         break;
       }
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x63: { // GLOBAL "module\nname\n"
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
+      case 0x63: {
+        // GLOBAL "module\nname\n"
         const readLine = (): string => {
           const start = r.pos;
           const end = bytes.indexOf(0x0a, start);
@@ -260,30 +404,55 @@ export function unpickle(bytes: Uint8Array, file: string, base = 0): PyValue {
         stack.push(global(module, readLine()));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
-        const name = pop(), module = pop();
+      case 0x93: {
+        // STACK_GLOBAL
+        const name = pop(),
+          module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
         stack.push(global(module as string, name as string));
         break;
       }
-      case 0x52: { const args = pop(), fn = pop(); stack.push(call(fn, args)); break; } // REDUCE
-      case 0x81: { const args = pop(), cls = pop(); stack.push(call(cls, args)); break; } // NEWOBJ
-      case 0x62: { // BUILD: only the empty state torch attaches to tensors and OrderedDicts
+      case 0x52: {
+        const args = pop(),
+          fn = pop();
+        stack.push(call(fn, args));
+        break;
+      } // REDUCE
+      case 0x81: {
+        const args = pop(),
+          cls = pop();
+        stack.push(call(cls, args));
+        break;
+      } // NEWOBJ
+      case 0x62: {
+        // BUILD: only the empty state torch attaches to tensors and OrderedDicts
         const state = pop();
         const obj = top();
-        const empty = state === null || (state instanceof Map && state.size === 0) || (state instanceof PyTuple && state.items.every((x) => x === null || (x instanceof Map && x.size === 0)));
+        const empty =
+          state === null ||
+          (state instanceof Map && state.size === 0) ||
+          (state instanceof PyTuple && state.items.every((x) => x === null || (x instanceof Map && x.size === 0)));
         if (!(obj instanceof Map || isTensorRef(obj)) || !empty) fail('pickle BUILD with object state is not supported');
         break;
       }
-      case 0x51: { // BINPERSID: torch's storage reference
+      case 0x51: {
+        // BINPERSID: torch's storage reference
         const pid = pop();
-        if (!(pid instanceof PyTuple) || pid.items.length !== 5 || pid.items[0] !== 'storage') fail('persistent id is not a torch storage reference');
+        if (!(pid instanceof PyTuple) || pid.items.length !== 5 || pid.items[0] !== 'storage')
+          fail('persistent id is not a torch storage reference');
         const [, type, k, location, numelV] = (pid as PyTuple).items;
-        if (!(type instanceof PyGlobal) || type.module !== 'torch' || !(type.name in STORAGE_DTYPES)) fail('persistent id names an unknown storage type');
+        if (!(type instanceof PyGlobal) || type.module !== 'torch' || !(type.name in STORAGE_DTYPES))
+          fail('persistent id names an unknown storage type');
         if (typeof k !== 'string' || !/^[0-9A-Za-z_]{1,64}$/.test(k)) fail('storage key should be a short name');
         const numel = int(numelV!, 'storage size');
         if (numel < 0) fail('negative storage size');
-        stack.push({ kind: 'storage', key: k as string, dtype: STORAGE_DTYPES[(type as PyGlobal).name]!, numel, location: String(location) });
+        stack.push({
+          kind: 'storage',
+          key: k as string,
+          dtype: STORAGE_DTYPES[(type as PyGlobal).name]!,
+          numel,
+          location: String(location),
+        });
         break;
       }
       default:
@@ -296,18 +465,47 @@ export function unpickle(bytes: Uint8Array, file: string, base = 0): PyValue {
 export function pickleTensor(shape: number[], storageKey = '0'): Uint8Array {
   const w = new ByteWriter();
   const enc = new TextEncoder();
-  const op = (c: string): void => { w.u8(c.charCodeAt(0)); };
-  const glob = (module: string, name: string): void => { op('c'); w.bytes(enc.encode(`${module}\n${name}\n`)); };
-  const unicode = (s: string): void => { const b = enc.encode(s); op('X'); w.u32(b.length).bytes(b); };
+  const op = (c: string): void => {
+    w.u8(c.charCodeAt(0));
+  };
+  const glob = (module: string, name: string): void => {
+    op('c');
+    w.bytes(enc.encode(`${module}\n${name}\n`));
+  };
+  const unicode = (s: string): void => {
+    const b = enc.encode(s);
+    op('X');
+    w.u32(b.length).bytes(b);
+  };
   const intOp = (n: number): void => {
-    if (n >= 0 && n < 256) { op('K'); w.u8(n); } else if (n >= 0 && n < 65536) { op('M'); w.u16(n); } else if (n >= -(2 ** 31) && n < 2 ** 31) { op('J'); w.i32(n); } else {
-      op('\x8a'); w.u8(8); w.i64(BigInt(n));
+    if (n >= 0 && n < 256) {
+      op('K');
+      w.u8(n);
+    } else if (n >= 0 && n < 65536) {
+      op('M');
+      w.u16(n);
+    } else if (n >= -(2 ** 31) && n < 2 ** 31) {
+      op('J');
+      w.i32(n);
+    } else {
+      op('\x8a');
+      w.u8(8);
+      w.i64(BigInt(n));
     }
   };
   const tuple = (items: number[]): void => {
-    if (items.length === 0) { op(')'); return; }
-    if (items.length <= 3) { items.forEach(intOp); w.u8(0x84 + items.length); return; }
-    op('('); items.forEach(intOp); op('t');
+    if (items.length === 0) {
+      op(')');
+      return;
+    }
+    if (items.length <= 3) {
+      items.forEach(intOp);
+      w.u8(0x84 + items.length);
+      return;
+    }
+    op('(');
+    items.forEach(intOp);
+    op('t');
   };
   const numel = shape.reduce((a, b) => a * b, 1);
   const stride = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));

@@ -1,14 +1,29 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { detectFormat, exportVectors, fitToModel, importVectors, ShapeMismatchError, type ImportedVectors, type VectorFormat } from './index.ts';
+import {
+  detectFormat,
+  exportVectors,
+  fitToModel,
+  importVectors,
+  ShapeMismatchError,
+  type ImportedVectors,
+  type VectorFormat,
+} from './index.ts';
 import { bits, sampleInput, sampleSet, tempDir } from './test-support/sample.ts';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 const target = { hiddenSize: 16, numLayers: 6, name: 'tiny', architecture: 'qwen3', contentHash: 'a'.repeat(64) };
-const fitModel = { name: 'tiny', source: 'tiny/test-model', architecture: 'qwen3', hiddenSize: 16, numLayers: 6, contentHash: 'a'.repeat(64) };
+const fitModel = {
+  name: 'tiny',
+  source: 'tiny/test-model',
+  architecture: 'qwen3',
+  hiddenSize: 16,
+  numLayers: 6,
+  contentHash: 'a'.repeat(64),
+};
 
 function expectSameLayers(got: ImportedVectors, layers: { layer: number; vector: Float32Array }[]): void {
   expect(got.layers.map((l) => l.layer)).toEqual(layers.map((l) => l.layer));
@@ -97,7 +112,10 @@ describe('round trip of every format', () => {
   });
 
   it('re-exporting an import gives identical bytes (persona_vectors, plain safetensors)', () => {
-    for (const [fmt, path] of [['persona-vectors', paths['persona-vectors']], ['safetensors', paths.safetensors]] as const) {
+    for (const [fmt, path] of [
+      ['persona-vectors', paths['persona-vectors']],
+      ['safetensors', paths.safetensors],
+    ] as const) {
       const { set } = fitToModel(importVectors(path), fitModel, 'test');
       const again = join(tmp.dir, `again-${fmt}`);
       exportVectors(again, fmt, { ...input, set: { ...input.set, layers: set.layers } });
@@ -137,11 +155,17 @@ describe('mismatches', () => {
     exportVectors(path, 'gguf', input);
     const got = importVectors(path);
     expect(() => fitToModel(got, { ...fitModel, hiddenSize: 32 }, 't')).toThrow(ShapeMismatchError);
-    expect(() => fitToModel(got, { ...fitModel, hiddenSize: 32, name: 'big' }, 't')).toThrow(/mm.gguf: vectors have hidden size 16 × 6 layers but model big has hidden size 32 × 6 layers/);
-    expect(() => fitToModel(got, { ...fitModel, numLayers: 4, name: 'short' }, 't')).toThrow(/hidden size 16 × 6 layers but model short has hidden size 16 × 4 layers/);
+    expect(() => fitToModel(got, { ...fitModel, hiddenSize: 32, name: 'big' }, 't')).toThrow(
+      /mm.gguf: vectors have hidden size 16 × 6 layers but model big has hidden size 32 × 6 layers/,
+    );
+    expect(() => fitToModel(got, { ...fitModel, numLayers: 4, name: 'short' }, 't')).toThrow(
+      /hidden size 16 × 6 layers but model short has hidden size 16 × 4 layers/,
+    );
     const pt = join(tmp.dir, 'x_response_avg_diff.pt');
     exportVectors(pt, 'persona-vectors', input);
-    expect(() => fitToModel(importVectors(pt), { ...fitModel, numLayers: 8, name: 'deep' }, 't')).toThrow(/hidden size 16 × 6 layers but model deep has hidden size 16 × 8 layers/);
+    expect(() => fitToModel(importVectors(pt), { ...fitModel, numLayers: 8, name: 'deep' }, 't')).toThrow(
+      /hidden size 16 × 6 layers but model deep has hidden size 16 × 8 layers/,
+    );
   });
 
   it('a differing model hint is only a warning', () => {

@@ -10,7 +10,14 @@ import { closeSync } from 'node:fs';
 import { FormatError } from './errors.ts';
 import { MAX_LAYERS, MAX_VECTOR_FILE, openRegularFile, readAt } from './file-io.ts';
 import { parseFileJson } from './json.ts';
-import { layersSha256, STUDIO_FORMAT, STUDIO_FORMAT_VERSION, studioMetaFromExport, studioMetaSchema, studioMetaToImported } from './studio-meta.ts';
+import {
+  layersSha256,
+  STUDIO_FORMAT,
+  STUDIO_FORMAT_VERSION,
+  studioMetaFromExport,
+  studioMetaSchema,
+  studioMetaToImported,
+} from './studio-meta.ts';
 import { emptyPersona, type ExportInput, type ExportResult, type ImportOptions, type ImportedVectors } from './types.ts';
 import { zodIssueLine } from '../errors.ts';
 
@@ -27,11 +34,13 @@ const MAX_VECTOR_HEADER = 16 << 20;
 function open(path: string): SafetensorsFile {
   const { fd, size } = openRegularFile(path);
   try {
-    if (size > MAX_VECTOR_FILE) throw new FormatError(path, null, `is ${size} bytes; larger than the ${MAX_VECTOR_FILE} a vector file may be`);
+    if (size > MAX_VECTOR_FILE)
+      throw new FormatError(path, null, `is ${size} bytes; larger than the ${MAX_VECTOR_FILE} a vector file may be`);
     const head = readAt(fd, 8, 0);
     if (head.length === 8) {
       const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
-      if (n > BigInt(MAX_VECTOR_HEADER) && n <= BigInt(size - 8)) throw new FormatError(path, 0, `header of ${n} bytes is larger than the ${MAX_VECTOR_HEADER} a vector file needs`);
+      if (n > BigInt(MAX_VECTOR_HEADER) && n <= BigInt(size - 8))
+        throw new FormatError(path, 0, `header of ${n} bytes is larger than the ${MAX_VECTOR_HEADER} a vector file needs`);
     }
   } finally {
     closeSync(fd);
@@ -57,7 +66,11 @@ function readF32(st: SafetensorsFile, name: string): Float32Array {
 
 export function isStudioSafetensors(path: string): boolean {
   const st = open(path);
-  try { return META_KEY in st.metadata; } finally { st.close(); }
+  try {
+    return META_KEY in st.metadata;
+  } finally {
+    st.close();
+  }
 }
 
 // ---------- our persona file ----------
@@ -86,7 +99,11 @@ function studioFromOpen(st: SafetensorsFile): ImportedVectors {
   const json = parseFileJson(st.metadata[META_KEY]!, path, `metadata ${META_KEY}`, 8);
   const version = (json as { version?: unknown } | null)?.version;
   if (typeof version === 'number' && version > STUDIO_FORMAT_VERSION) {
-    throw new FormatError(path, null, `was written by a newer Persona Studio (persona file version ${version}; this app reads up to ${STUDIO_FORMAT_VERSION})`);
+    throw new FormatError(
+      path,
+      null,
+      `was written by a newer Persona Studio (persona file version ${version}; this app reads up to ${STUDIO_FORMAT_VERSION})`,
+    );
   }
   const parsed = studioMetaSchema.safeParse(json);
   if (!parsed.success) {
@@ -99,7 +116,8 @@ function studioFromOpen(st: SafetensorsFile): ImportedVectors {
   const listed = new Set<string>();
   let prev = -1;
   for (const l of meta.layers) {
-    if (l.layer <= prev || l.layer >= meta.vector.numLayers) throw new FormatError(path, 8, `metadata lists layer ${l.layer} out of order or past ${meta.vector.numLayers - 1}`);
+    if (l.layer <= prev || l.layer >= meta.vector.numLayers)
+      throw new FormatError(path, 8, `metadata lists layer ${l.layer} out of order or past ${meta.vector.numLayers - 1}`);
     prev = l.layer;
     const name = `layers.${l.layer}`;
     listed.add(name);
@@ -110,11 +128,24 @@ function studioFromOpen(st: SafetensorsFile): ImportedVectors {
     }
     layers.push({ layer: l.layer, vector: readF32(st, name), norm: l.norm, separation: l.separation });
   }
-  if (layersSha256(layers) !== meta.dataSha256) throw new FormatError(path, null, 'tensor data does not match the checksum in its metadata (corrupt file)');
-  for (const name of st.tensors.keys()) if (!listed.has(name)) warnings.push(`${path}: tensor ${name} is not listed in the metadata; ignored`);
+  if (layersSha256(layers) !== meta.dataSha256)
+    throw new FormatError(path, null, 'tensor data does not match the checksum in its metadata (corrupt file)');
+  for (const name of st.tensors.keys())
+    if (!listed.has(name)) warnings.push(`${path}: tensor ${name} is not listed in the metadata; ignored`);
   const base: ImportedVectors = {
-    format: 'studio', files: [path], persona: emptyPersona(meta.persona.name), hiddenSize: hidden, numLayers: null,
-    modelHint: null, modelHash: null, layers, method: null, reduction: null, counts: null, provenance: null, warnings,
+    format: 'studio',
+    files: [path],
+    persona: emptyPersona(meta.persona.name),
+    hiddenSize: hidden,
+    numLayers: null,
+    modelHint: null,
+    modelHash: null,
+    layers,
+    method: null,
+    reduction: null,
+    counts: null,
+    provenance: null,
+    warnings,
   };
   return studioMetaToImported(meta, base);
 }
@@ -195,11 +226,18 @@ function plainFromOpen(st: SafetensorsFile, opts: ImportOptions): ImportedVector
     else if (opts.target && rows === opts.target.numLayers) firstLayerRow = 0;
     else if (opts.target && rows === opts.target.numLayers + 1) {
       firstLayerRow = 1;
-      warnings.push(`${path}: ${t.name} has ${rows} rows for a ${opts.target.numLayers}-layer model; read row 0 as the embeddings and row b+1 as layer b`);
+      warnings.push(
+        `${path}: ${t.name} has ${rows} rows for a ${opts.target.numLayers}-layer model; read row 0 as the embeddings and row b+1 as layer b`,
+      );
     } else {
-      throw new FormatError(path, null, `${t.name} is [${rows}, ${h}] with no layer_rows metadata; choose the model so its layer count tells whether row 0 is layer 0 or the embeddings`);
+      throw new FormatError(
+        path,
+        null,
+        `${t.name} is [${rows}, ${h}] with no layer_rows metadata; choose the model so its layer count tells whether row 0 is layer 0 or the embeddings`,
+      );
     }
-    if (rows - firstLayerRow > MAX_LAYERS) throw new FormatError(path, 8 + t.begin, `${t.name} has ${rows} rows; no model has more than ${MAX_LAYERS} layers`);
+    if (rows - firstLayerRow > MAX_LAYERS)
+      throw new FormatError(path, 8 + t.begin, `${t.name} has ${rows} rows; no model has more than ${MAX_LAYERS} layers`);
     numLayers = rows - firstLayerRow;
     const present = md.layers_present ? new Set(md.layers_present.split(',').map(Number)) : null;
     const all = readF32(st, t.name);
@@ -215,28 +253,49 @@ function plainFromOpen(st: SafetensorsFile, opts: ImportOptions): ImportedVector
     const seen = new Set<number>();
     for (const t of infos) {
       const m = /(?:^|[._-])(\d{1,6})$/.exec(t.name);
-      if (!m || t.shape.length !== 1) { warnings.push(`${path}: tensor ${t.name} ${JSON.stringify(t.shape)} is not a per-layer vector; ignored`); continue; }
+      if (!m || t.shape.length !== 1) {
+        warnings.push(`${path}: tensor ${t.name} ${JSON.stringify(t.shape)} is not a per-layer vector; ignored`);
+        continue;
+      }
       const b = Number(m[1]) + shift;
       if (b < 0) throw new FormatError(path, null, `tensor ${t.name} with layer shift ${shift} gives a negative layer`);
       if (seen.has(b)) throw new FormatError(path, null, `two tensors name layer ${b}`);
       seen.add(b);
-      if (seen.size > MAX_LAYERS) throw new FormatError(path, null, `holds more than ${MAX_LAYERS} per-layer tensors; no model has that many layers`);
+      if (seen.size > MAX_LAYERS)
+        throw new FormatError(path, null, `holds more than ${MAX_LAYERS} per-layer tensors; no model has that many layers`);
       if (t.shape[0] === 0) throw new FormatError(path, 8 + t.begin, `tensor ${t.name} has zero length`);
       if (hidden < 0) hidden = t.shape[0]!;
-      else if (t.shape[0] !== hidden) throw new FormatError(path, 8 + t.begin, `tensor ${t.name} has ${t.shape[0]} values, others have ${hidden}`);
+      else if (t.shape[0] !== hidden)
+        throw new FormatError(path, 8 + t.begin, `tensor ${t.name} has ${t.shape[0]} values, others have ${hidden}`);
       layers.push(layerVector(b, readF32(st, t.name)));
     }
-    if (layers.length === 0) throw new FormatError(path, null, 'holds no per-layer vectors (expected tensors named like layers.N, or one [layers, hidden] tensor)');
-    if (/hidden_states/i.test(infos[0]!.name)) warnings.push(`${path}: tensor names mention hidden_states; hidden_states[N] is our layer N-1 — import with layer shift -1 if that is the convention`);
+    if (layers.length === 0)
+      throw new FormatError(
+        path,
+        null,
+        'holds no per-layer vectors (expected tensors named like layers.N, or one [layers, hidden] tensor)',
+      );
+    if (/hidden_states/i.test(infos[0]!.name))
+      warnings.push(
+        `${path}: tensor names mention hidden_states; hidden_states[N] is our layer N-1 — import with layer shift -1 if that is the convention`,
+      );
     layers.sort((a, b) => a.layer - b.layer);
   }
   if (hidden <= 0) throw new FormatError(path, null, 'vectors have zero length');
   if (layers.length === 0) throw new FormatError(path, null, 'every layer row is zero; nothing to import');
   return {
-    format: 'safetensors', files: [path], persona: emptyPersona(md.persona || basename(path).replace(/\.safetensors$/i, '')),
-    hiddenSize: hidden, numLayers, modelHint: md.model_id || md.model_hint || null, modelHash: md.model_hash || null, layers,
+    format: 'safetensors',
+    files: [path],
+    persona: emptyPersona(md.persona || basename(path).replace(/\.safetensors$/i, '')),
+    hiddenSize: hidden,
+    numLayers,
+    modelHint: md.model_id || md.model_hint || null,
+    modelHash: md.model_hash || null,
+    layers,
     method: (['mean-diff', 'pca', 'arithmetic'] as const).find((m) => m === md.method) ?? null,
     reduction: (['response-mean', 'last-prompt', 'all-tokens', 'prompt-mean'] as const).find((r) => r === md.reduction) ?? null,
-    counts: null, provenance: null, warnings,
+    counts: null,
+    provenance: null,
+    warnings,
   };
 }

@@ -11,7 +11,10 @@ import { buildStoredZip } from './zip.ts';
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 const fx = join(import.meta.dirname, 'fixtures');
-const expected = JSON.parse(readFileSync(join(fx, 'expected.json'), 'utf8')) as Record<string, { shape: number[]; dtype: string; bits: number[] }>;
+const expected = JSON.parse(readFileSync(join(fx, 'expected.json'), 'utf8')) as Record<
+  string,
+  { shape: number[]; dtype: string; bits: number[] }
+>;
 
 /** The first python3 that can import torch (Debian's python3-torch lives under /usr/bin/python3). */
 function torchPython(): string | null {
@@ -54,12 +57,16 @@ describe('torch .pt', () => {
     expect(d.root).toBeInstanceOf(Map);
     const a = (d.root as Map<string, unknown>).get('a');
     expect(isTensorRef(a) && Array.from(d.toFloat32(a))).toEqual([1, 1]);
-    expect(() => readTorchTensor(readFileSync(join(fx, 'dict.pt')), 'dict.pt')).toThrow('dict.pt: expected the file to hold one tensor, found a dict');
+    expect(() => readTorchTensor(readFileSync(join(fx, 'dict.pt')), 'dict.pt')).toThrow(
+      'dict.pt: expected the file to hold one tensor, found a dict',
+    );
   });
 
   it('refuses any global other than the tensor rebuild functions', () => {
-    const evil = raw("\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.");
-    expect(() => unpickle(evil, 'evil.pkl')).toThrow('evil.pkl: at byte 2: refusing pickle global os.system (only torch tensor rebuild functions are allowed)');
+    const evil = raw('\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.');
+    expect(() => unpickle(evil, 'evil.pkl')).toThrow(
+      'evil.pkl: at byte 2: refusing pickle global os.system (only torch tensor rebuild functions are allowed)',
+    );
     const stackGlobal = raw('\x80\x04\x8c\x08builtins\x8c\x04eval\x93.');
     expect(() => unpickle(stackGlobal, 'sg.pkl')).toThrow(/refusing pickle global builtins\.eval/);
     const inPt = ptWith(evil);
@@ -72,7 +79,10 @@ describe('torch .pt', () => {
     const data = new Float32Array([1.5, -2, 3e10]);
     const be = new Uint8Array(12);
     data.forEach((x, i) => new DataView(be.buffer).setFloat32(i * 4, x, false));
-    const bytes = ptWith(pickleTensor([3]), [{ name: 'archive/byteorder', data: enc.encode('big') }, { name: 'archive/data/0', data: be }]);
+    const bytes = ptWith(pickleTensor([3]), [
+      { name: 'archive/byteorder', data: enc.encode('big') },
+      { name: 'archive/data/0', data: be },
+    ]);
     expect(bits(readTorchTensor(bytes, 'be.pt').data)).toEqual(bits(data));
   });
 
@@ -84,11 +94,19 @@ describe('torch .pt', () => {
     expect(() => readTorchTensor(short, 'short.pt')).toThrow(/storage 0 holds 12 bytes but 4 float32 values need 16/);
     // A pickle claiming a [1000, 1000] view of a 4-element storage.
     const big = Buffer.from(pickleTensor([4]));
-    const lying = ptWith(new Uint8Array(Buffer.concat([big.subarray(0, big.indexOf('Q') + 1),
-      Buffer.from([0x4b, 0, 0x4d, 0xe8, 0x03, 0x4d, 0xe8, 0x03, 0x86, 0x4d, 0xe8, 0x03, 0x4b, 1, 0x86, 0x89]),
-      big.subarray(big.indexOf('ccollections')),
-    ])), [{ name: 'archive/data/0', data: new Uint8Array(16) }]);
-    expect(() => readTorchTensor(lying, 'lying.pt')).toThrow(/lying\.pt: at byte \d+: tensor of size \[1000,1000\].*does not fit its storage of 4 elements/);
+    const lying = ptWith(
+      new Uint8Array(
+        Buffer.concat([
+          big.subarray(0, big.indexOf('Q') + 1),
+          Buffer.from([0x4b, 0, 0x4d, 0xe8, 0x03, 0x4d, 0xe8, 0x03, 0x86, 0x4d, 0xe8, 0x03, 0x4b, 1, 0x86, 0x89]),
+          big.subarray(big.indexOf('ccollections')),
+        ]),
+      ),
+      [{ name: 'archive/data/0', data: new Uint8Array(16) }],
+    );
+    expect(() => readTorchTensor(lying, 'lying.pt')).toThrow(
+      /lying\.pt: at byte \d+: tensor of size \[1000,1000\].*does not fit its storage of 4 elements/,
+    );
     expect(() => readTorchTensor(new Uint8Array(10), 'zeros.pt')).toThrow(FormatError);
   });
 

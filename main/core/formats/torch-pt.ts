@@ -8,7 +8,11 @@ import { MAX_VECTOR_FILE } from './file-io.ts';
 import { DTYPE_WIDTH, isTensorRef, pickleTensor, unpickle, type PyValue, type TensorRef } from './pickle.ts';
 import { buildStoredZip, memorySource, readZipDirectory, readZipEntry, type ZipEntry } from './zip.ts';
 
-export interface TorchTensor { dtype: string; shape: number[]; data: Float32Array }
+export interface TorchTensor {
+  dtype: string;
+  shape: number[];
+  data: Float32Array;
+}
 
 export interface TorchFile {
   file: string;
@@ -24,7 +28,8 @@ export function readTorchFile(bytes: Uint8Array, file: string): TorchFile {
   if (LEGACY_MAGIC.every((b, i) => bytes[i] === b)) {
     throw new FormatError(file, 0, 'saved in the legacy torch.save format (PyTorch < 1.6); re-save it with a current torch');
   }
-  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw new FormatError(file, 0, 'not a torch zip file (missing "PK" signature)');
+  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b)
+    throw new FormatError(file, 0, 'not a torch zip file (missing "PK" signature)');
   const src = memorySource(bytes, file);
   const entries = readZipDirectory(src);
   const pkl = entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name));
@@ -52,8 +57,14 @@ export function readTorchFile(bytes: Uint8Array, file: string): TorchFile {
       const e = byName.get(`${prefix}data/${s.key}`);
       if (!e) throw new FormatError(file, null, `storage record ${prefix}data/${s.key} is missing`);
       const want = s.numel * DTYPE_WIDTH[s.dtype];
-      if (e.size !== want) throw new FormatError(file, e.headerOffset, `storage ${s.key} holds ${e.size} bytes but ${s.numel} ${s.dtype} values need ${want}`);
-      if (want > budget) throw new FormatError(file, e.headerOffset, `storage ${s.key} declares ${want} bytes; a vector file's tensors may take at most ${MAX_VECTOR_FILE}`);
+      if (e.size !== want)
+        throw new FormatError(file, e.headerOffset, `storage ${s.key} holds ${e.size} bytes but ${s.numel} ${s.dtype} values need ${want}`);
+      if (want > budget)
+        throw new FormatError(
+          file,
+          e.headerOffset,
+          `storage ${s.key} declares ${want} bytes; a vector file's tensors may take at most ${MAX_VECTOR_FILE}`,
+        );
       budget -= want;
       b = readZipEntry(src, e, want);
       storages.set(s.key, b);
@@ -74,10 +85,14 @@ export function readTorchFile(bytes: Uint8Array, file: string): TorchFile {
       const get = (i: number): number => {
         const at = i * width;
         switch (dt) {
-          case 'float32': return view.getFloat32(at, !bigEndian);
-          case 'float64': return view.getFloat64(at, !bigEndian);
-          case 'float16': return f16ToF32(new Uint16Array([view.getUint16(at, !bigEndian)]))[0]!;
-          default: return bf16ToF32(new Uint16Array([view.getUint16(at, !bigEndian)]))[0]!;
+          case 'float32':
+            return view.getFloat32(at, !bigEndian);
+          case 'float64':
+            return view.getFloat64(at, !bigEndian);
+          case 'float16':
+            return f16ToF32(new Uint16Array([view.getUint16(at, !bigEndian)]))[0]!;
+          default:
+            return bf16ToF32(new Uint16Array([view.getUint16(at, !bigEndian)]))[0]!;
         }
       };
       const count = t.shape.reduce((a, b) => a * b, 1);

@@ -4,7 +4,12 @@ import type { Counts, LayerVector, Method, PersonaVectorSet, Provenance, Reducti
 export const VECTOR_FORMATS = ['studio', 'gguf', 'persona-vectors', 'toolkit', 'safetensors'] as const;
 export type VectorFormat = (typeof VECTOR_FORMATS)[number];
 
-export interface PersonaMeta { name: string; description: string; tags: string[]; notes: string }
+export interface PersonaMeta {
+  name: string;
+  description: string;
+  tags: string[];
+  notes: string;
+}
 
 /** The model an import is meant for; resolves conventions a file leaves open (negative layers, row 0). */
 export interface ImportTarget {
@@ -48,7 +53,10 @@ export interface ExportInput {
   architecture?: string;
 }
 
-export interface ExportResult { files: string[]; warnings: string[] }
+export interface ExportResult {
+  files: string[];
+  warnings: string[];
+}
 
 export function emptyPersona(name: string): PersonaMeta {
   return { name, description: '', tags: [], notes: '' };

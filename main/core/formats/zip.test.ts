@@ -10,16 +10,24 @@ afterAll(() => tmp.cleanup());
 
 describe('zip', () => {
   it('accepts only entry names that stay inside their folder', () => {
-    for (const ok of ['manifest.json', 'a/b/c.bin', 'dir/', 'persona 🙂.json', "it's;DROP TABLE x.json", '..a/b..', 'a/.hidden']) expect(isSafeEntryName(ok), ok).toBe(true);
-    for (const bad of ['', '../x', 'a/../../x', '/etc/passwd', 'C:/x', 'c:x', 'a\\..\\x', 'a//b', './a', 'a/./b', 'a/..', 'x\0y', '..']) expect(isSafeEntryName(bad), bad).toBe(false);
+    for (const ok of ['manifest.json', 'a/b/c.bin', 'dir/', 'persona 🙂.json', "it's;DROP TABLE x.json", '..a/b..', 'a/.hidden'])
+      expect(isSafeEntryName(ok), ok).toBe(true);
+    for (const bad of ['', '../x', 'a/../../x', '/etc/passwd', 'C:/x', 'c:x', 'a\\..\\x', 'a//b', './a', 'a/./b', 'a/..', 'x\0y', '..'])
+      expect(isSafeEntryName(bad), bad).toBe(false);
   });
 
   it('stored zips round-trip and align data', () => {
     const data = new Uint8Array(100).map((_, i) => i);
-    const z = buildStoredZip([{ name: 'x/one', data }, { name: 'x/two', data: data.subarray(3, 50) }]);
+    const z = buildStoredZip([
+      { name: 'x/one', data },
+      { name: 'x/two', data: data.subarray(3, 50) },
+    ]);
     const src = memorySource(z, 'm.zip');
     const entries = readZipDirectory(src);
-    expect(entries.map((e) => [e.name, e.dataOffset % 64])).toEqual([['x/one', 0], ['x/two', 0]]);
+    expect(entries.map((e) => [e.name, e.dataOffset % 64])).toEqual([
+      ['x/one', 0],
+      ['x/two', 0],
+    ]);
     expect(Array.from(readZipEntry(src, entries[1]!, 1000))).toEqual(Array.from(data.subarray(3, 50)));
     expect(() => readZipEntry(src, entries[0]!, 10)).toThrow('m.zip: at byte 0: entry "x/one" is 100 bytes, more than the 10 allowed');
     expect(Object.keys(unzipSync(z))).toEqual(['x/one', 'x/two']);

@@ -50,7 +50,9 @@ export function fileSource(path: string): ByteSource & { close(): void } {
       }
       return buf;
     },
-    close() { closeSync(fd); },
+    close() {
+      closeSync(fd);
+    },
   };
 }
 
@@ -91,14 +93,18 @@ export function readZipDirectory(src: ByteSource): ZipEntry[] {
   const tail = src.read(tailStart, tailLen);
   let eocd = -1;
   for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 0x05 && tail[i + 3] === 0x06) { eocd = i; break; }
+    if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 0x05 && tail[i + 3] === 0x06) {
+      eocd = i;
+      break;
+    }
   }
   if (eocd < 0) throw new FormatError(file, src.size, 'no zip end-of-central-directory record (not a zip file, or truncated)');
   const eocdAt = tailStart + eocd;
   const r = new ByteReader(tail, file, tailStart);
   r.pos = eocd;
   r.u32();
-  const disk = r.u16(), cdDisk = r.u16();
+  const disk = r.u16(),
+    cdDisk = r.u16();
   r.u16();
   let count = r.u16();
   let cdSize = r.u32();
@@ -138,7 +144,9 @@ export function readZipDirectory(src: ByteSource): ZipEntry[] {
     const crc = cd.u32();
     let compressedSize = cd.u32();
     let size = cd.u32();
-    const nameLen = cd.u16(), extraLen = cd.u16(), commentLen = cd.u16();
+    const nameLen = cd.u16(),
+      extraLen = cd.u16(),
+      commentLen = cd.u16();
     cd.pos += 8;
     let headerOffset = cd.u32();
     const nameBytes = cd.take(nameLen, 'entry name');
@@ -147,7 +155,8 @@ export function readZipDirectory(src: ByteSource): ZipEntry[] {
     cd.take(commentLen, 'entry comment');
     // Zip64 sizes live in extra field 0x0001, in this order, only for fields saturated above.
     while (extra.remaining >= 4) {
-      const id = extra.u16(), len = extra.u16();
+      const id = extra.u16(),
+        len = extra.u16();
       const body = new ByteReader(extra.take(len, 'extra field body'), file, extra.at() - len);
       if (id !== 1) continue;
       if (size === 0xffffffff) size = body.u64('zip64 size');
@@ -155,17 +164,28 @@ export function readZipDirectory(src: ByteSource): ZipEntry[] {
       if (headerOffset === 0xffffffff) headerOffset = body.u64('zip64 header offset');
     }
     if (flags & 1) throw new FormatError(file, at, `entry ${JSON.stringify(name)} is encrypted`);
-    if (method !== 0 && method !== 8) throw new FormatError(file, at, `entry ${JSON.stringify(name)} uses compression method ${method} (only stored and deflate are supported)`);
-    if (method === 0 && compressedSize !== size) throw new FormatError(file, at, `stored entry ${JSON.stringify(name)} has compressed size ${compressedSize} but size ${size}`);
+    if (method !== 0 && method !== 8)
+      throw new FormatError(
+        file,
+        at,
+        `entry ${JSON.stringify(name)} uses compression method ${method} (only stored and deflate are supported)`,
+      );
+    if (method === 0 && compressedSize !== size)
+      throw new FormatError(file, at, `stored entry ${JSON.stringify(name)} has compressed size ${compressedSize} but size ${size}`);
     if (seen.has(name)) throw new FormatError(file, at, `entry ${JSON.stringify(name)} appears twice`);
     seen.add(name);
-    if (headerOffset + 30 > cdOffset) throw new FormatError(file, at, `entry ${JSON.stringify(name)}: local header offset ${headerOffset} is out of range`);
+    if (headerOffset + 30 > cdOffset)
+      throw new FormatError(file, at, `entry ${JSON.stringify(name)}: local header offset ${headerOffset} is out of range`);
     const lh = new ByteReader(src.read(headerOffset, 30), file, headerOffset);
     if (lh.u32() !== LFH_SIG) throw new FormatError(file, headerOffset, `entry ${JSON.stringify(name)}: bad local header signature`);
     lh.pos = 26;
     const dataOffset = headerOffset + 30 + lh.u16() + lh.u16();
     if (dataOffset + compressedSize > cdOffset) {
-      throw new FormatError(file, headerOffset, `entry ${JSON.stringify(name)}: ${compressedSize} bytes of data at ${dataOffset} run past the central directory at ${cdOffset}`);
+      throw new FormatError(
+        file,
+        headerOffset,
+        `entry ${JSON.stringify(name)}: ${compressedSize} bytes of data at ${dataOffset} run past the central directory at ${cdOffset}`,
+      );
     }
     entries.push({ name, method, crc, compressedSize, size, headerOffset, dataOffset });
   }
@@ -181,7 +201,8 @@ export function streamZipEntry(src: ByteSource, entry: ZipEntry, sink: (chunk: U
   let crc = 0;
   const emit = (chunk: Uint8Array): void => {
     produced += chunk.length;
-    if (produced > entry.size) throw new FormatError(file, where, `entry ${JSON.stringify(entry.name)} inflates past its declared ${entry.size} bytes`);
+    if (produced > entry.size)
+      throw new FormatError(file, where, `entry ${JSON.stringify(entry.name)} inflates past its declared ${entry.size} bytes`);
     crc = crc32(chunk, crc);
     sink(chunk);
   };
@@ -202,23 +223,32 @@ export function streamZipEntry(src: ByteSource, entry: ZipEntry, sink: (chunk: U
       throw new FormatError(file, where, `entry ${JSON.stringify(entry.name)} has corrupt deflate data (${(e as Error).message})`);
     }
   }
-  if (produced !== entry.size) throw new FormatError(file, where, `entry ${JSON.stringify(entry.name)} holds ${produced} bytes, not the declared ${entry.size}`);
+  if (produced !== entry.size)
+    throw new FormatError(file, where, `entry ${JSON.stringify(entry.name)} holds ${produced} bytes, not the declared ${entry.size}`);
   if (crc !== entry.crc) throw new FormatError(file, where, `entry ${JSON.stringify(entry.name)} fails its CRC check (corrupt)`);
 }
 
 /** An entry's bytes in memory; refuses entries larger than `maxSize`. */
 export function readZipEntry(src: ByteSource, entry: ZipEntry, maxSize: number): Uint8Array {
   if (entry.size > maxSize) {
-    throw new FormatError(src.name, entry.headerOffset, `entry ${JSON.stringify(entry.name)} is ${entry.size} bytes, more than the ${maxSize} allowed`);
+    throw new FormatError(
+      src.name,
+      entry.headerOffset,
+      `entry ${JSON.stringify(entry.name)} is ${entry.size} bytes, more than the ${maxSize} allowed`,
+    );
   }
   if (entry.method === 0) {
     const data = src.read(entry.dataOffset, entry.size);
-    if (crc32(data) !== entry.crc) throw new FormatError(src.name, entry.headerOffset, `entry ${JSON.stringify(entry.name)} fails its CRC check (corrupt)`);
+    if (crc32(data) !== entry.crc)
+      throw new FormatError(src.name, entry.headerOffset, `entry ${JSON.stringify(entry.name)} fails its CRC check (corrupt)`);
     return data;
   }
   const out = new Uint8Array(entry.size);
   let at = 0;
-  streamZipEntry(src, entry, (chunk) => { out.set(chunk, at); at += chunk.length; });
+  streamZipEntry(src, entry, (chunk) => {
+    out.set(chunk, at);
+    at += chunk.length;
+  });
   return out;
 }
 
@@ -255,7 +285,8 @@ export function buildStoredZip(entries: { name: string; data: Uint8Array }[], al
       extraLen = 4;
       while ((start + extraLen) % align !== 0) extraLen++;
     }
-    if (offset + 30 + name.length + extraLen + e.data.length > 0xfffffffe) throw new Error(`buildStoredZip: ${e.name} would need zip64, which we do not write`);
+    if (offset + 30 + name.length + extraLen + e.data.length > 0xfffffffe)
+      throw new Error(`buildStoredZip: ${e.name} would need zip64, which we do not write`);
     const lh = new DataView(new ArrayBuffer(30 + name.length + extraLen));
     lh.setUint32(0, LFH_SIG, true);
     lh.setUint16(4, 20, true);
@@ -303,7 +334,10 @@ export function buildStoredZip(entries: { name: string; data: Uint8Array }[], al
   end.setUint32(16, offset, true);
   const out = new Uint8Array(offset + cdSize + 22);
   let at = 0;
-  for (const p of [...parts, ...central, new Uint8Array(end.buffer)]) { out.set(p, at); at += p.length; }
+  for (const p of [...parts, ...central, new Uint8Array(end.buffer)]) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -316,7 +350,10 @@ export class ZipFileWriter {
   private error: Error | null = null;
   constructor(private readonly fd: number) {
     this.zip = new Zip((err, chunk) => {
-      if (err) { this.error = err; return; }
+      if (err) {
+        this.error = err;
+        return;
+      }
       writeSync(this.fd, chunk);
     });
   }

@@ -14,8 +14,14 @@ import { tempLibrary } from './test-support/lib.ts';
 
 let a: ReturnType<typeof tempLibrary>;
 let b: ReturnType<typeof tempLibrary>;
-beforeEach(() => { a = tempLibrary(); b = tempLibrary(); });
-afterEach(() => { a.cleanup(); b.cleanup(); });
+beforeEach(() => {
+  a = tempLibrary();
+  b = tempLibrary();
+});
+afterEach(() => {
+  a.cleanup();
+  b.cleanup();
+});
 
 /** ZipFileWriter refuses unsafe names, so hostile archives are built with the stored writer. */
 function zipWith(path: string, entries: [string, Uint8Array][]): void {
@@ -59,7 +65,15 @@ describe('library archives', () => {
     const manifest = await a.lib.exportArchive(archive);
     expect(manifest.counts.personas).toBe(1);
     const first = await b.lib.importArchive(archive);
-    expect(first.added).toMatchObject({ personas: 1, vectors: 1, vector_layers: 3, models: 1, persona_tags: 1, chat_messages: 1, prompt_items: 1 });
+    expect(first.added).toMatchObject({
+      personas: 1,
+      vectors: 1,
+      vector_layers: 3,
+      models: 1,
+      persona_tags: 1,
+      chat_messages: 1,
+      prompt_items: 1,
+    });
     expect(bits(b.lib.vectors.latest(p.id)!.layers[2]!.vector)).toEqual(bits(sampleSet().layers[2]!.vector));
     b.lib.personas.rename(p.id, 'renamed here');
     const second = await b.lib.importArchive(archive);
@@ -84,7 +98,9 @@ describe('library archives', () => {
     const snap = join(a.dir, 'snap.sqlite');
     await a.lib.backup(snap);
     const before = b.lib.counts();
-    expect(() => mergeDatabase(b.lib.db, snap, 'user.zip', { rows: 2, ms: 60_000 })).toThrow(/^user\.zip: holds more than 2 rows to merge; nothing was imported$/);
+    expect(() => mergeDatabase(b.lib.db, snap, 'user.zip', { rows: 2, ms: 60_000 })).toThrow(
+      /^user\.zip: holds more than 2 rows to merge; nothing was imported$/,
+    );
     expect(b.lib.counts()).toEqual(before);
     expect(mergeDatabase(b.lib.db, snap, 'user.zip').personas).toBe(2);
   });
@@ -106,7 +122,11 @@ describe('library archives', () => {
   it('rejects archives whose entries would escape their folder', async () => {
     const evil = join(a.dir, 'evil.zip');
     for (const name of ['../escape.sqlite', '/abs/manifest.json', 'a/../../x', 'C:/win.txt', 'back\\slash']) {
-      zipWith(evil, [['manifest.json', new TextEncoder().encode('{}')], ['library.sqlite', new Uint8Array(10)], [name, new Uint8Array(1)]]);
+      zipWith(evil, [
+        ['manifest.json', new TextEncoder().encode('{}')],
+        ['library.sqlite', new Uint8Array(10)],
+        [name, new Uint8Array(1)],
+      ]);
       await expect(b.lib.importArchive(evil)).rejects.toThrow(/would escape the archive folder; refusing the archive/);
     }
     expect(existsSync(join(b.dir, '..', 'escape.sqlite'))).toBe(false);
@@ -118,12 +138,20 @@ describe('library archives', () => {
     const man = JSON.parse(new TextDecoder().decode(readEntry(archive, 'manifest.json')));
     const db = readEntry(archive, 'library.sqlite');
     const newer = join(a.dir, 'newer.zip');
-    zipWith(newer, [['manifest.json', new TextEncoder().encode(JSON.stringify({ ...man, formatVersion: 99 }))], ['library.sqlite', db]]);
-    await expect(b.lib.importArchive(newer)).rejects.toThrow(`${newer}: was written by a newer Persona Studio (archive version 99; this app reads up to 1)`);
+    zipWith(newer, [
+      ['manifest.json', new TextEncoder().encode(JSON.stringify({ ...man, formatVersion: 99 }))],
+      ['library.sqlite', db],
+    ]);
+    await expect(b.lib.importArchive(newer)).rejects.toThrow(
+      `${newer}: was written by a newer Persona Studio (archive version 99; this app reads up to 1)`,
+    );
     const tampered = join(a.dir, 'tampered.zip');
     const db2 = db.slice();
     db2[db2.length - 5]! ^= 0xff;
-    zipWith(tampered, [['manifest.json', new TextEncoder().encode(JSON.stringify(man))], ['library.sqlite', db2]]);
+    zipWith(tampered, [
+      ['manifest.json', new TextEncoder().encode(JSON.stringify(man))],
+      ['library.sqlite', db2],
+    ]);
     await expect(b.lib.importArchive(tampered)).rejects.toThrow(/does not match the manifest's sha256 \(corrupt archive\)/);
     const foreign = join(a.dir, 'foreign.zip');
     zipWith(foreign, [['readme.txt', new Uint8Array(3)]]);
@@ -138,17 +166,20 @@ describe('library archives', () => {
     const valid = new Uint8Array(readFileSync(archive));
     const mutated = join(a.dir, 'm.zip');
     const out = join(a.dir, 'out.sqlite');
-    fc.assert(fc.property(fc.integer({ min: 0, max: valid.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.boolean(), (i, x, cut) => {
-      const m = cut ? valid.slice(0, i) : valid.slice();
-      if (!cut) m[i]! ^= x;
-      writeFileSync(mutated, m);
-      try {
-        readArchive(mutated, out);
-      } catch (e) {
-        if (!(e instanceof FormatError)) throw e;
-        expect(e.message.startsWith(`${mutated}: `)).toBe(true);
-      }
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: valid.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.boolean(), (i, x, cut) => {
+        const m = cut ? valid.slice(0, i) : valid.slice();
+        if (!cut) m[i]! ^= x;
+        writeFileSync(mutated, m);
+        try {
+          readArchive(mutated, out);
+        } catch (e) {
+          if (!(e instanceof FormatError)) throw e;
+          expect(e.message.startsWith(`${mutated}: `)).toBe(true);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

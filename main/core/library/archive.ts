@@ -57,10 +57,17 @@ export function sha256File(path: string): string {
 }
 
 /** Writes the archive to `dest` (via a temp file renamed into place). */
-export function writeArchive(dest: string, snapshotPath: string, manifest: { appVersion: string; schemaVersion: number; createdAt: string; counts: Record<string, number> }): ArchiveManifest {
+export function writeArchive(
+  dest: string,
+  snapshotPath: string,
+  manifest: { appVersion: string; schemaVersion: number; createdAt: string; counts: Record<string, number> },
+): ArchiveManifest {
   const full: ArchiveManifest = {
-    format: ARCHIVE_FORMAT, formatVersion: ARCHIVE_FORMAT_VERSION, ...manifest,
-    dbBytes: statSync(snapshotPath).size, dbSha256: sha256File(snapshotPath),
+    format: ARCHIVE_FORMAT,
+    formatVersion: ARCHIVE_FORMAT_VERSION,
+    ...manifest,
+    dbBytes: statSync(snapshotPath).size,
+    dbSha256: sha256File(snapshotPath),
   };
   const tmp = `${dest}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
@@ -86,12 +93,16 @@ export function readArchive(src: string, dbOut: string): { manifest: ArchiveMani
   try {
     const entries = readZipDirectory(file);
     for (const e of entries) {
-      if (!isSafeEntryName(e.name)) throw new FormatError(src, e.headerOffset, `entry ${JSON.stringify(e.name)} would escape the archive folder; refusing the archive`);
+      if (!isSafeEntryName(e.name))
+        throw new FormatError(src, e.headerOffset, `entry ${JSON.stringify(e.name)} would escape the archive folder; refusing the archive`);
     }
     const manifestEntry = entries.find((e) => e.name === MANIFEST);
     const dbEntry = entries.find((e) => e.name === DB_ENTRY);
-    if (!manifestEntry || !dbEntry) throw new FormatError(src, null, `is not a Persona Studio library archive (needs ${MANIFEST} and ${DB_ENTRY})`);
-    const warnings = entries.filter((e) => e !== manifestEntry && e !== dbEntry).map((e) => `${src}: unknown entry ${JSON.stringify(e.name)} ignored`);
+    if (!manifestEntry || !dbEntry)
+      throw new FormatError(src, null, `is not a Persona Studio library archive (needs ${MANIFEST} and ${DB_ENTRY})`);
+    const warnings = entries
+      .filter((e) => e !== manifestEntry && e !== dbEntry)
+      .map((e) => `${src}: unknown entry ${JSON.stringify(e.name)} ignored`);
     let json: unknown;
     try {
       json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(readZipEntry(file, manifestEntry, 1 << 20)));
@@ -101,37 +112,58 @@ export function readArchive(src: string, dbOut: string): { manifest: ArchiveMani
     }
     const v = (json as { formatVersion?: unknown } | null)?.formatVersion;
     if (typeof v === 'number' && v > ARCHIVE_FORMAT_VERSION) {
-      throw new FormatError(src, null, `was written by a newer Persona Studio (archive version ${v}; this app reads up to ${ARCHIVE_FORMAT_VERSION})`);
+      throw new FormatError(
+        src,
+        null,
+        `was written by a newer Persona Studio (archive version ${v}; this app reads up to ${ARCHIVE_FORMAT_VERSION})`,
+      );
     }
     const parsed = archiveManifestSchema.safeParse(json);
     if (!parsed.success) {
       throw new FormatError(src, manifestEntry.headerOffset, zodIssueLine(parsed.error, MANIFEST, ' field '));
     }
     const manifest = parsed.data;
-    if (dbEntry.size !== manifest.dbBytes) throw new FormatError(src, dbEntry.headerOffset, `${DB_ENTRY} is ${dbEntry.size} bytes, the manifest says ${manifest.dbBytes}`);
+    if (dbEntry.size !== manifest.dbBytes)
+      throw new FormatError(src, dbEntry.headerOffset, `${DB_ENTRY} is ${dbEntry.size} bytes, the manifest says ${manifest.dbBytes}`);
     const limit = Math.max(INFLATE_FLOOR, dbEntry.compressedSize * MAX_INFLATE_RATIO);
     if (dbEntry.size > limit) {
-      throw new FormatError(src, dbEntry.headerOffset, `${DB_ENTRY} would inflate ${dbEntry.compressedSize} bytes to ${dbEntry.size}, more than ${MAX_INFLATE_RATIO} times (a decompression bomb?)`);
+      throw new FormatError(
+        src,
+        dbEntry.headerOffset,
+        `${DB_ENTRY} would inflate ${dbEntry.compressedSize} bytes to ${dbEntry.size}, more than ${MAX_INFLATE_RATIO} times (a decompression bomb?)`,
+      );
     }
     const fs = statfsSync(dirname(dbOut));
     const free = fs.bavail * fs.bsize;
-    if (dbEntry.size * 2 > free) throw new FormatError(src, dbEntry.headerOffset, `${DB_ENTRY} needs ${dbEntry.size * 2} bytes of free disk space to import; ${free} are free`);
+    if (dbEntry.size * 2 > free)
+      throw new FormatError(
+        src,
+        dbEntry.headerOffset,
+        `${DB_ENTRY} needs ${dbEntry.size * 2} bytes of free disk space to import; ${free} are free`,
+      );
     const out = openSync(dbOut, 'w');
     const h = createHash('sha256');
     try {
-      streamZipEntry(file, dbEntry, (chunk) => { h.update(chunk); writeSync(out, chunk); });
+      streamZipEntry(file, dbEntry, (chunk) => {
+        h.update(chunk);
+        writeSync(out, chunk);
+      });
       fsyncSync(out);
     } finally {
       closeSync(out);
     }
-    if (h.digest('hex') !== manifest.dbSha256) throw new FormatError(src, dbEntry.headerOffset, `${DB_ENTRY} does not match the manifest's sha256 (corrupt archive)`);
+    if (h.digest('hex') !== manifest.dbSha256)
+      throw new FormatError(src, dbEntry.headerOffset, `${DB_ENTRY} does not match the manifest's sha256 (corrupt archive)`);
     return { manifest, warnings };
   } finally {
     file.close();
   }
 }
 
-export interface MergeBudget { rows: number; ms: number }
+export interface MergeBudget {
+  rows: number;
+  ms: number;
+}
 /** Far past any real library; only a runaway merge meets it. */
 export const DEFAULT_MERGE_BUDGET: MergeBudget = { rows: 50_000_000, ms: 10 * 60_000 };
 
@@ -144,13 +176,19 @@ export const DEFAULT_MERGE_BUDGET: MergeBudget = { rows: 50_000_000, ms: 10 * 60
  * SELECT's WHERE clause: SQLite calls it for every source row and its throw aborts the statement;
  * the transaction then rolls back and nothing is imported.
  */
-export function mergeDatabase(db: Database.Database, srcPath: string, label: string, budget: MergeBudget = DEFAULT_MERGE_BUDGET): Record<string, number> {
+export function mergeDatabase(
+  db: Database.Database,
+  srcPath: string,
+  label: string,
+  budget: MergeBudget = DEFAULT_MERGE_BUDGET,
+): Record<string, number> {
   const added: Record<string, number> = {};
   const deadline = Date.now() + budget.ms;
   let rows = 0;
   db.function('ps_merge_budget', { deterministic: false }, () => {
     if (++rows > budget.rows) throw new FormatError(label, null, `holds more than ${budget.rows} rows to merge; nothing was imported`);
-    if ((rows & 1023) === 0 && Date.now() > deadline) throw new FormatError(label, null, `merge ran past ${budget.ms / 1000} s; nothing was imported`);
+    if ((rows & 1023) === 0 && Date.now() > deadline)
+      throw new FormatError(label, null, `merge ran past ${budget.ms / 1000} s; nothing was imported`);
     return 1;
   });
   try {
@@ -161,8 +199,12 @@ export function mergeDatabase(db: Database.Database, srcPath: string, label: str
   try {
     db.transaction(() => {
       for (const table of TABLE_ORDER) {
-        const cols = (db.prepare(`SELECT name FROM pragma_table_info(?, 'main')`).all(table) as { name: string }[]).map((c) => `"${c.name}"`).join(', ');
-        added[table] = db.prepare(`INSERT OR IGNORE INTO main."${table}" (${cols}) SELECT ${cols} FROM src."${table}" WHERE ps_merge_budget()`).run().changes;
+        const cols = (db.prepare(`SELECT name FROM pragma_table_info(?, 'main')`).all(table) as { name: string }[])
+          .map((c) => `"${c.name}"`)
+          .join(', ');
+        added[table] = db
+          .prepare(`INSERT OR IGNORE INTO main."${table}" (${cols}) SELECT ${cols} FROM src."${table}" WHERE ps_merge_budget()`)
+          .run().changes;
       }
       const bad = db.pragma('foreign_key_check') as unknown[];
       if (bad.length) throw new FormatError(label, null, `merge would leave ${bad.length} broken references; nothing was imported`);

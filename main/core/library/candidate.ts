@@ -9,7 +9,12 @@ import { FormatError } from '../formats/errors.ts';
 import { APPLICATION_ID, integrityCheck, openLibraryDb } from './db.ts';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
 
-interface SchemaRow { type: string; name: string; tbl_name: string; sql: string | null }
+interface SchemaRow {
+  type: string;
+  name: string;
+  tbl_name: string;
+  sql: string | null;
+}
 
 // sqlite_stat* tables are ANALYZE's statistics: they steer the planner, they hold no data of ours.
 const SCHEMA_SQL = "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name";
@@ -74,14 +79,16 @@ export function sqliteDetail(e: unknown, paths: string[]): string {
  * keys; then migrates an older one (the migration's backup goes to `scratchDir`).
  */
 export function validateCandidate(path: string, label: string, scratchDir: string): void {
-  const refuse = (detail: string): never => { throw new FormatError(label, null, detail); };
+  const refuse = (detail: string): never => {
+    throw new FormatError(label, null, detail);
+  };
   let db: Database.Database;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
   } catch (e) {
     return refuse(`cannot be opened as a library database (${sqliteDetail(e, [path])})`);
   }
-  let version = 0;
+  let version: number;
   try {
     let appId: number;
     try {
@@ -91,7 +98,8 @@ export function validateCandidate(path: string, label: string, scratchDir: strin
       return refuse(`is not a library database (${sqliteDetail(e, [path])})`);
     }
     if (appId !== APPLICATION_ID) refuse(`is not a Persona Studio library (application_id ${appId})`);
-    if (version > LATEST_VERSION) refuse(`was written by a newer Persona Studio (library schema version ${version}; this app knows up to ${LATEST_VERSION})`);
+    if (version > LATEST_VERSION)
+      refuse(`was written by a newer Persona Studio (library schema version ${version}; this app knows up to ${LATEST_VERSION})`);
     if (version < 1) refuse('holds no library (schema version 0)');
     let problems: string[];
     try {
@@ -99,7 +107,10 @@ export function validateCandidate(path: string, label: string, scratchDir: strin
     } catch (e) {
       return refuse(`has an unreadable schema (${sqliteDetail(e, [path])})`);
     }
-    if (problems.length) refuse(`is not a library this app wrote: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
+    if (problems.length)
+      refuse(
+        `is not a library this app wrote: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`,
+      );
     try {
       const integrity = integrityCheck(db);
       if (integrity.join() !== 'ok') refuse(`fails SQLite's integrity check: ${integrity.slice(0, 3).join('; ')}`);
@@ -121,5 +132,9 @@ export function validateCandidate(path: string, label: string, scratchDir: strin
   }
   // Leave a single-file database behind (no WAL) so it can be renamed into place or attached.
   const rw = new Database(path, { fileMustExist: true });
-  try { rw.pragma('journal_mode = DELETE'); } finally { rw.close(); }
+  try {
+    rw.pragma('journal_mode = DELETE');
+  } finally {
+    rw.close();
+  }
 }

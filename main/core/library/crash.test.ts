@@ -13,12 +13,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function runAndKill(minCommits: number, extraDelayMs: number): Promise<Map<string, number>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'test-support', 'write-loop.ts'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'test-support', 'write-loop.ts'), dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const committed = new Map<string, number>();
     let buf = '';
     let err = '';
     let killing = false;
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       const lines = buf.split('\n');
@@ -60,8 +64,12 @@ describe('crash safety', () => {
           expect(bits(v.layers[27]!.vector)).toEqual(bits(want.layers[27]!.vector));
         }
         // Every stored persona is whole: no persona without its 28 layers.
-        const partial = lib.db.prepare(`SELECT p.id FROM personas p LEFT JOIN vectors v ON v.persona_id = p.id
-          LEFT JOIN vector_layers l ON l.vector_id = v.id GROUP BY p.id HAVING count(l.layer) != 28`).all();
+        const partial = lib.db
+          .prepare(
+            `SELECT p.id FROM personas p LEFT JOIN vectors v ON v.persona_id = p.id
+          LEFT JOIN vector_layers l ON l.vector_id = v.id GROUP BY p.id HAVING count(l.layer) != 28`,
+          )
+          .all();
         expect(partial).toEqual([]);
       } finally {
         lib.close();

@@ -49,7 +49,10 @@ export function openLibraryDb(file: string, opts: OpenDbOptions): OpenedDb {
       throw new StudioError('format', `${file}: not a SQLite database (${(e as Error).message})`);
     }
     if (version > LATEST_VERSION) {
-      throw new StudioError('format', `${file}: library schema version ${version} was written by a newer Persona Studio (this app knows up to ${LATEST_VERSION}); update the app`);
+      throw new StudioError(
+        'format',
+        `${file}: library schema version ${version} was written by a newer Persona Studio (this app knows up to ${LATEST_VERSION}); update the app`,
+      );
     }
     const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").get() as { n: number }).n;
     if (appId !== APPLICATION_ID && (appId !== 0 || tables > 0)) {
@@ -63,7 +66,8 @@ export function openLibraryDb(file: string, opts: OpenDbOptions): OpenedDb {
     let backupPath: string | null = null;
     let migratedFrom: number | null = null;
     if (version < target) {
-      if (opts.readonly) throw new StudioError('conflict', `${file}: schema version ${version} needs migrating, but the database was opened read-only`);
+      if (opts.readonly)
+        throw new StudioError('conflict', `${file}: schema version ${version} needs migrating, but the database was opened read-only`);
       if (version > 0) {
         mkdirSync(opts.backupDir, { recursive: true });
         backupPath = join(opts.backupDir, `library-v${version}-before-v${target}-${stamp()}.sqlite`);
@@ -90,10 +94,12 @@ function migrate(db: Database.Database, target: number): void {
       // Re-read inside the write lock: another process may have migrated meanwhile.
       const current = db.pragma('user_version', { simple: true }) as number;
       if (current >= step.version) return;
-      if (current !== step.version - 1) throw new StudioError('internal', `migration ${step.version} expects version ${step.version - 1}, found ${current}`);
+      if (current !== step.version - 1)
+        throw new StudioError('internal', `migration ${step.version} expects version ${step.version - 1}, found ${current}`);
       step.up(db);
       const bad = db.pragma('foreign_key_check') as unknown[];
-      if (bad.length) throw new StudioError('internal', `migration ${step.version} (${step.description}) left ${bad.length} foreign-key violations`);
+      if (bad.length)
+        throw new StudioError('internal', `migration ${step.version} (${step.description}) left ${bad.length} foreign-key violations`);
       if (step.version === 1) db.pragma(`application_id = ${APPLICATION_ID}`);
       db.pragma(`user_version = ${step.version}`);
     }).immediate();

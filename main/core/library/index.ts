@@ -1,5 +1,12 @@
 // Public surface of the library for the CLI, Electron main and browser mode.
-export { Library, type LibraryOptions, type ImportPersonaOptions, type ExportPersonaOptions, type ArithmeticResult, type ImportPreview } from './library.ts';
+export {
+  Library,
+  type LibraryOptions,
+  type ImportPersonaOptions,
+  type ExportPersonaOptions,
+  type ArithmeticResult,
+  type ImportPreview,
+} from './library.ts';
 export { resolveDataDir, defaultDataDir, LIBRARY_FILE, BACKUP_DIR } from './data-dir.ts';
 export { openLibraryDb, integrityCheck, APPLICATION_ID } from './db.ts';
 export { LATEST_VERSION, MIGRATIONS } from './migrations.ts';

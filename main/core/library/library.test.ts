@@ -10,7 +10,11 @@ import { tempLibrary } from './test-support/lib.ts';
 let t: ReturnType<typeof tempLibrary>;
 let lib: Library;
 let model: ModelRecord;
-beforeEach(() => { t = tempLibrary(); lib = t.lib; model = t.model; });
+beforeEach(() => {
+  t = tempLibrary();
+  lib = t.lib;
+  model = t.model;
+});
 afterEach(() => t.cleanup());
 
 const NASTY = [
@@ -24,7 +28,12 @@ const NASTY = [
 describe('personas', () => {
   it('stores names with quotes, SQL, newlines and emoji exactly, and finds them by search', () => {
     const ids = NASTY.map((name) => lib.personas.create({ name, description: `about ${name}`, tags: [name.slice(0, 10)] }).id);
-    expect(lib.personas.list().map((p) => p.name).sort()).toEqual([...NASTY].sort());
+    expect(
+      lib.personas
+        .list()
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual([...NASTY].sort());
     ids.forEach((id, i) => expect(lib.personas.require(id).name).toBe(NASTY[i]));
     expect(lib.personas.list({ search: 'DROP TABLE' }).map((p) => p.name)).toEqual([NASTY[0]]);
     expect(lib.personas.list({ search: '🏴‍☠️' }).map((p) => p.name)).toEqual([NASTY[2]]);
@@ -38,14 +47,28 @@ describe('personas', () => {
   });
 
   it('filters by tag and model, renames, duplicates with vectors, deletes with undo', () => {
-    const other = lib.models.add({ name: 'other', source: '/models/other', sourceKind: 'path', architecture: 'llama', hiddenSize: 8, numLayers: 4 });
+    const other = lib.models.add({
+      name: 'other',
+      source: '/models/other',
+      sourceKind: 'path',
+      architecture: 'llama',
+      hiddenSize: 8,
+      numLayers: 4,
+    });
     const a = lib.createPersonaWithVectors({ name: 'Formal', tags: ['style', 'work'] }, model.id, sampleSet()).persona;
-    const b = lib.createPersonaWithVectors({ name: 'Casual', tags: ['style'] }, 'other', sampleSet({ hidden: 8, numLayers: 4, layers: [2] })).persona;
+    const b = lib.createPersonaWithVectors(
+      { name: 'Casual', tags: ['style'] },
+      'other',
+      sampleSet({ hidden: 8, numLayers: 4, layers: [2] }),
+    ).persona;
     lib.personas.create({ name: 'Empty' });
     expect(lib.personas.list({ tag: 'style' }).map((p) => p.name)).toEqual(['Casual', 'Formal']);
     expect(lib.personas.list({ modelId: model.id }).map((p) => p.name)).toEqual(['Formal']);
     expect(lib.personas.list({ modelId: other.id }).map((p) => p.name)).toEqual(['Casual']);
-    expect(lib.personas.tags()).toEqual([{ tag: 'style', count: 2 }, { tag: 'work', count: 1 }]);
+    expect(lib.personas.tags()).toEqual([
+      { tag: 'style', count: 2 },
+      { tag: 'work', count: 1 },
+    ]);
     expect(lib.personas.rename(a.id, 'Very formal').name).toBe('Very formal');
 
     const copy = lib.duplicatePersona(a.id);
@@ -84,7 +107,9 @@ describe('vectors', () => {
     const set = sampleSet();
     const { vector } = lib.createPersonaWithVectors({ name: 'p' }, model.id, set);
     const got = lib.vectors.require(vector.id);
-    expect(got.layers.map((l) => [l.layer, bits(l.vector), l.norm, l.separation])).toEqual(set.layers.map((l) => [l.layer, bits(l.vector), l.norm, l.separation]));
+    expect(got.layers.map((l) => [l.layer, bits(l.vector), l.norm, l.separation])).toEqual(
+      set.layers.map((l) => [l.layer, bits(l.vector), l.norm, l.separation]),
+    );
     expect(got.provenance).toEqual(set.provenance);
     expect(got.counts).toEqual(set.counts);
     expect([got.method, got.reduction, got.modelHash, got.modelId]).toEqual([set.method, set.reduction, set.modelHash, set.modelId]);
@@ -95,7 +120,9 @@ describe('vectors', () => {
   it('refuse a set whose shape does not fit the model, naming both shapes', () => {
     const p = lib.personas.create({ name: 'p' });
     expect(() => lib.vectors.save(p.id, model.id, sampleSet({ hidden: 8 }))).toThrow(ShapeMismatchError);
-    expect(() => lib.vectors.save(p.id, model.id, sampleSet({ numLayers: 5 }))).toThrow('vectors have hidden size 16 × 5 layers but model tiny has hidden size 16 × 6 layers');
+    expect(() => lib.vectors.save(p.id, model.id, sampleSet({ numLayers: 5 }))).toThrow(
+      'vectors have hidden size 16 × 5 layers but model tiny has hidden size 16 × 6 layers',
+    );
     const bad = sampleSet();
     bad.layers[0]!.vector[3] = Number.NaN;
     expect(() => lib.vectors.save(p.id, model.id, bad)).toThrow('vector set: layer 1 value 3 is NaN');
@@ -106,19 +133,38 @@ describe('vectors', () => {
   });
 
   it('a·v1 + b·v2 and orthogonalisation are saved as new personas with lineage', () => {
-    const mk = (name: string, vals: number[][]) => lib.createPersonaWithVectors({ name }, model.id, {
-      ...sampleSet(), layers: vals.map((v, i) => layerVector(i + 1, Float32Array.from({ length: 16 }, (_, j) => v[j % v.length]!))),
-    }).vector;
-    const v1 = mk('A', [[1, 0], [2, 2]]);
-    const v2 = mk('B', [[0, 1], [1, -1]]);
-    const sum = lib.combine({ name: 'A+B', tags: ['mix'] }, [{ vectorId: v1.id, coef: 2 }, { vectorId: v2.id, coef: -0.5 }]);
+    const mk = (name: string, vals: number[][]) =>
+      lib.createPersonaWithVectors({ name }, model.id, {
+        ...sampleSet(),
+        layers: vals.map((v, i) =>
+          layerVector(
+            i + 1,
+            Float32Array.from({ length: 16 }, (_, j) => v[j % v.length]!),
+          ),
+        ),
+      }).vector;
+    const v1 = mk('A', [
+      [1, 0],
+      [2, 2],
+    ]);
+    const v2 = mk('B', [
+      [0, 1],
+      [1, -1],
+    ]);
+    const sum = lib.combine({ name: 'A+B', tags: ['mix'] }, [
+      { vectorId: v1.id, coef: 2 },
+      { vectorId: v2.id, coef: -0.5 },
+    ]);
     expect(Array.from(sum.vector.layers[0]!.vector.slice(0, 2))).toEqual([2, -0.5]);
     expect(Array.from(sum.vector.layers[1]!.vector.slice(0, 2))).toEqual([3.5, 4.5]);
     expect(sum.vector.method).toBe('arithmetic');
-    expect(sum.vector.provenance.lineage).toEqual({ op: 'combine', terms: [
-      { vectorId: v1.id, personaId: v1.personaId, personaName: 'A', coef: 2 },
-      { vectorId: v2.id, personaId: v2.personaId, personaName: 'B', coef: -0.5 },
-    ] });
+    expect(sum.vector.provenance.lineage).toEqual({
+      op: 'combine',
+      terms: [
+        { vectorId: v1.id, personaId: v1.personaId, personaName: 'A', coef: 2 },
+        { vectorId: v2.id, personaId: v2.personaId, personaName: 'B', coef: -0.5 },
+      ],
+    });
     expect(sum.persona.tags).toEqual(['mix']);
     const orth = lib.orthogonalize({ name: 'A⊥B' }, v1.id, v2.id);
     for (const [i, l] of orth.vector.layers.entries()) {
@@ -136,7 +182,10 @@ describe('import and export through the library', () => {
     const src = sampleInput(sampleSet());
     const dir = t.dir;
     const files = {
-      studio: join(dir, 'a.persona.safetensors'), gguf: join(dir, 'a.gguf'), 'persona-vectors': join(dir, 'calm_response_avg_diff.pt'), safetensors: join(dir, 'a.safetensors'),
+      studio: join(dir, 'a.persona.safetensors'),
+      gguf: join(dir, 'a.gguf'),
+      'persona-vectors': join(dir, 'calm_response_avg_diff.pt'),
+      safetensors: join(dir, 'a.safetensors'),
     } as const;
     for (const [fmt, path] of Object.entries(files)) exportVectors(path, fmt as keyof typeof files, src);
     for (const [fmt, path] of Object.entries(files)) {
@@ -146,7 +195,12 @@ describe('import and export through the library', () => {
       expect(r.vector.provenance.source?.format).toBe(fmt);
       expect(r.persona.tags).toContain('imported');
     }
-    expect(lib.personas.list({ tag: 'imported' }).map((p) => p.name).sort()).toEqual(['Formal "tone"', 'Formal "tone"', 'Formal "tone"', 'calm']);
+    expect(
+      lib.personas
+        .list({ tag: 'imported' })
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['Formal "tone"', 'Formal "tone"', 'Formal "tone"', 'calm']);
     const p = lib.personas.list({ search: 'calm' })[0]!;
     const out = lib.exportPersona(p.id, { format: 'gguf', dir });
     expect(out.files).toEqual([join(dir, 'calm.gguf')]);
@@ -168,9 +222,15 @@ describe('import and export through the library', () => {
     const path = join(t.dir, 'wide.gguf');
     exportVectors(path, 'gguf', sampleInput(sampleSet({ hidden: 32, numLayers: 6 })));
     const preview = lib.previewImport(path, { model: model.id });
-    expect(preview.fit).toEqual({ ok: false, error: `${path}: vectors have hidden size 32 × 6 layers but model tiny has hidden size 16 × 6 layers`, warnings: [] });
+    expect(preview.fit).toEqual({
+      ok: false,
+      error: `${path}: vectors have hidden size 32 × 6 layers but model tiny has hidden size 16 × 6 layers`,
+      warnings: [],
+    });
     expect(preview.layers.map((l) => l.layer)).toEqual([1, 2, 4]);
-    expect(() => lib.importPersona(path, { model: model.id })).toThrow(`${path}: vectors have hidden size 32 × 6 layers but model tiny has hidden size 16 × 6 layers`);
+    expect(() => lib.importPersona(path, { model: model.id })).toThrow(
+      `${path}: vectors have hidden size 32 × 6 layers but model tiny has hidden size 16 × 6 layers`,
+    );
     expect(lib.personas.list()).toEqual([]);
   });
 });
@@ -184,7 +244,9 @@ describe('prompt sets, jobs and records', () => {
     expect(lib.promptSets.version(set.id, 1).items.positive).toEqual(['Write "formally"\n']);
     expect(lib.promptSets.version(set.id).items).toMatchObject({ positive: ['a', 'b'], negative: ['c'], evaluation: ['e'], baseline: [], questions: [], 'heldout-questions': [] });
     expect(v2.contentHash).not.toBe(version.contentHash);
-    expect(lib.promptSets.create({ name: 'same', items: { positive: ['a', 'b'], negative: ['c'], evaluation: ['e'] } }).version.contentHash).toBe(v2.contentHash);
+    expect(
+      lib.promptSets.create({ name: 'same', items: { positive: ['a', 'b'], negative: ['c'], evaluation: ['e'] } }).version.contentHash,
+    ).toBe(v2.contentHash);
     expect(lib.promptSets.get(set.id)!.latestVersion).toBe(2);
   });
 
@@ -203,7 +265,13 @@ describe('prompt sets, jobs and records', () => {
 
   it('evaluations, comparisons and chats', () => {
     const p = lib.personas.create({ name: 'p' });
-    const e = lib.evaluations.create({ name: 'sweep', kind: 'layer-alpha', personaId: p.id, grid: { layers: [1, 2], alphas: [0, 4] }, samples: [{ layer: 1, alpha: 4, prompt: 'q', output: 'a', scores: { trait: 80 } }] });
+    const e = lib.evaluations.create({
+      name: 'sweep',
+      kind: 'layer-alpha',
+      personaId: p.id,
+      grid: { layers: [1, 2], alphas: [0, 4] },
+      samples: [{ layer: 1, alpha: 4, prompt: 'q', output: 'a', scores: { trait: 80 } }],
+    });
     lib.evaluations.addSamples(e.id, [{ layer: 2, alpha: 0, prompt: 'q2', output: 'a2', scores: {} }]);
     expect(lib.evaluations.samples(e.id).map((s) => s.seq)).toEqual([0, 1]);
     expect(lib.evaluations.list({ personaId: p.id }).length).toBe(1);
@@ -212,6 +280,9 @@ describe('prompt sets, jobs and records', () => {
     const chat = lib.chats.create({ title: 'try 🙂', modelId: model.id, settings: { alpha: 4 } });
     lib.chats.append(chat.id, { role: 'user', content: 'hi\n"there"' });
     lib.chats.append(chat.id, { role: 'assistant', content: 'hello' });
-    expect(lib.chats.messages(chat.id).map((m) => [m.seq, m.role, m.content])).toEqual([[0, 'user', 'hi\n"there"'], [1, 'assistant', 'hello']]);
+    expect(lib.chats.messages(chat.id).map((m) => [m.seq, m.role, m.content])).toEqual([
+      [0, 'user', 'hi\n"there"'],
+      [1, 'assistant', 'hello'],
+    ]);
   });
 });

@@ -2,10 +2,19 @@
 // database connection and the data directory, and composes the stores with import/export,
 // arithmetic, trash, backup/restore and archives.
 import { fileURLToPath } from 'node:url';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { defaultExportPath, exportVectors, fitToModel, FormatError, importVectors, type ExportOptions, type ExportResult, type VectorFormat } from '../formats/index.ts';
+import {
+  defaultExportPath,
+  exportVectors,
+  fitToModel,
+  FormatError,
+  importVectors,
+  type ExportOptions,
+  type ExportResult,
+  type VectorFormat,
+} from '../formats/index.ts';
 import { openRegularFile, readAt } from '../formats/file-io.ts';
 import { mergeDatabase, readArchive, writeArchive, type ArchiveManifest } from './archive.ts';
 import { BACKUP_DIR, LIBRARY_FILE, resolveDataDir } from './data-dir.ts';
@@ -20,7 +29,6 @@ import { JobsStore } from './jobs-store.ts';
 import { VectorsStore } from './vectors-store.ts';
 import { combineLayers, orthogonalizeLayers } from '../steering/vector-math.ts';
 import type { Lineage, Persona, PersonaInput, PersonaVectorSet, VectorRecord } from './schema.ts';
-import { newId } from './util.ts';
 import { StudioError } from '../errors.ts';
 
 export interface LibraryOptions {
@@ -53,7 +61,10 @@ export interface ExportPersonaOptions extends ExportOptions {
   model?: string;
 }
 
-export interface ArithmeticResult { persona: Persona; vector: VectorRecord }
+export interface ArithmeticResult {
+  persona: Persona;
+  vector: VectorRecord;
+}
 
 export interface ImportPreview {
   format: VectorFormat;
@@ -74,7 +85,9 @@ function packageVersion(): string {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'persona-studio' && pkg.version) return pkg.version;
-    } catch { /* no package.json here: keep walking */ }
+    } catch {
+      /* no package.json here: keep walking */
+    }
     if (dirname(dir) === dir) return 'unknown';
   }
 }
@@ -94,11 +107,20 @@ export class Library {
   backupPath: string | null = null;
   private conn!: Database.Database;
   private stores!: {
-    models: ModelsStore; personas: PersonasStore; promptSets: PromptSetsStore; vectors: VectorsStore;
-    jobs: JobsStore; evaluations: EvaluationsStore; comparisons: ComparisonsStore; chats: ChatsStore;
+    models: ModelsStore;
+    personas: PersonasStore;
+    promptSets: PromptSetsStore;
+    vectors: VectorsStore;
+    jobs: JobsStore;
+    evaluations: EvaluationsStore;
+    comparisons: ComparisonsStore;
+    chats: ChatsStore;
   };
 
-  private constructor(readonly dataDir: string, appVersion: string) {
+  private constructor(
+    readonly dataDir: string,
+    appVersion: string,
+  ) {
     this.file = join(dataDir, LIBRARY_FILE);
     this.backupDir = join(dataDir, BACKUP_DIR);
     this.appVersion = appVersion;
@@ -111,15 +133,33 @@ export class Library {
     return new Library(resolveDataDir(opts), opts.appVersion ?? packageVersion());
   }
 
-  get db(): Database.Database { return this.conn; }
-  get models(): ModelsStore { return this.stores.models; }
-  get personas(): PersonasStore { return this.stores.personas; }
-  get promptSets(): PromptSetsStore { return this.stores.promptSets; }
-  get vectors(): VectorsStore { return this.stores.vectors; }
-  get jobs(): JobsStore { return this.stores.jobs; }
-  get evaluations(): EvaluationsStore { return this.stores.evaluations; }
-  get comparisons(): ComparisonsStore { return this.stores.comparisons; }
-  get chats(): ChatsStore { return this.stores.chats; }
+  get db(): Database.Database {
+    return this.conn;
+  }
+  get models(): ModelsStore {
+    return this.stores.models;
+  }
+  get personas(): PersonasStore {
+    return this.stores.personas;
+  }
+  get promptSets(): PromptSetsStore {
+    return this.stores.promptSets;
+  }
+  get vectors(): VectorsStore {
+    return this.stores.vectors;
+  }
+  get jobs(): JobsStore {
+    return this.stores.jobs;
+  }
+  get evaluations(): EvaluationsStore {
+    return this.stores.evaluations;
+  }
+  get comparisons(): ComparisonsStore {
+    return this.stores.comparisons;
+  }
+  get chats(): ChatsStore {
+    return this.stores.chats;
+  }
 
   private connect(): void {
     const opened = openLibraryDb(this.file, { backupDir: this.backupDir });
@@ -131,8 +171,14 @@ export class Library {
     const db = this.conn;
     const models = new ModelsStore(db);
     this.stores = {
-      models, personas: new PersonasStore(db), promptSets: new PromptSetsStore(db), vectors: new VectorsStore(db, models),
-      jobs: new JobsStore(db), evaluations: new EvaluationsStore(db), comparisons: new ComparisonsStore(db), chats: new ChatsStore(db),
+      models,
+      personas: new PersonasStore(db),
+      promptSets: new PromptSetsStore(db),
+      vectors: new VectorsStore(db, models),
+      jobs: new JobsStore(db),
+      evaluations: new EvaluationsStore(db),
+      comparisons: new ComparisonsStore(db),
+      chats: new ChatsStore(db),
     };
   }
 
@@ -148,7 +194,12 @@ export class Library {
   // ---------- personas with vectors ----------
 
   /** Creates a persona and stores its vectors in one transaction. */
-  createPersonaWithVectors(persona: PersonaInput, model: string, set: PersonaVectorSet, opts: { promptSetVersionId?: string | null } = {}): ArithmeticResult {
+  createPersonaWithVectors(
+    persona: PersonaInput,
+    model: string,
+    set: PersonaVectorSet,
+    opts: { promptSetVersionId?: string | null } = {},
+  ): ArithmeticResult {
     const m = this.models.resolve(model);
     return this.transaction(() => {
       const p = this.personas.create(persona);
@@ -161,7 +212,12 @@ export class Library {
   duplicatePersona(id: string, name?: string): Persona {
     return this.transaction(() => {
       const src = this.personas.require(id);
-      const copy = this.personas.create({ name: name ?? this.personas.uniqueCopyName(src.name), description: src.description, notes: src.notes, tags: src.tags });
+      const copy = this.personas.create({
+        name: name ?? this.personas.uniqueCopyName(src.name),
+        description: src.description,
+        notes: src.notes,
+        tags: src.tags,
+      });
       for (const s of this.vectors.list({ personaId: id })) this.vectors.save(copy.id, s.libraryModelId, this.vectors.require(s.id));
       return this.personas.require(copy.id);
     });
@@ -178,7 +234,11 @@ export class Library {
     const result = this.transaction(() => {
       const persona = opts.personaId
         ? this.personas.require(opts.personaId)
-        : this.personas.create({ ...imported.persona, name: opts.name ?? imported.persona.name, tags: [...imported.persona.tags, ...(opts.tags ?? [])] });
+        : this.personas.create({
+            ...imported.persona,
+            name: opts.name ?? imported.persona.name,
+            tags: [...imported.persona.tags, ...(opts.tags ?? [])],
+          });
       const vector = this.vectors.save(persona.id, model.id, set);
       return { persona: this.personas.require(persona.id), vector };
     });
@@ -189,12 +249,22 @@ export class Library {
    * What importing `path` would do, without storing anything: the file's contents and, when a
    * model is given, whether it fits (the refusal message if not) and the warnings.
    */
-  previewImport(path: string, opts: Omit<ImportPersonaOptions, 'model' | 'personaId' | 'name' | 'tags'> & { model?: string } = {}): ImportPreview {
+  previewImport(
+    path: string,
+    opts: Omit<ImportPersonaOptions, 'model' | 'personaId' | 'name' | 'tags'> & { model?: string } = {},
+  ): ImportPreview {
     const model = opts.model ? this.models.resolve(opts.model) : undefined;
     const imported = importVectors(path, { format: opts.format, layerShift: opts.layerShift, ...(model ? { target: model } : {}) });
     const preview: ImportPreview = {
-      format: imported.format, files: imported.files, persona: imported.persona, hiddenSize: imported.hiddenSize, numLayers: imported.numLayers,
-      modelHint: imported.modelHint, layers: imported.layers.map((l) => ({ layer: l.layer, norm: l.norm })), warnings: imported.warnings, fit: null,
+      format: imported.format,
+      files: imported.files,
+      persona: imported.persona,
+      hiddenSize: imported.hiddenSize,
+      numLayers: imported.numLayers,
+      modelHint: imported.modelHint,
+      layers: imported.layers.map((l) => ({ layer: l.layer, norm: l.norm })),
+      warnings: imported.warnings,
+      fit: null,
     };
     if (model) {
       try {
@@ -215,7 +285,8 @@ export class Library {
     } else {
       vector = this.vectors.latest(personaId, opts.model ? this.models.resolve(opts.model).id : undefined);
     }
-    if (!vector) throw new Error(`persona ${JSON.stringify(persona.name)} has no vectors${opts.model ? ` for model ${opts.model}` : ''} to export`);
+    if (!vector)
+      throw new Error(`persona ${JSON.stringify(persona.name)} has no vectors${opts.model ? ` for model ${opts.model}` : ''} to export`);
     const model = this.models.get(vector.libraryModelId);
     const input = { persona, set: vector, ...(model ? { architecture: model.architecture } : {}) };
     const path = opts.path ?? defaultExportPath(opts.dir ?? process.cwd(), opts.format, persona.name, input);
@@ -229,16 +300,35 @@ export class Library {
     return { vectorId: v.id, personaId: v.personaId, personaName: this.personas.require(v.personaId).name, coef };
   }
 
-  private saveDerived(persona: PersonaInput, parents: VectorRecord[], layers: PersonaVectorSet['layers'], lineage: Lineage): ArithmeticResult {
+  private saveDerived(
+    persona: PersonaInput,
+    parents: VectorRecord[],
+    layers: PersonaVectorSet['layers'],
+    lineage: Lineage,
+  ): ArithmeticResult {
     const first = parents[0]!;
     for (const p of parents) {
-      if (p.libraryModelId !== first.libraryModelId) throw new Error(`vectors ${first.id} and ${p.id} belong to different models; arithmetic needs one model`);
+      if (p.libraryModelId !== first.libraryModelId)
+        throw new Error(`vectors ${first.id} and ${p.id} belong to different models; arithmetic needs one model`);
     }
     const same = <T>(f: (v: VectorRecord) => T): T | null => (parents.every((p) => f(p) === f(first)) ? f(first) : null);
     const set: PersonaVectorSet = {
-      modelId: first.modelId, modelHash: same((v) => v.modelHash), hiddenSize: first.hiddenSize, numLayers: first.numLayers, layers,
-      method: 'arithmetic', reduction: same((v) => v.reduction), counts: null,
-      provenance: { promptSetHash: null, settings: {}, seed: null, appVersion: this.appVersion, createdAt: new Date().toISOString(), lineage },
+      modelId: first.modelId,
+      modelHash: same((v) => v.modelHash),
+      hiddenSize: first.hiddenSize,
+      numLayers: first.numLayers,
+      layers,
+      method: 'arithmetic',
+      reduction: same((v) => v.reduction),
+      counts: null,
+      provenance: {
+        promptSetHash: null,
+        settings: {},
+        seed: null,
+        appVersion: this.appVersion,
+        createdAt: new Date().toISOString(),
+        lineage,
+      },
     };
     return this.createPersonaWithVectors(persona, first.libraryModelId, set);
   }
@@ -247,7 +337,10 @@ export class Library {
   combine(persona: PersonaInput, terms: { vectorId: string; coef: number }[]): ArithmeticResult {
     if (terms.length === 0) throw new Error('combine needs at least one vector');
     const parents = terms.map((t) => this.vectors.require(t.vectorId));
-    const layers = combineLayers(parents, terms.map((t) => t.coef));
+    const layers = combineLayers(
+      parents,
+      terms.map((t) => t.coef),
+    );
     return this.saveDerived(persona, parents, layers, { op: 'combine', terms: parents.map((p, i) => this.lineageTerm(p, terms[i]!.coef)) });
   }
 
@@ -256,7 +349,11 @@ export class Library {
     const base = this.vectors.require(vectorId);
     const against = this.vectors.require(againstId);
     const layers = orthogonalizeLayers(base, against);
-    return this.saveDerived(persona, [base, against], layers, { op: 'orthogonalize', base: this.lineageTerm(base, 1), against: this.lineageTerm(against, 1) });
+    return this.saveDerived(persona, [base, against], layers, {
+      op: 'orthogonalize',
+      base: this.lineageTerm(base, 1),
+      against: this.lineageTerm(against, 1),
+    });
   }
 
   // ---------- trash ----------
@@ -268,7 +365,9 @@ export class Library {
       const vectors = db.prepare('DELETE FROM vectors WHERE deleted_at IS NOT NULL').run().changes;
       const personas = db.prepare('DELETE FROM personas WHERE deleted_at IS NOT NULL').run().changes;
       const promptSets = db.prepare('DELETE FROM prompt_sets WHERE deleted_at IS NOT NULL').run().changes;
-      const models = db.prepare('DELETE FROM models WHERE deleted_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.model_id = models.id)').run().changes;
+      const models = db
+        .prepare('DELETE FROM models WHERE deleted_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.model_id = models.id)')
+        .run().changes;
       return { personas, vectors, promptSets, models };
     });
   }
@@ -291,7 +390,9 @@ export class Library {
       vectors: n('SELECT count(*) AS n FROM vectors WHERE deleted_at IS NULL'),
       models: n('SELECT count(*) AS n FROM models WHERE deleted_at IS NULL'),
       promptSets: n('SELECT count(*) AS n FROM prompt_sets WHERE deleted_at IS NULL'),
-      trash: n('SELECT (SELECT count(*) FROM personas WHERE deleted_at IS NOT NULL) + (SELECT count(*) FROM vectors WHERE deleted_at IS NOT NULL) AS n'),
+      trash: n(
+        'SELECT (SELECT count(*) FROM personas WHERE deleted_at IS NOT NULL) + (SELECT count(*) FROM vectors WHERE deleted_at IS NOT NULL) AS n',
+      ),
     };
   }
 
@@ -325,8 +426,10 @@ export class Library {
     try {
       await this.conn.backup(snap);
       return writeArchive(dest, snap, {
-        appVersion: this.appVersion, schemaVersion: this.conn.pragma('user_version', { simple: true }) as number,
-        createdAt: new Date().toISOString(), counts: this.counts(),
+        appVersion: this.appVersion,
+        schemaVersion: this.conn.pragma('user_version', { simple: true }) as number,
+        createdAt: new Date().toISOString(),
+        counts: this.counts(),
       });
     } finally {
       rmSync(snap, { force: true });
@@ -338,7 +441,10 @@ export class Library {
    * replace swaps the whole library for the archive's (after backing the current one up). The
    * snapshot is checked (validateCandidate) before anything is merged or replaced.
    */
-  async importArchive(src: string, opts: { mode?: 'merge' | 'replace' } = {}): Promise<{ manifest: ArchiveManifest; added: Record<string, number> | null; warnings: string[]; safetyBackup: string | null }> {
+  async importArchive(
+    src: string,
+    opts: { mode?: 'merge' | 'replace' } = {},
+  ): Promise<{ manifest: ArchiveManifest; added: Record<string, number> | null; warnings: string[]; safetyBackup: string | null }> {
     const extracted = this.tmpPath('import');
     try {
       const { manifest, warnings } = readArchive(src, extracted);
@@ -360,14 +466,23 @@ export class Library {
   async restore(src: string): Promise<string> {
     const { fd } = openRegularFile(src);
     let head: Uint8Array;
-    try { head = readAt(fd, 16, 0); } finally { closeSync(fd); }
+    try {
+      head = readAt(fd, 16, 0);
+    } finally {
+      closeSync(fd);
+    }
     if (head[0] === 0x50 && head[1] === 0x4b) return (await this.importArchive(src, { mode: 'replace' })).safetyBackup!;
-    if (new TextDecoder('latin1').decode(head) !== SQLITE_MAGIC) throw new FormatError(src, 0, 'is neither a library backup (.sqlite) nor a library archive');
+    if (new TextDecoder('latin1').decode(head) !== SQLITE_MAGIC)
+      throw new FormatError(src, 0, 'is neither a library backup (.sqlite) nor a library archive');
     const copy = this.tmpPath('restore');
     try {
       try {
         const source = new Database(src, { readonly: true, fileMustExist: true });
-        try { await source.backup(copy); } finally { source.close(); }
+        try {
+          await source.backup(copy);
+        } finally {
+          source.close();
+        }
       } catch (e) {
         throw new FormatError(src, null, `cannot be read as a library backup (${sqliteDetail(e, [src, copy])})`);
       }
@@ -395,7 +510,8 @@ export class Library {
     try {
       // With the last connection closed SQLite removes the WAL; if it is still there another
       // process has the library open, and swapping the file under it would corrupt it.
-      if (existsSync(`${this.file}-wal`)) throw new StudioError('conflict', `${this.file}: the library is open in another process; close it and try again`);
+      if (existsSync(`${this.file}-wal`))
+        throw new StudioError('conflict', `${this.file}: the library is open in another process; close it and try again`);
       rmSync(`${this.file}-shm`, { force: true });
       renameSync(candidate, this.file);
     } finally {

@@ -10,7 +10,9 @@ import { Library } from './library.ts';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'ps-mig-')); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ps-mig-'));
+});
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const file = () => join(dir, 'library.sqlite');
 
@@ -24,8 +26,10 @@ const SEED: Record<number, (db: Database.Database) => void> = {
     db.prepare(`INSERT INTO prompt_sets VALUES ('s1', 'set', '', ?, NULL)`).run(t);
     db.prepare(`INSERT INTO prompt_set_versions VALUES ('sv1', 's1', 1, 'h', '', ?)`).run(t);
     db.prepare(`INSERT INTO prompt_items VALUES ('sv1', 'positive', 0, 'be formal')`).run();
-    db.prepare(`INSERT INTO vectors VALUES ('v1', 'p1', 'm1', 'tiny/test', 'hash', 4, 3, 'mean-diff', 'response-mean', '{"positive":1,"negative":1}', 'sv1',
-      '{"promptSetHash":"h","settings":{},"seed":1,"appVersion":"0.0.1","createdAt":"2024-01-01T00:00:00.000Z"}', ?, NULL)`).run(t);
+    db.prepare(
+      `INSERT INTO vectors VALUES ('v1', 'p1', 'm1', 'tiny/test', 'hash', 4, 3, 'mean-diff', 'response-mean', '{"positive":1,"negative":1}', 'sv1',
+      '{"promptSetHash":"h","settings":{},"seed":1,"appVersion":"0.0.1","createdAt":"2024-01-01T00:00:00.000Z"}', ?, NULL)`,
+    ).run(t);
     const v = randomVector(4, 9);
     db.prepare(`INSERT INTO vector_layers VALUES ('v1', 2, ?, ?, NULL)`).run(Buffer.from(v.buffer), Math.hypot(...v));
   },
@@ -76,13 +80,15 @@ describe('migrations', () => {
     const db = new Database(file());
     db.pragma(`user_version = ${LATEST_VERSION + 1}`);
     db.close();
-    expect(() => Library.open({ dataDir: dir })).toThrow(`${file()}: library schema version ${LATEST_VERSION + 1} was written by a newer Persona Studio (this app knows up to ${LATEST_VERSION}); update the app`);
+    expect(() => Library.open({ dataDir: dir })).toThrow(
+      `${file()}: library schema version ${LATEST_VERSION + 1} was written by a newer Persona Studio (this app knows up to ${LATEST_VERSION}); update the app`,
+    );
     const check = new Database(file(), { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(LATEST_VERSION + 1);
     check.close();
   });
 
-  it("refuses files that are not our library", () => {
+  it('refuses files that are not our library', () => {
     const other = new Database(file());
     other.exec('CREATE TABLE notes (x TEXT)');
     other.close();
@@ -94,7 +100,14 @@ describe('migrations', () => {
 
   it('runs each step in a transaction: a failing step leaves the previous version intact', () => {
     Library.open({ dataDir: dir }).close();
-    MIGRATIONS.push({ version: LATEST_VERSION + 1, description: 'broken', up(db) { db.exec('CREATE TABLE half (x INTEGER) STRICT'); throw new Error('boom'); } });
+    MIGRATIONS.push({
+      version: LATEST_VERSION + 1,
+      description: 'broken',
+      up(db) {
+        db.exec('CREATE TABLE half (x INTEGER) STRICT');
+        throw new Error('boom');
+      },
+    });
     try {
       expect(() => openLibraryDb(file(), { backupDir: join(dir, 'backups'), targetVersion: LATEST_VERSION + 1 })).toThrow('boom');
     } finally {
@@ -114,7 +127,9 @@ describe('migrations', () => {
     expect(lib.db.pragma('synchronous', { simple: true })).toBe(2);
     const tables = lib.db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table'").all() as { name: string; sql: string }[];
     for (const t of tables) expect(t.sql, t.name).toMatch(/STRICT/);
-    expect(() => lib.db.prepare("INSERT INTO personas VALUES ('x', 'n', 'd', 'n', 'not a number', 1, NULL)").run()).toThrow(/cannot store TEXT value in INTEGER column/);
+    expect(() => lib.db.prepare("INSERT INTO personas VALUES ('x', 'n', 'd', 'n', 'not a number', 1, NULL)").run()).toThrow(
+      /cannot store TEXT value in INTEGER column/,
+    );
     expect(() => lib.db.prepare("INSERT INTO persona_tags VALUES ('missing', 't')").run()).toThrow(/FOREIGN KEY/);
     lib.close();
   });

@@ -3,7 +3,11 @@
 // Ids are text UUIDs and child rows have natural keys, so archives merge with INSERT OR IGNORE.
 import type Database from 'better-sqlite3';
 
-export interface Migration { version: number; description: string; up(db: Database.Database): void }
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Database.Database): void;
+}
 
 const json = (col: string, nullable = false): string =>
   nullable ? `${col} TEXT CHECK (${col} IS NULL OR json_valid(${col}))` : `${col} TEXT NOT NULL CHECK (json_valid(${col}))`;
@@ -221,6 +225,19 @@ export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /** Tables in an order where parents come before children (for copying rows between databases). */
 export const TABLE_ORDER = [
-  'models', 'model_variants', 'personas', 'persona_tags', 'prompt_sets', 'prompt_set_versions', 'prompt_items',
-  'vectors', 'vector_layers', 'jobs', 'evaluations', 'evaluation_samples', 'comparisons', 'chats', 'chat_messages',
+  'models',
+  'model_variants',
+  'personas',
+  'persona_tags',
+  'prompt_sets',
+  'prompt_set_versions',
+  'prompt_items',
+  'vectors',
+  'vector_layers',
+  'jobs',
+  'evaluations',
+  'evaluation_samples',
+  'comparisons',
+  'chats',
+  'chat_messages',
 ];

@@ -6,8 +6,15 @@ import { iso, isoOrNull, likeContains, newId, nowMs, parseInput } from './util.t
 import { StudioError } from '../errors.ts';
 
 interface PersonaRow {
-  id: string; name: string; description: string; notes: string; created_at: number; updated_at: number; deleted_at: number | null;
-  tags: string | null; model_ids: string | null;
+  id: string;
+  name: string;
+  description: string;
+  notes: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  tags: string | null;
+  model_ids: string | null;
 }
 
 export interface PersonaQuery {
@@ -32,8 +39,15 @@ const SELECT = `SELECT p.*,
 
 const split = (s: string | null): string[] => (s ? s.split(SEP) : []);
 const toPersona = (r: PersonaRow): Persona => ({
-  id: r.id, name: r.name, description: r.description, notes: r.notes, tags: split(r.tags),
-  createdAt: iso(r.created_at), updatedAt: iso(r.updated_at), deletedAt: isoOrNull(r.deleted_at), modelIds: split(r.model_ids),
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  notes: r.notes,
+  tags: split(r.tags),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+  deletedAt: isoOrNull(r.deleted_at),
+  modelIds: split(r.model_ids),
 });
 const cleanTags = (tags: string[]): string[] => [...new Set(tags.map((t) => t.replaceAll(SEP, '').trim()).filter(Boolean))].sort();
 
@@ -45,7 +59,8 @@ export class PersonasStore {
     const id = newId();
     const t = nowMs();
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO personas (id, name, description, notes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+      this.db
+        .prepare('INSERT INTO personas (id, name, description, notes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, p.name, p.description, p.notes, t, t);
       this.setTags(id, p.tags);
     })();
@@ -93,7 +108,8 @@ export class PersonasStore {
     const cur = this.require(id);
     const next = parseInput(personaInputSchema, { ...cur, ...patch }, 'persona');
     this.db.transaction(() => {
-      this.db.prepare('UPDATE personas SET name = ?, description = ?, notes = ?, updated_at = ? WHERE id = ?')
+      this.db
+        .prepare('UPDATE personas SET name = ?, description = ?, notes = ?, updated_at = ? WHERE id = ?')
         .run(next.name, next.description, next.notes, nowMs(), id);
       if (patch.tags) this.setTags(id, next.tags);
     })();
@@ -106,7 +122,9 @@ export class PersonasStore {
 
   /** A name not yet used by a live persona: "X (copy)", "X (copy 2)"… */
   uniqueCopyName(name: string): string {
-    const taken = new Set((this.db.prepare('SELECT name FROM personas WHERE deleted_at IS NULL').all() as { name: string }[]).map((r) => r.name));
+    const taken = new Set(
+      (this.db.prepare('SELECT name FROM personas WHERE deleted_at IS NULL').all() as { name: string }[]).map((r) => r.name),
+    );
     const base = `${name} (copy)`;
     if (!taken.has(base)) return base;
     for (let i = 2; ; i++) if (!taken.has(`${name} (copy ${i})`)) return `${name} (copy ${i})`;
@@ -124,8 +142,12 @@ export class PersonasStore {
 
   /** Every tag in use by live personas, with how many use it. */
   tags(): { tag: string; count: number }[] {
-    return this.db.prepare(`SELECT tag, count(*) AS count FROM persona_tags t JOIN personas p ON p.id = t.persona_id
-      WHERE p.deleted_at IS NULL GROUP BY tag ORDER BY tag`).all() as { tag: string; count: number }[];
+    return this.db
+      .prepare(
+        `SELECT tag, count(*) AS count FROM persona_tags t JOIN personas p ON p.id = t.persona_id
+      WHERE p.deleted_at IS NULL GROUP BY tag ORDER BY tag`,
+      )
+      .all() as { tag: string; count: number }[];
   }
 
   private setTags(id: string, tags: string[]): void {

@@ -35,7 +35,12 @@ export function promptItemsHash(items: PromptItems, spec: PromptSetSpec | null =
 }
 
 const toSet = (r: SetRow): PromptSet => ({
-  id: r.id, name: r.name, description: r.description, latestVersion: r.latest ?? 0, createdAt: iso(r.created_at), deletedAt: isoOrNull(r.deleted_at),
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  latestVersion: r.latest ?? 0,
+  createdAt: iso(r.created_at),
+  deletedAt: isoOrNull(r.deleted_at),
 });
 const SELECT = 'SELECT s.*, (SELECT max(version) FROM prompt_set_versions v WHERE v.prompt_set_id = s.id) AS latest FROM prompt_sets s';
 
@@ -95,14 +100,20 @@ export class PromptSetsStore {
   }
 
   list(opts: { includeDeleted?: boolean } = {}): PromptSet[] {
-    return (this.db.prepare(`${SELECT} ${opts.includeDeleted ? '' : 'WHERE s.deleted_at IS NULL'} ORDER BY s.name COLLATE NOCASE`).all() as SetRow[]).map(toSet);
+    return (
+      this.db
+        .prepare(`${SELECT} ${opts.includeDeleted ? '' : 'WHERE s.deleted_at IS NULL'} ORDER BY s.name COLLATE NOCASE`)
+        .all() as SetRow[]
+    ).map(toSet);
   }
 
   /** One version with its items (the latest when `version` is omitted). */
   version(id: string, version?: number): PromptSetVersion {
-    const row = (version === undefined
-      ? this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? ORDER BY version DESC LIMIT 1').get(id)
-      : this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? AND version = ?').get(id, version)) as VersionRow | undefined;
+    const row = (
+      version === undefined
+        ? this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? ORDER BY version DESC LIMIT 1').get(id)
+        : this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? AND version = ?').get(id, version)
+    ) as VersionRow | undefined;
     if (!row) throw new StudioError('not-found', `prompt set ${id} has no version ${version ?? '(none at all)'}`);
     return this.withItems(row);
   }

@@ -4,22 +4,71 @@ import type { Chat, ChatMessage, Comparison, Evaluation, EvaluationSample } from
 import { fromJson, iso, newId, nowMs, toJson } from './util.ts';
 import { StudioError } from '../errors.ts';
 
-interface EvalRow { id: string; name: string; kind: string; persona_id: string | null; vector_id: string | null; model_id: string | null; grid: string; metrics: string; settings: string; created_at: number }
-interface SampleRow { seq: number; layer: number | null; alpha: number | null; prompt: string; output: string; scores: string }
+interface EvalRow {
+  id: string;
+  name: string;
+  kind: string;
+  persona_id: string | null;
+  vector_id: string | null;
+  model_id: string | null;
+  grid: string;
+  metrics: string;
+  settings: string;
+  created_at: number;
+}
+interface SampleRow {
+  seq: number;
+  layer: number | null;
+  alpha: number | null;
+  prompt: string;
+  output: string;
+  scores: string;
+}
 const toEval = (r: EvalRow): Evaluation => ({
-  id: r.id, name: r.name, kind: r.kind, personaId: r.persona_id, vectorId: r.vector_id, modelId: r.model_id,
-  grid: fromJson(r.grid), metrics: fromJson(r.metrics), settings: fromJson(r.settings), createdAt: iso(r.created_at),
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  personaId: r.persona_id,
+  vectorId: r.vector_id,
+  modelId: r.model_id,
+  grid: fromJson(r.grid),
+  metrics: fromJson(r.metrics),
+  settings: fromJson(r.settings),
+  createdAt: iso(r.created_at),
 });
 
 export class EvaluationsStore {
   constructor(private readonly db: Database.Database) {}
 
-  create(input: { name: string; kind: string; personaId?: string | null; vectorId?: string | null; modelId?: string | null; grid?: unknown; metrics?: unknown; settings?: unknown; samples?: Omit<EvaluationSample, 'seq'>[] }): Evaluation {
+  create(input: {
+    name: string;
+    kind: string;
+    personaId?: string | null;
+    vectorId?: string | null;
+    modelId?: string | null;
+    grid?: unknown;
+    metrics?: unknown;
+    settings?: unknown;
+    samples?: Omit<EvaluationSample, 'seq'>[];
+  }): Evaluation {
     const id = newId();
     this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO evaluations (id, name, kind, persona_id, vector_id, model_id, grid, metrics, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(id, input.name, input.kind, input.personaId ?? null, input.vectorId ?? null, input.modelId ?? null,
-          toJson(input.grid ?? {}), toJson(input.metrics ?? {}), toJson(input.settings ?? {}), nowMs());
+      this.db
+        .prepare(
+          `INSERT INTO evaluations (id, name, kind, persona_id, vector_id, model_id, grid, metrics, settings, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          id,
+          input.name,
+          input.kind,
+          input.personaId ?? null,
+          input.vectorId ?? null,
+          input.modelId ?? null,
+          toJson(input.grid ?? {}),
+          toJson(input.metrics ?? {}),
+          toJson(input.settings ?? {}),
+          nowMs(),
+        );
       if (input.samples) this.addSamples(id, input.samples);
     })();
     return this.require(id);
@@ -29,9 +78,16 @@ export class EvaluationsStore {
   addSamples(id: string, samples: Omit<EvaluationSample, 'seq'>[]): number[] {
     return this.db.transaction(() => {
       this.require(id);
-      let seq = (this.db.prepare('SELECT coalesce(max(seq), -1) AS s FROM evaluation_samples WHERE evaluation_id = ?').get(id) as { s: number }).s;
-      const ins = this.db.prepare('INSERT INTO evaluation_samples (evaluation_id, seq, layer, alpha, prompt, output, scores) VALUES (?, ?, ?, ?, ?, ?, ?)');
-      return samples.map((s) => { ins.run(id, ++seq, s.layer, s.alpha, s.prompt, s.output, toJson(s.scores)); return seq; });
+      let seq = (
+        this.db.prepare('SELECT coalesce(max(seq), -1) AS s FROM evaluation_samples WHERE evaluation_id = ?').get(id) as { s: number }
+      ).s;
+      const ins = this.db.prepare(
+        'INSERT INTO evaluation_samples (evaluation_id, seq, layer, alpha, prompt, output, scores) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      return samples.map((s) => {
+        ins.run(id, ++seq, s.layer, s.alpha, s.prompt, s.output, toJson(s.scores));
+        return seq;
+      });
     })();
   }
 
@@ -53,16 +109,29 @@ export class EvaluationsStore {
   }
 
   samples(id: string): EvaluationSample[] {
-    return (this.db.prepare('SELECT seq, layer, alpha, prompt, output, scores FROM evaluation_samples WHERE evaluation_id = ? ORDER BY seq').all(id) as SampleRow[])
-      .map((s) => ({ ...s, scores: fromJson(s.scores) as Record<string, number> }));
+    return (
+      this.db
+        .prepare('SELECT seq, layer, alpha, prompt, output, scores FROM evaluation_samples WHERE evaluation_id = ? ORDER BY seq')
+        .all(id) as SampleRow[]
+    ).map((s) => ({ ...s, scores: fromJson(s.scores) as Record<string, number> }));
   }
 
   list(q: { personaId?: string; modelId?: string } = {}): Evaluation[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.personaId) { where.push('persona_id = ?'); args.push(q.personaId); }
-    if (q.modelId) { where.push('model_id = ?'); args.push(q.modelId); }
-    return (this.db.prepare(`SELECT * FROM evaluations ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC`).all(...args) as EvalRow[]).map(toEval);
+    if (q.personaId) {
+      where.push('persona_id = ?');
+      args.push(q.personaId);
+    }
+    if (q.modelId) {
+      where.push('model_id = ?');
+      args.push(q.modelId);
+    }
+    return (
+      this.db
+        .prepare(`SELECT * FROM evaluations ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC`)
+        .all(...args) as EvalRow[]
+    ).map(toEval);
   }
 
   delete(id: string): void {
@@ -70,8 +139,22 @@ export class EvaluationsStore {
   }
 }
 
-interface ComparisonRow { id: string; name: string; config: string; results: string; created_at: number; updated_at: number }
-const toComparison = (r: ComparisonRow): Comparison => ({ id: r.id, name: r.name, config: fromJson(r.config), results: fromJson(r.results), createdAt: iso(r.created_at), updatedAt: iso(r.updated_at) });
+interface ComparisonRow {
+  id: string;
+  name: string;
+  config: string;
+  results: string;
+  created_at: number;
+  updated_at: number;
+}
+const toComparison = (r: ComparisonRow): Comparison => ({
+  id: r.id,
+  name: r.name,
+  config: fromJson(r.config),
+  results: fromJson(r.results),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
 
 export class ComparisonsStore {
   constructor(private readonly db: Database.Database) {}
@@ -80,8 +163,11 @@ export class ComparisonsStore {
   save(input: { id?: string; name: string; config: unknown; results?: unknown }): Comparison {
     const t = nowMs();
     const id = input.id ?? newId();
-    this.db.prepare(`INSERT INTO comparisons (id, name, config, results, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, results = excluded.results, updated_at = excluded.updated_at`)
+    this.db
+      .prepare(
+        `INSERT INTO comparisons (id, name, config, results, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, results = excluded.results, updated_at = excluded.updated_at`,
+      )
       .run(id, input.name, toJson(input.config), toJson(input.results ?? null), t, t);
     return this.require(id);
   }
@@ -106,9 +192,29 @@ export class ComparisonsStore {
   }
 }
 
-interface ChatRow { id: string; title: string; model_id: string | null; settings: string; created_at: number; updated_at: number }
-interface MessageRow { seq: number; role: ChatMessage['role']; content: string; meta: string; created_at: number }
-const toChat = (r: ChatRow): Chat => ({ id: r.id, title: r.title, modelId: r.model_id, settings: fromJson(r.settings), createdAt: iso(r.created_at), updatedAt: iso(r.updated_at) });
+interface ChatRow {
+  id: string;
+  title: string;
+  model_id: string | null;
+  settings: string;
+  created_at: number;
+  updated_at: number;
+}
+interface MessageRow {
+  seq: number;
+  role: ChatMessage['role'];
+  content: string;
+  meta: string;
+  created_at: number;
+}
+const toChat = (r: ChatRow): Chat => ({
+  id: r.id,
+  title: r.title,
+  modelId: r.model_id,
+  settings: fromJson(r.settings),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
 
 export class ChatsStore {
   constructor(private readonly db: Database.Database) {}
@@ -116,7 +222,8 @@ export class ChatsStore {
   create(input: { title: string; modelId?: string | null; settings?: unknown }): Chat {
     const id = newId();
     const t = nowMs();
-    this.db.prepare('INSERT INTO chats (id, title, model_id, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT INTO chats (id, title, model_id, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(id, input.title, input.modelId ?? null, toJson(input.settings ?? {}), t, t);
     return this.require(id);
   }
@@ -138,7 +245,8 @@ export class ChatsStore {
 
   update(id: string, patch: { title?: string; settings?: unknown }): Chat {
     const c = this.require(id);
-    this.db.prepare('UPDATE chats SET title = ?, settings = ?, updated_at = ? WHERE id = ?')
+    this.db
+      .prepare('UPDATE chats SET title = ?, settings = ?, updated_at = ? WHERE id = ?')
       .run(patch.title ?? c.title, toJson(patch.settings === undefined ? c.settings : patch.settings), nowMs(), id);
     return this.require(id);
   }
@@ -148,8 +256,11 @@ export class ChatsStore {
     return this.db.transaction(() => {
       this.require(chatId);
       const t = nowMs();
-      const seq = (this.db.prepare('SELECT coalesce(max(seq), -1) + 1 AS s FROM chat_messages WHERE chat_id = ?').get(chatId) as { s: number }).s;
-      this.db.prepare('INSERT INTO chat_messages (chat_id, seq, role, content, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      const seq = (
+        this.db.prepare('SELECT coalesce(max(seq), -1) + 1 AS s FROM chat_messages WHERE chat_id = ?').get(chatId) as { s: number }
+      ).s;
+      this.db
+        .prepare('INSERT INTO chat_messages (chat_id, seq, role, content, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(chatId, seq, msg.role, msg.content, toJson(msg.meta ?? {}), t);
       this.db.prepare('UPDATE chats SET updated_at = ? WHERE id = ?').run(t, chatId);
       return seq;
@@ -157,8 +268,11 @@ export class ChatsStore {
   }
 
   messages(chatId: string): ChatMessage[] {
-    return (this.db.prepare('SELECT seq, role, content, meta, created_at FROM chat_messages WHERE chat_id = ? ORDER BY seq').all(chatId) as MessageRow[])
-      .map((m) => ({ seq: m.seq, role: m.role, content: m.content, meta: fromJson(m.meta), createdAt: iso(m.created_at) }));
+    return (
+      this.db
+        .prepare('SELECT seq, role, content, meta, created_at FROM chat_messages WHERE chat_id = ? ORDER BY seq')
+        .all(chatId) as MessageRow[]
+    ).map((m) => ({ seq: m.seq, role: m.role, content: m.content, meta: fromJson(m.meta), createdAt: iso(m.created_at) }));
   }
 
   delete(id: string): void {

@@ -87,7 +87,10 @@ export interface PersonaVectorSet {
 export const vectorSetMetaSchema = z.object({
   modelId: z.string(),
   modelHash: z.string().nullable(),
-  hiddenSize: z.int().positive().max(1 << 20),
+  hiddenSize: z
+    .int()
+    .positive()
+    .max(1 << 20),
   numLayers: z.int().positive().max(4096),
   method: methodSchema.nullable(),
   reduction: reductionSchema.nullable(),
@@ -139,7 +142,8 @@ export function validateVectorSet(set: PersonaVectorSet, what = 'vector set'): v
       if (!Number.isFinite(l.vector[i]!)) throw new Error(`${what}: layer ${l.layer} value ${i} is ${l.vector[i]}`);
     }
     const n = l2norm(l.vector);
-    if (Math.abs(n - l.norm) > 1e-6 * Math.max(1, n)) throw new Error(`${what}: layer ${l.layer} norm ${l.norm} does not match its values (${n})`);
+    if (Math.abs(n - l.norm) > 1e-6 * Math.max(1, n))
+      throw new Error(`${what}: layer ${l.layer} norm ${l.norm} does not match its values (${n})`);
     if (l.separation !== null) {
       const s = separationSchema.safeParse(l.separation);
       if (!s.success) throw new Error(`${what}: layer ${l.layer} separation: ${s.error.issues[0]!.message}`);
@@ -176,7 +180,10 @@ export const modelInputSchema = z.object({
   sourceKind: z.enum(['path', 'hub']),
   contentHash: z.string().max(200).nullable().default(null),
   architecture: z.string().min(1).max(100),
-  hiddenSize: z.int().positive().max(1 << 20),
+  hiddenSize: z
+    .int()
+    .positive()
+    .max(1 << 20),
   numLayers: z.int().positive().max(4096),
 });
 export type ModelInput = z.input<typeof modelInputSchema>;
@@ -322,6 +329,26 @@ export interface EvaluationSample {
   scores: Record<string, number>;
 }
 
-export interface Comparison { id: string; name: string; config: unknown; results: unknown; createdAt: string; updatedAt: string }
-export interface Chat { id: string; title: string; modelId: string | null; settings: unknown; createdAt: string; updatedAt: string }
-export interface ChatMessage { seq: number; role: 'system' | 'user' | 'assistant'; content: string; meta: unknown; createdAt: string }
+export interface Comparison {
+  id: string;
+  name: string;
+  config: unknown;
+  results: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface Chat {
+  id: string;
+  title: string;
+  modelId: string | null;
+  settings: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface ChatMessage {
+  seq: number;
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  meta: unknown;
+  createdAt: string;
+}

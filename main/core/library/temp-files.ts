@@ -30,7 +30,11 @@ function alive(pid: number): boolean {
 /** Removes stale entries of `dir` (see above); returns their names. Never throws. */
 export function sweepStaleTemp(dir: string, now = Date.now()): string[] {
   let names: string[];
-  try { names = readdirSync(dir); } catch { return []; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
   const removed: string[] = [];
   for (const name of names) {
     try {

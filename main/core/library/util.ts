@@ -24,7 +24,11 @@ export function likeContains(text: string): string {
 }
 
 /** Parses with a zod schema and throws one line naming the field. */
-export function parseInput<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodLikeError } }, value: unknown, what: string): T {
+export function parseInput<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodLikeError } },
+  value: unknown,
+  what: string,
+): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   throw fromZod('usage', r.error, what);

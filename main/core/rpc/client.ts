@@ -58,7 +58,9 @@ export function createClient<C extends Contract>(contract: C, opts: ClientOption
     });
   }
 
-  const api = Object.fromEntries(Object.keys(contract).map((op) => [op, (args: unknown, o?: object) => call(op as OpName<C>, args as never, o)])) as ClientApi<C>;
+  const api = Object.fromEntries(
+    Object.keys(contract).map((op) => [op, (args: unknown, o?: object) => call(op as OpName<C>, args as never, o)]),
+  ) as ClientApi<C>;
 
   return {
     api,
@@ -76,7 +78,9 @@ export function createClient<C extends Contract>(contract: C, opts: ClientOption
         const schema = spec.events?.[msg.event];
         const value = schema?.safeParse(msg.value);
         if (!value?.success) {
-          const why = value ? firstIssue(`${name} event ${p.op}.${msg.event}`, value.error) : `${name} event ${p.op}.${msg.event}: not declared by the contract`;
+          const why = value
+            ? firstIssue(`${name} event ${p.op}.${msg.event}`, value.error)
+            : `${name} event ${p.op}.${msg.event}: not declared by the contract`;
           pending.delete(msg.id);
           send({ type: 'cancel', id: msg.id }); // its result can no longer be delivered: stop the work
           p.reject(makeError('ProtocolError', why));

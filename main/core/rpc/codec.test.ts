@@ -31,14 +31,20 @@ const { value } = fc.letrec((tie) => ({
 
 describe('codec', () => {
   it('round-trips any message through JSON (property)', () => {
-    fc.assert(fc.property(value, (x) => {
-      expect(viaJson(x)).toEqual(x);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(value, (x) => {
+        expect(viaJson(x)).toEqual(x);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('round-trips what JSON alone loses: typed arrays, Maps, NaN, ±Infinity, -0, undefined in arrays', () => {
     const x = {
-      vectors: new Map([[3, Float32Array.of(1.5, -0, NaN, Infinity)], [7, Float32Array.of()]]),
+      vectors: new Map([
+        [3, Float32Array.of(1.5, -0, NaN, Infinity)],
+        [7, Float32Array.of()],
+      ]),
       sums: new Map([[0, Float64Array.of(Math.PI, -Infinity)]]),
       tokens: Int32Array.of(-1, 2 ** 31 - 1),
       logprob: -Infinity,
@@ -88,10 +94,13 @@ describe('codec', () => {
   });
 
   it('the portable base64 coder agrees with Buffer', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 40_000 }), (bytes) => {
-      const s = base64Encode(bytes);
-      expect(s).toBe(Buffer.from(bytes).toString('base64'));
-      expect(base64Decode(s)).toEqual(bytes);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40_000 }), (bytes) => {
+        const s = base64Encode(bytes);
+        expect(s).toBe(Buffer.from(bytes).toString('base64'));
+        expect(base64Decode(s)).toEqual(bytes);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

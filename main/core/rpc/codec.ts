@@ -13,14 +13,24 @@
 // is refused with its path rather than silently mangled.
 
 type TypedArrayCtor =
-  | Float32ArrayConstructor | Float64ArrayConstructor
-  | Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor
-  | Uint8ArrayConstructor | Uint16ArrayConstructor | Uint32ArrayConstructor;
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | Int8ArrayConstructor
+  | Int16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint8ArrayConstructor
+  | Uint16ArrayConstructor
+  | Uint32ArrayConstructor;
 
 const TYPED: [tag: string, ctor: TypedArrayCtor][] = [
-  ['$f32', Float32Array], ['$f64', Float64Array],
-  ['$i8', Int8Array], ['$i16', Int16Array], ['$i32', Int32Array],
-  ['$u8', Uint8Array], ['$u16', Uint16Array], ['$u32', Uint32Array],
+  ['$f32', Float32Array],
+  ['$f64', Float64Array],
+  ['$i8', Int8Array],
+  ['$i16', Int16Array],
+  ['$i32', Int32Array],
+  ['$u8', Uint8Array],
+  ['$u16', Uint16Array],
+  ['$u32', Uint32Array],
 ];
 const CTOR_OF_TAG = new Map(TYPED);
 const TAGS = new Set([...CTOR_OF_TAG.keys(), '$map', '$num', '$undefined', '$obj']);
@@ -57,9 +67,11 @@ export function encode(value: unknown, path = ''): unknown {
     return { [tag]: toBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
   }
   if (Array.isArray(value)) return value.map((v, i) => encode(v, `${path}[${i}]`));
-  if (value instanceof Map) return { $map: [...value].map(([k, v], i) => [encode(k, `${path}<key ${i}>`), encode(v, `${path}<${String(k)}>`)]) };
+  if (value instanceof Map)
+    return { $map: [...value].map(([k, v], i) => [encode(k, `${path}<key ${i}>`), encode(v, `${path}<${String(k)}>`)]) };
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) throw new CodecError(`${at(path)}: a ${proto?.constructor?.name ?? 'class instance'} cannot be sent`);
+  if (proto !== Object.prototype && proto !== null)
+    throw new CodecError(`${at(path)}: a ${proto?.constructor?.name ?? 'class instance'} cannot be sent`);
   const out: Record<string, unknown> = {};
   let escape = false;
   for (const [k, v] of Object.entries(value)) {
@@ -83,20 +95,24 @@ export function decode(value: unknown, path = ''): unknown {
   if (ctor) {
     if (typeof body !== 'string') throw bad('expects a base64 string');
     const bytes = fromBase64(body, () => bad('is not valid base64'));
-    if (bytes.byteLength % ctor.BYTES_PER_ELEMENT !== 0) throw bad(`has ${bytes.byteLength} bytes, not a whole number of ${ctor.BYTES_PER_ELEMENT}-byte elements`);
+    if (bytes.byteLength % ctor.BYTES_PER_ELEMENT !== 0)
+      throw bad(`has ${bytes.byteLength} bytes, not a whole number of ${ctor.BYTES_PER_ELEMENT}-byte elements`);
     return new ctor(bytes.buffer as ArrayBuffer, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
   }
   switch (tag) {
     case '$map':
       if (!Array.isArray(body)) throw bad('expects an array of [key, value] pairs');
-      return new Map(body.map((pair, i) => {
-        if (!Array.isArray(pair) || pair.length !== 2) throw bad(`entry ${i} is not a [key, value] pair`);
-        const key = decode(pair[0], `${path}<key ${i}>`);
-        return [key, decode(pair[1], `${path}<${String(key)}>`)];
-      }));
+      return new Map(
+        body.map((pair, i) => {
+          if (!Array.isArray(pair) || pair.length !== 2) throw bad(`entry ${i} is not a [key, value] pair`);
+          const key = decode(pair[0], `${path}<key ${i}>`);
+          return [key, decode(pair[1], `${path}<${String(key)}>`)];
+        }),
+      );
     case '$num': {
       const special: Record<string, number> = { NaN, Infinity, '-Infinity': -Infinity, '-0': -0 };
-      if (typeof body !== 'string' || !Object.hasOwn(special, body)) throw bad(`expects NaN, Infinity, -Infinity or -0, got ${JSON.stringify(body)}`);
+      if (typeof body !== 'string' || !Object.hasOwn(special, body))
+        throw bad(`expects NaN, Infinity, -Infinity or -0, got ${JSON.stringify(body)}`);
       return special[body]!;
     }
     case '$undefined':
@@ -180,7 +196,11 @@ export function base64Decode(s: string): Uint8Array {
   const out = new Uint8Array((s.length / 4) * 3 - pad);
   let o = 0;
   for (let i = 0; i < s.length; i += 4) {
-    const n = (VALUE[s.charCodeAt(i)]! << 18) | (VALUE[s.charCodeAt(i + 1)]! << 12) | (VALUE[s.charCodeAt(i + 2)]! << 6) | VALUE[s.charCodeAt(i + 3)]!;
+    const n =
+      (VALUE[s.charCodeAt(i)]! << 18) |
+      (VALUE[s.charCodeAt(i + 1)]! << 12) |
+      (VALUE[s.charCodeAt(i + 2)]! << 6) |
+      VALUE[s.charCodeAt(i + 3)]!;
     if (o < out.length) out[o++] = n >> 16;
     if (o < out.length) out[o++] = (n >> 8) & 255;
     if (o < out.length) out[o++] = n & 255;

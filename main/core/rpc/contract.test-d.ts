@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { defineContract, type Handlers, type ClientApi } from './contract.ts';
 import { float32Array } from './schemas.ts';
 
-const contract = defineContract({
+export const contract = defineContract({
   add: { args: z.object({ a: z.number(), b: z.number().default(1) }), result: z.number() },
   norms: { args: z.object({ n: z.number().int() }), result: float32Array(), events: { progress: z.object({ done: z.number() }) } },
 });
@@ -46,7 +46,9 @@ export const wrongResult: Handlers<C> = {
 
 export async function caller(api: ClientApi<C>): Promise<void> {
   expectTypeOf(await api.add({ a: 1 })).toEqualTypeOf<number>();
-  expectTypeOf(await api.norms({ n: 3 }, { on: { progress: (p) => expectTypeOf(p).toEqualTypeOf<{ done: number }>() } })).toEqualTypeOf<Float32Array>();
+  expectTypeOf(
+    await api.norms({ n: 3 }, { on: { progress: (p) => expectTypeOf(p).toEqualTypeOf<{ done: number }>() } }),
+  ).toEqualTypeOf<Float32Array>();
   // @ts-expect-error args of the wrong type
   await api.add({ a: '1' });
   // @ts-expect-error a required arg left out

@@ -32,7 +32,8 @@ export type ResultInput<C extends Contract, K extends OpName<C>> = z.input<C[K][
 /** What a caller receives. */
 export type ResultOutput<C extends Contract, K extends OpName<C>> = z.output<C[K]['result']>;
 
-type EventSchemas<C extends Contract, K extends OpName<C>> = C[K]['events'] extends Record<string, z.ZodType> ? C[K]['events'] : Record<never, never>;
+type EventSchemas<C extends Contract, K extends OpName<C>> =
+  C[K]['events'] extends Record<string, z.ZodType> ? C[K]['events'] : Record<never, never>;
 export type EventName<C extends Contract, K extends OpName<C>> = keyof EventSchemas<C, K> & string;
 export type EventPayload<C extends Contract, K extends OpName<C>, E extends EventName<C, K>> = z.output<EventSchemas<C, K>[E]>;
 

@@ -2,8 +2,19 @@
 // README ("Protocol") for the pattern and main/core/engine/protocol.ts for a full contract.
 export { defineContract } from './contract.ts';
 export type {
-  Contract, OpSpec, OpName, ArgsInput, ArgsOutput, ResultInput, ResultOutput, EventName, EventPayload,
-  CallOptions, HandlerContext, Handlers, ClientApi,
+  Contract,
+  OpSpec,
+  OpName,
+  ArgsInput,
+  ArgsOutput,
+  ResultInput,
+  ResultOutput,
+  EventName,
+  EventPayload,
+  CallOptions,
+  HandlerContext,
+  Handlers,
+  ClientApi,
 } from './contract.ts';
 export { createClient, type RpcClient, type ClientOptions } from './client.ts';
 export { createServer, type RpcServer, type ServerOptions } from './server.ts';

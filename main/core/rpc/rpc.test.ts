@@ -27,16 +27,22 @@ const handlers: Handlers<typeof contract> = {
   scale: async ({ vectors, k }, { emit }) => {
     const out = new Map<number, Float32Array>();
     for (const [layer, v] of vectors) {
-      out.set(layer, v.map((x) => x * k));
+      out.set(
+        layer,
+        v.map((x) => x * k),
+      );
       emit('progress', { done: out.size, total: vectors.size });
     }
     return out;
   },
-  wait: (_args, { signal }) => new Promise((resolve) => {
-    if (signal.aborted) resolve('cancelled');
-    else signal.addEventListener('abort', () => resolve('cancelled'));
-  }),
-  fail: () => { throw Object.assign(new Error('no model is loaded\nstack detail'), { name: 'ModelLoadError' }); },
+  wait: (_args, { signal }) =>
+    new Promise((resolve) => {
+      if (signal.aborted) resolve('cancelled');
+      else signal.addEventListener('abort', () => resolve('cancelled'));
+    }),
+  fail: () => {
+    throw Object.assign(new Error('no model is loaded\nstack detail'), { name: 'ModelLoadError' });
+  },
   stale: (_args, { emit }) => {
     emit('tick', { at: 'late' } as never);
     return { n: 'one' } as never;
@@ -51,7 +57,10 @@ function connect(mode: Mode) {
   const server = createServer(contract, handlers, { name: 'test', send: (m) => setImmediate(() => client.receive(carry(mode, m))) });
   const client = createClient(contract, {
     name: 'test',
-    send: (m) => { sent.push(m); setImmediate(() => server.receive(carry(mode, m))); },
+    send: (m) => {
+      sent.push(m);
+      setImmediate(() => server.receive(carry(mode, m)));
+    },
   });
   return { client, server, sent };
 }
@@ -61,9 +70,17 @@ describe.each(['clone', 'json'] as const)('rpc over %s', (mode) => {
     const { client } = connect(mode);
     expect(await client.api.add({ a: 2 })).toBe(3);
     const progress: number[] = [];
-    const v = new Map([[0, Float32Array.of(1, 2)], [5, Float32Array.of(-1, NaN)]]);
+    const v = new Map([
+      [0, Float32Array.of(1, 2)],
+      [5, Float32Array.of(-1, NaN)],
+    ]);
     const out = await client.api.scale({ vectors: v, k: 2 }, { on: { progress: (p) => progress.push(p.done) } });
-    expect(out).toEqual(new Map([[0, Float32Array.of(2, 4)], [5, Float32Array.of(-2, NaN)]]));
+    expect(out).toEqual(
+      new Map([
+        [0, Float32Array.of(2, 4)],
+        [5, Float32Array.of(-2, NaN)],
+      ]),
+    );
     expect(out.get(5)).toBeInstanceOf(Float32Array);
     expect(progress).toEqual([1, 2]);
   });

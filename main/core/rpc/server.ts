@@ -68,7 +68,11 @@ export function createServer<C extends Contract>(contract: C, handlers: Handlers
         } catch (e) {
           // A StudioError travels as its stable code, so the other side rebuilds the same error.
           const err = e as Error & { code?: unknown };
-          fail(msg.id, typeof err?.code === 'string' && err.name === 'StudioError' ? err.code : err?.name ?? 'Error', String(err?.message ?? err).split('\n')[0]!);
+          fail(
+            msg.id,
+            typeof err?.code === 'string' && err.name === 'StudioError' ? err.code : (err?.name ?? 'Error'),
+            String(err?.message ?? err).split('\n')[0]!,
+          );
         } finally {
           controllers.delete(msg.id);
         }

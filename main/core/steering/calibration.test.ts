@@ -21,7 +21,10 @@ describe('residual-norm calibration', () => {
     const L = m.model.arch.numLayers;
     expect(readNorms(m.dir, L)).toBeNull();
     let calls = 0;
-    const measure = (seqs: number[][]) => { calls++; return residualNorms(m.model, seqs); };
+    const measure = (seqs: number[][]) => {
+      calls++;
+      return residualNorms(m.model, seqs);
+    };
     const first = await ensureNorms(m.dir, L, m.tokenizer, measure);
     expect(first.length).toBe(L);
     expect([...first].every((x) => x > 0)).toBe(true);

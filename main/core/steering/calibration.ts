@@ -18,7 +18,7 @@ export const CALIBRATION_TEXTS = [
   'Regular exercise strengthens the heart and the muscles, improves sleep and mood, and helps people stay healthy as they grow older.',
   'The committee met on Tuesday to review the budget for next year. After a long discussion, the members agreed to spend more on maintenance and less on travel.',
   'Rivers carry water from the hills to the sea. Over thousands of years they shape valleys, move sand and stones, and provide water for farms and cities.',
-  'Please remember to bring a notebook, a pencil and your own lunch. The workshop starts at ten o\'clock sharp in the main hall.',
+  "Please remember to bring a notebook, a pencil and your own lunch. The workshop starts at ten o'clock sharp in the main hall.",
   'Most smartphones today have a camera, a map, a calendar and thousands of apps, and many people use them more often than a computer.',
 ];
 
@@ -37,7 +37,13 @@ export type NormsFile = z.infer<typeof normsFileSchema>;
 export function calibrationSequences(tokenizer: TextTokenizer): number[][] {
   return CALIBRATION_TEXTS.map((t) => {
     if (tokenizer.hasChatTemplate) {
-      return tokenizer.encodeChat([{ role: 'user', content: 'Write a few sentences.' }, { role: 'assistant', content: t }], { addGenerationPrompt: false });
+      return tokenizer.encodeChat(
+        [
+          { role: 'user', content: 'Write a few sentences.' },
+          { role: 'assistant', content: t },
+        ],
+        { addGenerationPrompt: false },
+      );
     }
     return tokenizer.encode(t);
   }).filter((s) => s.length >= 2);
@@ -62,7 +68,11 @@ export function readNorms(compiledDir: string, numLayers: number): NormsFile | n
 /** Writes atomically (temp file, then rename), so a reader never sees half a file. */
 export function writeNorms(compiledDir: string, norms: Float32Array, seqs: number[][]): NormsFile {
   const doc: NormsFile = normsFileSchema.parse({
-    version: 1, norms: [...norms].map((x) => +x.toPrecision(7)), textHash: sequencesHash(seqs), sequences: seqs.length, createdAt: new Date().toISOString(),
+    version: 1,
+    norms: [...norms].map((x) => +x.toPrecision(7)),
+    textHash: sequencesHash(seqs),
+    sequences: seqs.length,
+    createdAt: new Date().toISOString(),
   });
   const tmp = path.join(compiledDir, `.${NORMS_FILE}.${process.pid}.tmp`);
   fs.writeFileSync(tmp, `${JSON.stringify(doc, null, 1)}\n`);

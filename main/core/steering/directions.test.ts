@@ -21,28 +21,32 @@ function jacobiTopEigen(a: number[][]): { value: number; vector: number[] } {
   const m = a.map((r) => [...r]);
   const v = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Number(i === j)));
   for (let sweep = 0; sweep < 100; sweep++) {
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) {
-      if (Math.abs(m[p]![q]!) < 1e-15) continue;
-      const theta = (m[q]![q]! - m[p]![p]!) / (2 * m[p]![q]!);
-      const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-      const c = 1 / Math.sqrt(t * t + 1);
-      const s = t * c;
-      for (let k = 0; k < n; k++) {
-        const mkp = m[k]![p]!, mkq = m[k]![q]!;
-        m[k]![p] = c * mkp - s * mkq;
-        m[k]![q] = s * mkp + c * mkq;
+    for (let p = 0; p < n; p++)
+      for (let q = p + 1; q < n; q++) {
+        if (Math.abs(m[p]![q]!) < 1e-15) continue;
+        const theta = (m[q]![q]! - m[p]![p]!) / (2 * m[p]![q]!);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const mkp = m[k]![p]!,
+            mkq = m[k]![q]!;
+          m[k]![p] = c * mkp - s * mkq;
+          m[k]![q] = s * mkp + c * mkq;
+        }
+        for (let k = 0; k < n; k++) {
+          const mpk = m[p]![k]!,
+            mqk = m[q]![k]!;
+          m[p]![k] = c * mpk - s * mqk;
+          m[q]![k] = s * mpk + c * mqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k]![p]!,
+            vkq = v[k]![q]!;
+          v[k]![p] = c * vkp - s * vkq;
+          v[k]![q] = s * vkp + c * vkq;
+        }
       }
-      for (let k = 0; k < n; k++) {
-        const mpk = m[p]![k]!, mqk = m[q]![k]!;
-        m[p]![k] = c * mpk - s * mqk;
-        m[q]![k] = s * mpk + c * mqk;
-      }
-      for (let k = 0; k < n; k++) {
-        const vkp = v[k]![p]!, vkq = v[k]![q]!;
-        v[k]![p] = c * vkp - s * vkq;
-        v[k]![q] = s * vkp + c * vkq;
-      }
-    }
   }
   let best = 0;
   for (let i = 1; i < n; i++) if (m[i]![i]! > m[best]![best]!) best = i;
@@ -56,26 +60,33 @@ describe('mean difference', () => {
     const neg = matrix(9, h, 2);
     const got = meanDifference(pos, neg, h);
     for (let k = 0; k < h; k++) {
-      let sp = 0, sn = 0;
+      let sp = 0,
+        sn = 0;
       for (let i = 0; i < 13; i++) sp += pos[i * h + k]!;
       for (let i = 0; i < 9; i++) sn += neg[i * h + k]!;
       expect(got[k]).toBeCloseTo(sp / 13 - sn / 9, 6);
     }
   });
   it('refuses an empty side and ragged rows', () => {
-    expect(() => meanDifference(new Float32Array(0), new Float32Array(3), 3)).toThrow('mean difference needs both sides (positive 0, negative 1 rows)');
+    expect(() => meanDifference(new Float32Array(0), new Float32Array(3), 3)).toThrow(
+      'mean difference needs both sides (positive 0, negative 1 rows)',
+    );
     expect(() => meanDifference(new Float32Array(4), new Float32Array(3), 3)).toThrow('4 values are not rows of 3');
   });
 });
 
 describe('PCA of paired differences', () => {
   it('finds the top eigenvector of Σ d dᵀ (Jacobi reference), signed by the majority', () => {
-    const h = 6, n = 40;
+    const h = 6,
+      n = 40;
     const r = rng(3);
     // differences = a strong axis (scaled by a varying amount, mostly positive) + small noise
     const axis = [0.6, -0.3, 0.5, 0.1, 0, -0.5];
     const neg = matrix(n, h, 4);
-    const pos = Float32Array.from(neg, (x, i) => x + axis[i % h]! * (1 + 3 * Math.abs(r()) * (Math.floor(i / h) % 5 === 0 ? -1 : 1)) + 0.05 * r());
+    const pos = Float32Array.from(
+      neg,
+      (x, i) => x + axis[i % h]! * (1 + 3 * Math.abs(r()) * (Math.floor(i / h) % 5 === 0 ? -1 : 1)) + 0.05 * r(),
+    );
     const got = pcaOfDifferences(pos, neg, h);
 
     const d = Array.from({ length: n }, (_, i) => Array.from({ length: h }, (_, k) => pos[i * h + k]! - neg[i * h + k]!));
@@ -87,7 +98,7 @@ describe('PCA of paired differences', () => {
     expect(Math.abs(cos)).toBeGreaterThan(1 - 1e-6);
     expect(got.explainedVariance).toBeCloseTo(top.value / trace, 6);
     // sign: most differences project positive; length: their mean projection
-    const proj = d.map((row) => row.reduce((s, x, k) => s + x * got.vector[k]! / len, 0));
+    const proj = d.map((row) => row.reduce((s, x, k) => s + (x * got.vector[k]!) / len, 0));
     expect(proj.filter((x) => x > 0).length).toBeGreaterThan(n / 2);
     expect(got.agreement).toBeCloseTo(proj.filter((x) => x > 0).length / n, 12);
     expect(len).toBeCloseTo(Math.abs(proj.reduce((a, b) => a + b, 0) / n), 5);

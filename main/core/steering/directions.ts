@@ -27,7 +27,8 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function meanDifference(positive: Float32Array, negative: Float32Array, hidden: number): Float32Array {
   const p = rowsOf(positive, hidden);
   const n = rowsOf(negative, hidden);
-  if (p.length === 0 || n.length === 0) throw new Error(`mean difference needs both sides (positive ${p.length}, negative ${n.length} rows)`);
+  if (p.length === 0 || n.length === 0)
+    throw new Error(`mean difference needs both sides (positive ${p.length}, negative ${n.length} rows)`);
   const mp = mean(p, hidden);
   const mn = mean(n, hidden);
   return Float32Array.from(mp, (x, k) => x - mn[k]!);

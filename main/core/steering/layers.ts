@@ -13,7 +13,8 @@ export function parseLayers(spec: string, numLayers: number, label = '--layers')
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
     if (b < a) throw new StudioError('usage', `${label} ${JSON.stringify(spec)}: range ${a}-${b} runs backwards`);
-    if (b >= numLayers) throw new StudioError('steering', `${label} ${JSON.stringify(spec)}: layer ${b} is outside this model's layers 0-${numLayers - 1}`);
+    if (b >= numLayers)
+      throw new StudioError('steering', `${label} ${JSON.stringify(spec)}: layer ${b} is outside this model's layers 0-${numLayers - 1}`);
     for (let k = a; k <= b; k++) out.add(k);
   }
   return [...out].sort((x, y) => x - y);

@@ -13,7 +13,10 @@ import { defaultLayer, parseLayers } from './layers.ts';
 /** α in the `norm` scale when none is given: α × the layer's typical residual norm × the unit vector. */
 export const DEFAULT_ALPHA = 1;
 
-export interface PersonaArg { ref: string; alpha: number | null }
+export interface PersonaArg {
+  ref: string;
+  alpha: number | null;
+}
 
 /** `P` or `P=α` (the last `=` splits only when what follows is a number, so names may hold `=`). */
 export function parsePersonaArg(s: string, label = '--persona'): PersonaArg {
@@ -30,17 +33,26 @@ export function parsePersonaArg(s: string, label = '--persona'): PersonaArg {
   return { ref: s, alpha: null };
 }
 
-export interface LoadedPersona { name: string; vectors: Map<number, Float32Array>; source: 'library' | 'file' }
+export interface LoadedPersona {
+  name: string;
+  vectors: Map<number, Float32Array>;
+  source: 'library' | 'file';
+}
 
 /** A persona's vectors for `model`: from the library (id or exact name), else from a vector file. */
 export function loadPersona(lib: Library, model: ModelRecord, ref: string, label = '--persona'): LoadedPersona {
   const byId = lib.personas.get(ref);
   const named = byId ? [byId] : lib.personas.list({ search: ref }).filter((p) => p.name === ref);
-  if (named.length > 1) throw new StudioError('usage', `${label} ${JSON.stringify(ref)}: ${named.length} personas have that name; give the id`);
+  if (named.length > 1)
+    throw new StudioError('usage', `${label} ${JSON.stringify(ref)}: ${named.length} personas have that name; give the id`);
   if (named.length === 1) {
     const p = named[0]!;
     const rec = lib.vectors.latest(p.id, model.id);
-    if (!rec) throw new StudioError('not-found', `${label} ${JSON.stringify(ref)}: the persona has no vectors for model ${JSON.stringify(model.name)}`);
+    if (!rec)
+      throw new StudioError(
+        'not-found',
+        `${label} ${JSON.stringify(ref)}: the persona has no vectors for model ${JSON.stringify(model.name)}`,
+      );
     const set = lib.vectors.get(rec.id)!;
     return { name: p.name, vectors: new Map(set.layers.map((l) => [l.layer, l.vector])), source: 'library' };
   }
@@ -52,13 +64,24 @@ export function loadPersona(lib: Library, model: ModelRecord, ref: string, label
   throw new StudioError('not-found', `${label} ${JSON.stringify(ref)}: no persona has that id or name, and no such file`);
 }
 
-export interface SteeringFlags { personas: string[]; alpha?: number; layers?: string; alphaMode?: 'norm' | 'raw'; ablate?: string[] }
+export interface SteeringFlags {
+  personas: string[];
+  alpha?: number;
+  layers?: string;
+  alphaMode?: 'norm' | 'raw';
+  ablate?: string[];
+}
 
 /**
  * One row's steering. Layers: `--layers`, else for `norm` the default layer, else (raw: a control
  * vector applied as llama.cpp applies it) every layer the file has.
  */
-export function buildSteering(lib: Library, model: ModelRecord, f: SteeringFlags, alphaOverride?: number): { steering: RowSteering; summary: string[] } {
+export function buildSteering(
+  lib: Library,
+  model: ModelRecord,
+  f: SteeringFlags,
+  alphaOverride?: number,
+): { steering: RowSteering; summary: string[] } {
   const mode = f.alphaMode ?? 'norm';
   const layers = f.layers !== undefined ? parseLayers(f.layers, model.numLayers) : null;
   const summary: string[] = [];
@@ -68,10 +91,14 @@ export function buildSteering(lib: Library, model: ModelRecord, f: SteeringFlags
     const a = alphaOverride ?? alpha ?? f.alpha ?? DEFAULT_ALPHA;
     const at = layers ?? (mode === 'norm' ? [defaultLayer(model.numLayers)] : [...p.vectors.keys()]);
     const missing = at.filter((b) => !p.vectors.has(b));
-    if (missing.length === at.length) throw new StudioError('steering', `--persona ${JSON.stringify(ref)}: has no vector at layer ${at.join(', ')}`);
+    if (missing.length === at.length)
+      throw new StudioError('steering', `--persona ${JSON.stringify(ref)}: has no vector at layer ${at.join(', ')}`);
     summary.push(`${p.name} α ${a} (${mode}) at layer${at.length > 1 ? 's' : ''} ${at.filter((b) => p.vectors.has(b)).join(',')}`);
     return { vectors: p.vectors, alpha: a, layers: at.filter((b) => p.vectors.has(b)), scale: mode };
   });
-  const ablate = (f.ablate ?? []).map((ref) => ({ vectors: loadPersona(lib, model, ref, '--ablate').vectors, ...(layers ? { layers } : {}) }));
+  const ablate = (f.ablate ?? []).map((ref) => ({
+    vectors: loadPersona(lib, model, ref, '--ablate').vectors,
+    ...(layers ? { layers } : {}),
+  }));
   return { steering: { terms, ablate }, summary };
 }

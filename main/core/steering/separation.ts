@@ -30,7 +30,7 @@ export function project(rows: Float32Array, hidden: number, direction: Float32Ar
 export function auc(pos: ArrayLike<number>, neg: ArrayLike<number>): number {
   const all = [...Array.from(pos, (v) => ({ v, p: 1 })), ...Array.from(neg, (v) => ({ v, p: 0 }))].sort((a, b) => a.v - b.v);
   let rankSumPos = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j < all.length && all[j]!.v === all[i]!.v) j++;
     const avgRank = (i + 1 + j) / 2; // ranks i+1..j

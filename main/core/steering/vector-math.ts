@@ -13,7 +13,9 @@ function sameShape(sets: PersonaVectorSet[]): void {
   const a = sets[0]!;
   for (const s of sets) {
     if (s.hiddenSize !== a.hiddenSize || s.numLayers !== a.numLayers) {
-      throw new Error(`cannot combine vectors of hidden size ${a.hiddenSize} × ${a.numLayers} layers with ${s.hiddenSize} × ${s.numLayers}`);
+      throw new Error(
+        `cannot combine vectors of hidden size ${a.hiddenSize} × ${a.numLayers} layers with ${s.hiddenSize} × ${s.numLayers}`,
+      );
     }
   }
 }
@@ -45,7 +47,10 @@ export function orthogonalizeLayers(base: PersonaVectorSet, against: PersonaVect
     const u = byLayer(against, b);
     let dot = 0;
     let uu = 0;
-    for (let j = 0; j < h; j++) { dot += v[j]! * u[j]!; uu += u[j]! * u[j]!; }
+    for (let j = 0; j < h; j++) {
+      dot += v[j]! * u[j]!;
+      uu += u[j]! * u[j]!;
+    }
     const k = uu === 0 ? 0 : dot / uu;
     const out = new Float32Array(h);
     for (let j = 0; j < h; j++) out[j] = v[j]! - k * u[j]!;
@@ -62,7 +67,13 @@ export function unitVector(l: LayerVector): Float32Array {
 }
 
 export function cosine(a: Float32Array, b: Float32Array): number {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { d += a[i]! * b[i]!; na += a[i]! * a[i]!; nb += b[i]! * b[i]!; }
+  let d = 0,
+    na = 0,
+    nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
   return na === 0 || nb === 0 ? 0 : d / Math.sqrt(na * nb);
 }

@@ -23,10 +23,20 @@ export function demoPromptSet(name: string): PromptSetFile {
 }
 
 export function demoPromptSetNames(): string[] {
-  return fs.readdirSync(PROMPT_SETS_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  return fs
+    .readdirSync(PROMPT_SETS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }
 
-export interface DemoModel { model: CompiledModel; tokenizer: TextTokenizer; dir: string; compileMs: number; loadMs: number }
+export interface DemoModel {
+  model: CompiledModel;
+  tokenizer: TextTokenizer;
+  dir: string;
+  compileMs: number;
+  loadMs: number;
+}
 
 export async function loadDemoModel(cacheRoot: string, checkpointDir = DEMO_MODEL_DIR): Promise<DemoModel> {
   let t = performance.now();
@@ -38,9 +48,21 @@ export async function loadDemoModel(cacheRoot: string, checkpointDir = DEMO_MODE
   return { model, tokenizer, dir, compileMs, loadMs: performance.now() - t };
 }
 
-export interface ReplyRow { system?: string; question: string; seed: number; steering?: RowSteering }
-export interface ReplyOptions { maxNewTokens?: number; temperature?: number; residualNorms?: Float32Array | null }
-export interface Reply { text: string; finish: string }
+export interface ReplyRow {
+  system?: string;
+  question: string;
+  seed: number;
+  steering?: RowSteering;
+}
+export interface ReplyOptions {
+  maxNewTokens?: number;
+  temperature?: number;
+  residualNorms?: Float32Array | null;
+}
+export interface Reply {
+  text: string;
+  finish: string;
+}
 
 /** Replies to single-turn chats, 64 rows per batched generate(); row i samples with its own seed. */
 export async function sampleReplies(m: DemoModel, rows: ReplyRow[], o: ReplyOptions = {}): Promise<Reply[]> {
@@ -49,7 +71,12 @@ export async function sampleReplies(m: DemoModel, rows: ReplyRow[], o: ReplyOpti
     const chunk = rows.slice(i, i + 64);
     const r = await generateText(m.model, m.tokenizer, {
       rows: chunk.map((row) => ({
-        prompt: { messages: [...(row.system ? [{ role: 'system' as const, content: row.system }] : []), { role: 'user' as const, content: row.question }] },
+        prompt: {
+          messages: [
+            ...(row.system ? [{ role: 'system' as const, content: row.system }] : []),
+            { role: 'user' as const, content: row.question },
+          ],
+        },
         sampling: { temperature: o.temperature ?? 0.7, topP: 0.95, seed: row.seed },
         steering: row.steering,
       })),
@@ -63,7 +90,11 @@ export async function sampleReplies(m: DemoModel, rows: ReplyRow[], o: ReplyOpti
 
 /** Typical residual norm per layer over chats with the model's own replies (the `norm` α scale). */
 export async function calibrateNorms(m: DemoModel, questions: string[]): Promise<Float32Array> {
-  const replies = await sampleReplies(m, questions.map((question, i) => ({ question, seed: 10_000 + i })), { maxNewTokens: 64 });
+  const replies = await sampleReplies(
+    m,
+    questions.map((question, i) => ({ question, seed: 10_000 + i })),
+    { maxNewTokens: 64 },
+  );
   const seqs = questions.map((q, i) => [
     ...m.tokenizer.encodeChat([{ role: 'user', content: q }], { addGenerationPrompt: true }),
     ...m.tokenizer.encode(replies[i]!.text, { addSpecialTokens: false }),
@@ -71,7 +102,10 @@ export async function calibrateNorms(m: DemoModel, questions: string[]): Promise
   return residualNorms(m.model, seqs);
 }
 
-export interface Direction { vectors: Map<number, Float32Array>; pairs: { positive: number; negative: number } }
+export interface Direction {
+  vectors: Map<number, Float32Array>;
+  pairs: { positive: number; negative: number };
+}
 
 /**
  * Difference of means (positive − negative) of reply-token activations per layer. Each system prompt
@@ -89,10 +123,18 @@ export async function directionFromSystemPrompts(m: DemoModel, set: PromptSetFil
       }
     });
     const replies = await sampleReplies(m, rows, { maxNewTokens: 96 });
-    const pairs = rows.map((r, i) => ({
-      prompt: m.tokenizer.encodeChat([{ role: 'system', content: r.system! }, { role: 'user', content: r.question }], { addGenerationPrompt: true }),
-      response: m.tokenizer.encode(replies[i]!.text, { addSpecialTokens: false }),
-    })).filter((p) => p.response.length > 0);
+    const pairs = rows
+      .map((r, i) => ({
+        prompt: m.tokenizer.encodeChat(
+          [
+            { role: 'system', content: r.system! },
+            { role: 'user', content: r.question },
+          ],
+          { addGenerationPrompt: true },
+        ),
+        response: m.tokenizer.encode(replies[i]!.text, { addSpecialTokens: false }),
+      }))
+      .filter((p) => p.response.length > 0);
     counts[side] = pairs.length;
     const cap = await captureActivations(m.model, pairs, { reduction: 'response-mean', keepRows: false });
     means[side] = new Map([...cap.sums].map(([b, s]) => [b, Float32Array.from(s, (x) => x / cap.count)]));
@@ -100,7 +142,10 @@ export async function directionFromSystemPrompts(m: DemoModel, set: PromptSetFil
   const vectors = new Map<number, Float32Array>();
   for (const [b, p] of means.positive!) {
     const n = means.negative!.get(b)!;
-    vectors.set(b, Float32Array.from(p, (x, i) => x - n[i]!));
+    vectors.set(
+      b,
+      Float32Array.from(p, (x, i) => x - n[i]!),
+    );
   }
   return { vectors, pairs: counts };
 }

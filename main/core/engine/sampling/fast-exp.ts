@@ -16,7 +16,7 @@ for (let j = 0; j < EXP_POW2.length; j++) EXP_POW2[j] = 2 ** -j;
 export function exp2Scaled(t: number): number {
   const m = t | 0;
   const f = (t - m) * EXP_F; // in [0, ln2/1024): e^-f by a 4-term series
-  return EXP_POW2[m >> EXP_SHIFT] * EXP_FRAC[m & (EXP_SUB - 1)] * (1 - f * (1 - f * (0.5 - f * (1 / 6))));
+  return EXP_POW2[m >> EXP_SHIFT]! * EXP_FRAC[m & (EXP_SUB - 1)]! * (1 - f * (1 - f * (0.5 - f * (1 / 6))));
 }
 
 /** e^x for x <= 0 (0 below -745 and for NaN). */

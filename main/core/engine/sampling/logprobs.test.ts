@@ -21,11 +21,11 @@ describe('log-probabilities', () => {
     const l = f32([0.5, 2, -1, 2, 1]);
     const ls = logSoftmax(l);
     const p = softmax(l);
-    ls.forEach((v, i) => expect(v).toBeCloseTo(Math.log(p[i]), 6));
+    ls.forEach((v, i) => expect(v).toBeCloseTo(Math.log(p[i]!), 6));
     expect(logSumExp(l)).toBeCloseTo(Math.log(l.reduce((a, v) => a + Math.exp(v), 0)), 10);
     const top = topLogprobs(l, 3);
     expect(top.map((t) => t.id)).toEqual([1, 3, 4]);
-    expect(top[0].logprob).toBeCloseTo(Math.log(p[1]), 6);
+    expect(top[0]!.logprob).toBeCloseTo(Math.log(p[1]!), 6);
     expect(topLogprobs(l, 0)).toEqual([]);
     expect(topLogprobs(l, 10).map((t) => t.id)).toEqual([1, 3, 4, 0, 2]);
   });

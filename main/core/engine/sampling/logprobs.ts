@@ -11,15 +11,15 @@ function sumExp(l: Float32Array, max: number): number {
   let s1 = 0;
   let i = 0;
   for (; i < V4; i += 4) {
-    const t0 = (max - l[i]) * EXP_K;
-    const t1 = (max - l[i + 1]) * EXP_K;
-    const t2 = (max - l[i + 2]) * EXP_K;
-    const t3 = (max - l[i + 3]) * EXP_K;
+    const t0 = (max - l[i]!) * EXP_K;
+    const t1 = (max - l[i + 1]!) * EXP_K;
+    const t2 = (max - l[i + 2]!) * EXP_K;
+    const t3 = (max - l[i + 3]!) * EXP_K;
     s0 += (t0 < EXP_T_MAX ? exp2Scaled(t0) : 0) + (t1 < EXP_T_MAX ? exp2Scaled(t1) : 0);
     s1 += (t2 < EXP_T_MAX ? exp2Scaled(t2) : 0) + (t3 < EXP_T_MAX ? exp2Scaled(t3) : 0);
   }
   for (; i < V; i++) {
-    const t = (max - l[i]) * EXP_K;
+    const t = (max - l[i]!) * EXP_K;
     if (t < EXP_T_MAX) s0 += exp2Scaled(t);
   }
   return s0 + s1;
@@ -36,7 +36,7 @@ export function logSumExp(logits: Float32Array): number {
 export function logSoftmax(logits: Float32Array): Float32Array {
   const lse = logSumExp(logits);
   const out = new Float32Array(logits.length);
-  for (let i = 0; i < logits.length; i++) out[i] = logits[i] - lse;
+  for (let i = 0; i < logits.length; i++) out[i] = logits[i]! - lse;
   return out;
 }
 
@@ -54,7 +54,7 @@ export function topLogprobs(logits: Float32Array, k: number): TokenLogprob[] {
   const s = scratch(V);
   const n = selectTopK(logits, V, k, s.idx, s.vals);
   const ids = Array.from(s.idx.subarray(0, n));
-  ids.sort((a, b) => logits[b] - logits[a] || a - b);
+  ids.sort((a, b) => logits[b]! - logits[a]! || a - b);
   const lse = logSumExp(logits);
-  return ids.slice(0, k).map((id) => ({ id, logprob: logits[id] - lse }));
+  return ids.slice(0, k).map((id) => ({ id, logprob: logits[id]! - lse }));
 }

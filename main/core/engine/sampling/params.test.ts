@@ -4,7 +4,9 @@ import { SAMPLING_DEFAULTS, parseSamplingParams, samplingSchema } from './params
 
 describe('samplingSchema', () => {
   it('documents every field and exposes its defaults and ranges as JSON Schema', () => {
-    const json = z.toJSONSchema(samplingSchema, { io: 'input' }) as { properties: Record<string, { description?: string; default?: unknown; maximum?: number }> };
+    const json = z.toJSONSchema(samplingSchema, { io: 'input' }) as {
+      properties: Record<string, { description?: string; default?: unknown; maximum?: number }>;
+    };
     for (const [field, p] of Object.entries(json.properties)) expect(p.description, field).toMatch(/\w{3}/);
     expect(json.properties.topP).toMatchObject({ default: 0.9, maximum: 1 });
     expect(SAMPLING_DEFAULTS).toEqual(parseSamplingParams({}));

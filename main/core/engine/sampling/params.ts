@@ -6,24 +6,39 @@
 import { z } from 'zod';
 
 export const samplingSchema = z.strictObject({
-  temperature: z.number().min(0).default(0.7)
-    .describe('Scales logits as logits / temperature; 0 means greedy.'),
-  topK: z.int().min(0).default(0)
-    .describe('Keep the k highest logits (ties with the k-th kept, as in transformers); 0 disables.'),
-  topP: z.number().gt(0).max(1).default(0.9)
+  temperature: z.number().min(0).default(0.7).describe('Scales logits as logits / temperature; 0 means greedy.'),
+  topK: z.int().min(0).default(0).describe('Keep the k highest logits (ties with the k-th kept, as in transformers); 0 disables.'),
+  topP: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.9)
     .describe('Keep the smallest set of most likely tokens whose probability sums to >= topP; 1 disables.'),
-  minP: z.number().min(0).max(1).default(0)
+  minP: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
     .describe("Drop tokens whose probability is below minP × the top token's probability; 0 disables."),
-  repetitionPenalty: z.number().gt(0).default(1)
+  repetitionPenalty: z
+    .number()
+    .gt(0)
+    .default(1)
     .describe('transformers semantics on every token of prompt + output: logit > 0 ? logit / p : logit × p; 1 disables.'),
-  frequencyPenalty: z.number().min(-2).max(2).default(0)
+  frequencyPenalty: z
+    .number()
+    .min(-2)
+    .max(2)
+    .default(0)
     .describe('OpenAI semantics on output tokens: logit -= count × frequencyPenalty; 0 disables.'),
-  presencePenalty: z.number().min(-2).max(2).default(0)
+  presencePenalty: z
+    .number()
+    .min(-2)
+    .max(2)
+    .default(0)
     .describe('OpenAI semantics on output tokens: logit -= presencePenalty once a token has appeared; 0 disables.'),
-  seed: z.int().min(0).optional()
-    .describe('Makes sampling reproducible; a random seed is drawn (and reported) when absent.'),
-  greedy: z.boolean().default(false)
-    .describe('Argmax of the penalised logits, whatever the temperature.'),
+  seed: z.int().min(0).optional().describe('Makes sampling reproducible; a random seed is drawn (and reported) when absent.'),
+  greedy: z.boolean().default(false).describe('Argmax of the penalised logits, whatever the temperature.'),
 });
 
 export type SamplingParams = z.output<typeof samplingSchema>;

@@ -11,8 +11,7 @@ const sampler = (p: SamplingParamsInput, vocab: number, row = 0) => new TokenSam
 
 /** Logits whose softmax is exactly `probs` (up to float32 rounding). */
 const fromProbs = (probs: number[]) => f32(probs.map(Math.log));
-const kept = (processed: Float32Array) =>
-  Array.from(processed.keys()).filter((i) => processed[i] > -Infinity);
+const kept = (processed: Float32Array) => Array.from(processed.keys()).filter((i) => processed[i]! > -Infinity);
 
 /** Straightforward reference (full sort), following transformers' warpers one by one. */
 function referenceKept(l: Float32Array, p: { temperature: number; topK: number; topP: number; minP: number }): number[] {
@@ -20,13 +19,13 @@ function referenceKept(l: Float32Array, p: { temperature: number; topK: number; 
   let alive = Array.from({ length: V }, (_, i) => i);
   const z = Array.from(l, (v) => v / p.temperature);
   if (p.topK > 0 && p.topK < V) {
-    const sorted = [...alive].sort((a, b) => z[b] - z[a]);
-    const kth = z[sorted[p.topK - 1]];
-    alive = alive.filter((i) => z[i] >= kth);
+    const sorted = [...alive].sort((a, b) => z[b]! - z[a]!);
+    const kth = z[sorted[p.topK - 1]!]!;
+    alive = alive.filter((i) => z[i]! >= kth);
   }
   const probsOf = (ids: number[]) => {
-    const m = Math.max(...ids.map((i) => z[i]));
-    const e = new Map(ids.map((i) => [i, Math.exp(z[i] - m)] as const));
+    const m = Math.max(...ids.map((i) => z[i]!));
+    const e = new Map(ids.map((i) => [i, Math.exp(z[i]! - m)] as const));
     const s = [...e.values()].reduce((a, b) => a + b, 0);
     return new Map([...e].map(([i, v]) => [i, v / s] as const));
   };
@@ -96,7 +95,7 @@ describe('TokenSampler: sampling', () => {
     });
     const samplers = params.map((p, row) => sampler({ seed: 3, ...p }, 3000, row));
     const together: number[][] = params.map(() => []);
-    for (let i = 0; i < 30; i++) samplers.forEach((s, r) => together[r].push(s.next(l, together[r], [1, 2, 3])));
+    for (let i = 0; i < 30; i++) samplers.forEach((s, r) => together[r]!.push(s.next(l, together[r], [1, 2, 3])));
     expect(together).toEqual(alone);
   });
 
@@ -106,12 +105,12 @@ describe('TokenSampler: sampling', () => {
       const s = sampler({ seed: 2024, temperature: T }, l.length);
       const N = 20_000;
       const counts = new Array<number>(l.length).fill(0);
-      for (let i = 0; i < N; i++) counts[s.next(l)]++;
+      for (let i = 0; i < N; i++) counts[s.next(l)]!++;
       const want = softmax(l, T);
       // 4.5 standard deviations of a binomial frequency, per token.
       counts.forEach((c, i) => {
-        const sd = Math.sqrt((want[i] * (1 - want[i])) / N);
-        expect(Math.abs(c / N - want[i])).toBeLessThan(4.5 * sd + 1e-9);
+        const sd = Math.sqrt((want[i]! * (1 - want[i]!)) / N);
+        expect(Math.abs(c / N - want[i]!)).toBeLessThan(4.5 * sd + 1e-9);
       });
     }
   });
@@ -126,10 +125,13 @@ describe('TokenSampler: sampling', () => {
         counts.set(t, (counts.get(t) ?? 0) + 1);
       }
       expect([...counts.keys()].sort((a, b) => a - b)).toEqual(keep);
-      const sub = softmax(keep.map((i) => l[i]), p.temperature ?? 1);
+      const sub = softmax(
+        keep.map((i) => l[i]!),
+        p.temperature ?? 1,
+      );
       keep.forEach((id, j) => {
-        const sd = Math.sqrt((sub[j] * (1 - sub[j])) / N);
-        expect(Math.abs(counts.get(id)! / N - sub[j])).toBeLessThan(4.5 * sd);
+        const sd = Math.sqrt((sub[j]! * (1 - sub[j]!)) / N);
+        expect(Math.abs(counts.get(id)! / N - sub[j]!)).toBeLessThan(4.5 * sd);
       });
     };
     check(f32([2.0, 1.0, 0.5, 0.0, -1.0, 1.5]), { topK: 3 }, [0, 1, 5]);
@@ -151,7 +153,10 @@ describe('TokenSampler: sampling', () => {
       const s = sampler({ seed: 4, ...p }, 1000);
       const seen = new Set<number>();
       for (let i = 0; i < 300; i++) seen.add(s.next(l));
-      expect([...seen].sort((a, b) => a - b), JSON.stringify(p)).toEqual([3, 700]);
+      expect(
+        [...seen].sort((a, b) => a - b),
+        JSON.stringify(p),
+      ).toEqual([3, 700]);
     }
   });
 
@@ -220,7 +225,7 @@ describe('TokenSampler: filters', () => {
     expect(keptBy({ topP: 0.75, minP: 0.6 })).toEqual([1, 3]);
     // Scores come out divided by the temperature, as transformers' TemperatureLogitsWarper does.
     const out = sampler({ temperature: 0.5, topK: 2 }, 4).processedLogits(l);
-    expect(out[1]).toBeCloseTo(l[1] / 0.5, 5);
+    expect(out[1]).toBeCloseTo(l[1]! / 0.5, 5);
     expect(out[0]).toBe(-Infinity);
   });
 
@@ -296,4 +301,3 @@ describe('TokenSampler: defaults', () => {
     expect(kept(studio).length).toBeLessThan(kept(sampler({}, 3000).processedLogits(l)).length);
   });
 });
-

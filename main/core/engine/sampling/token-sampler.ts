@@ -12,7 +12,15 @@ import { scratch, type Scratch } from './scratch.ts';
 import { argmax, maxLogit, selectTopK } from './top-k.ts';
 import { nucleusThreshold } from './top-p.ts';
 import {
-  HIST_SIZE, NEGLIGIBLE_NATS, compactBins, denseWeights, denseWeightsBinned, massAtLeast, pick, pickDense, zeroBelow,
+  HIST_SIZE,
+  NEGLIGIBLE_NATS,
+  compactBins,
+  denseWeights,
+  denseWeightsBinned,
+  massAtLeast,
+  pick,
+  pickDense,
+  zeroBelow,
 } from './weights.ts';
 
 /** compactBins' two counts, reused. */
@@ -74,9 +82,9 @@ export class TokenSampler {
       const u = this.rng.next() * this.keptMass;
       const last = dense ? pickDense(w, n, u) : pick(w, n, tau, u);
       if (last < 0) throw new Error('TokenSampler.next: no token has probability above zero');
-      return dense ? last : idx[last];
+      return dense ? last : idx[last]!;
     } finally {
-      for (let j = patched - 1; j >= 0; j--) logits[s.patchIds[j]] = s.patchVals[j];
+      for (let j = patched - 1; j >= 0; j--) logits[s.patchIds[j]!] = s.patchVals[j]!;
     }
   }
 
@@ -97,14 +105,14 @@ export class TokenSampler {
       // Tokens whose weight underflowed to 0 keep their finite score when no filter applies, as in
       // transformers.
       for (let j = 0; j < this.n; j++) {
-        if (s.w[j] >= this.tau) {
-          const id = this.dense ? j : s.idx[j];
-          out[id] = logits[id] * invT;
+        if (s.w[j]! >= this.tau) {
+          const id = this.dense ? j : s.idx[j]!;
+          out[id] = logits[id]! * invT;
         }
       }
       return out;
     } finally {
-      for (let j = patched - 1; j >= 0; j--) logits[s.patchIds[j]] = s.patchVals[j];
+      for (let j = patched - 1; j >= 0; j--) logits[s.patchIds[j]!] = s.patchVals[j]!;
     }
   }
 
@@ -122,10 +130,10 @@ export class TokenSampler {
     if (usePrompt) this.checkIds(prompt, 'prompt');
     const epoch = s.nextEpoch();
     const counts = s.counts;
-    for (let j = 0; j < generated.length; j++) counts[generated[j]]++;
+    for (let j = 0; j < generated.length; j++) counts[generated[j]!]!++;
     let n = this.patch(l, generated, s, epoch, 0);
     if (usePrompt) n = this.patch(l, prompt, s, epoch, n);
-    for (let j = 0; j < generated.length; j++) counts[generated[j]] = 0;
+    for (let j = 0; j < generated.length; j++) counts[generated[j]!] = 0;
     return n;
   }
 
@@ -134,13 +142,13 @@ export class TokenSampler {
     const { repetitionPenalty: rp, frequencyPenalty: fp, presencePenalty: pp } = this.params;
     const { stamp, counts, patchIds, patchVals } = s;
     for (let j = 0; j < ids.length; j++) {
-      const id = ids[j];
+      const id = ids[j]!;
       if (stamp[id] === epoch) continue;
       stamp[id] = epoch;
-      const orig = l[id];
+      const orig = l[id]!;
       let x = orig;
       if (rp !== 1) x = x < 0 ? x * rp : x / rp; // transformers: score < 0 ? score * p : score / p
-      const c = counts[id];
+      const c = counts[id]!;
       if (c > 0) x -= c * fp + pp;
       patchIds[n] = id;
       patchVals[n] = orig;
@@ -153,7 +161,7 @@ export class TokenSampler {
   private checkIds(ids: ArrayLike<number>, what: string): void {
     const V = this.vocabSize;
     for (let j = 0; j < ids.length; j++) {
-      const id = ids[j];
+      const id = ids[j]!;
       if (!(Number.isInteger(id) && id >= 0 && id < V)) {
         throw new Error(`TokenSampler.next: ${what}[${j}] = ${String(id)} is not a token id below ${V}`);
       }
@@ -178,9 +186,9 @@ export class TokenSampler {
     if (!dense) {
       n = selectTopK(l, V, topK, idx, s.vals);
       lmax = -Infinity;
-      for (let j = 0; j < n; j++) if (l[idx[j]] > lmax) lmax = l[idx[j]];
+      for (let j = 0; j < n; j++) if (l[idx[j]!]! > lmax) lmax = l[idx[j]!]!;
       this.checkMax(lmax);
-      for (let j = 0; j < n; j++) total += w[j] = expNonPositive((l[idx[j]] - lmax) * invT);
+      for (let j = 0; j < n; j++) total += w[j] = expNonPositive((l[idx[j]!]! - lmax) * invT);
     } else {
       n = V;
       lmax = maxLogit(l);
@@ -206,15 +214,15 @@ export class TokenSampler {
         let acc = 0;
         let b = 0;
         for (; b < HIST_SIZE - 1; b++) {
-          const mass = hist[4 * b] + hist[4 * b + 1] + (hist[4 * b + 2] + hist[4 * b + 3]);
+          const mass = hist[4 * b]! + hist[4 * b + 1]! + (hist[4 * b + 2]! + hist[4 * b + 3]!);
           if (acc + mass >= target) break;
           acc += mass;
         }
         const { sub, vals } = s;
         compactBins(l, lmax, scale, tCut, b, idx, w, sub, vals, binCounts);
         dense = false;
-        n = binCounts[0];
-        const q = binCounts[1];
+        n = binCounts[0]!;
+        const q = binCounts[1]!;
         tau = q > 0 ? nucleusThreshold(sub, vals, q, target - acc) : 0;
         kept = acc + massAtLeast(vals, q, tau);
       }

@@ -7,18 +7,18 @@ function kthLargest(a: Float64Array, n: number, k: number): number {
   let lo = 0;
   let hi = n - 1;
   while (lo < hi) {
-    const x = a[lo];
-    const y = a[(lo + hi) >> 1];
-    const zz = a[hi];
+    const x = a[lo]!;
+    const y = a[(lo + hi) >> 1]!;
+    const zz = a[hi]!;
     const pivot = x > y ? (y > zz ? y : x > zz ? zz : x) : x > zz ? x : y > zz ? zz : y;
     let i = lo;
     let j = hi;
     while (i <= j) {
-      while (a[i] > pivot) i++;
-      while (a[j] < pivot) j--;
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
       if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
+        const t = a[i]!;
+        a[i] = a[j]!;
         a[j] = t;
         i++;
         j--;
@@ -26,23 +26,23 @@ function kthLargest(a: Float64Array, n: number, k: number): number {
     }
     if (target <= j) hi = j;
     else if (target >= i) lo = i;
-    else return a[target];
+    else return a[target]!;
   }
-  return a[target];
+  return a[target]!;
 }
 
 /** Keeps the ids in idx[0..n) whose logit is >= thr, in order; returns the new count. */
 function keepAtLeast(l: Float32Array, idx: Int32Array, n: number, thr: number): number {
   let m = 0;
   for (let j = 0; j < n; j++) {
-    const id = idx[j];
-    if (l[id] >= thr) idx[m++] = id;
+    const id = idx[j]!;
+    if (l[id]! >= thr) idx[m++] = id;
   }
   return m;
 }
 
 function kthLogit(l: Float32Array, idx: Int32Array, n: number, k: number, vals: Float64Array): number {
-  for (let j = 0; j < n; j++) vals[j] = l[idx[j]];
+  for (let j = 0; j < n; j++) vals[j] = l[idx[j]!]!;
   return kthLargest(vals, n, k);
 }
 
@@ -62,11 +62,17 @@ export function selectTopK(l: Float32Array, V: number, k: number, idx: Int32Arra
     const stop = i < end8 ? i + 8 : V;
     if (
       i >= end8 ||
-      l[i] >= thr || l[i + 1] >= thr || l[i + 2] >= thr || l[i + 3] >= thr ||
-      l[i + 4] >= thr || l[i + 5] >= thr || l[i + 6] >= thr || l[i + 7] >= thr
+      l[i]! >= thr ||
+      l[i + 1]! >= thr ||
+      l[i + 2]! >= thr ||
+      l[i + 3]! >= thr ||
+      l[i + 4]! >= thr ||
+      l[i + 5]! >= thr ||
+      l[i + 6]! >= thr ||
+      l[i + 7]! >= thr
     ) {
       for (let j = i; j < stop; j++) {
-        if (l[j] >= thr) {
+        if (l[j]! >= thr) {
           idx[n++] = j;
           if (n === limit) {
             thr = kthLogit(l, idx, n, k, vals);
@@ -91,12 +97,18 @@ export function argmax(l: Float32Array): number {
     const stop = i < end8 ? i + 8 : V;
     if (
       i >= end8 ||
-      l[i] > best || l[i + 1] > best || l[i + 2] > best || l[i + 3] > best ||
-      l[i + 4] > best || l[i + 5] > best || l[i + 6] > best || l[i + 7] > best
+      l[i]! > best ||
+      l[i + 1]! > best ||
+      l[i + 2]! > best ||
+      l[i + 3]! > best ||
+      l[i + 4]! > best ||
+      l[i + 5]! > best ||
+      l[i + 6]! > best ||
+      l[i + 7]! > best
     ) {
       for (let j = i; j < stop; j++) {
-        if (l[j] > best) {
-          best = l[j];
+        if (l[j]! > best) {
+          best = l[j]!;
           at = j;
         }
       }
@@ -108,5 +120,5 @@ export function argmax(l: Float32Array): number {
 /** Largest logit, ignoring NaN (-Infinity when there is none). */
 export function maxLogit(l: Float32Array): number {
   const at = argmax(l);
-  return at < 0 ? -Infinity : l[at];
+  return at < 0 ? -Infinity : l[at]!;
 }

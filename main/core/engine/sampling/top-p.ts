@@ -11,9 +11,9 @@ export function nucleusThreshold(idx: Int32Array, w: Float64Array, n: number, ta
   let hi = n;
   let acc = 0; // mass of the tokens already known to be in the nucleus
   while (hi - lo > 24) {
-    const x = w[lo];
-    const y = w[(lo + hi) >> 1];
-    const zz = w[hi - 1];
+    const x = w[lo]!;
+    const y = w[(lo + hi) >> 1]!;
+    const zz = w[hi - 1]!;
     const pivot = x > y ? (y > zz ? y : x > zz ? zz : x) : x > zz ? x : y > zz ? zz : y;
     // [lo, lt) > pivot, [lt, i) == pivot, (gt, hi) < pivot
     let lt = lo;
@@ -21,7 +21,7 @@ export function nucleusThreshold(idx: Int32Array, w: Float64Array, n: number, ta
     let gt = hi - 1;
     let massGt = 0;
     while (i <= gt) {
-      const v = w[i];
+      const v = w[i]!;
       if (v > pivot) {
         massGt += v;
         swap(idx, w, i, lt);
@@ -45,29 +45,29 @@ export function nucleusThreshold(idx: Int32Array, w: Float64Array, n: number, ta
   }
   // Small remainder: insertion sort descending, then walk.
   for (let i = lo + 1; i < hi; i++) {
-    const wi = w[i];
-    const ii = idx[i];
+    const wi = w[i]!;
+    const ii = idx[i]!;
     let j = i - 1;
-    while (j >= lo && w[j] < wi) {
-      w[j + 1] = w[j];
-      idx[j + 1] = idx[j];
+    while (j >= lo && w[j]! < wi) {
+      w[j + 1] = w[j]!;
+      idx[j + 1] = idx[j]!;
       j--;
     }
     w[j + 1] = wi;
     idx[j + 1] = ii;
   }
   for (let i = lo; i < hi; i++) {
-    acc += w[i];
-    if (acc >= target) return w[i];
+    acc += w[i]!;
+    if (acc >= target) return w[i]!;
   }
-  return hi > lo ? w[hi - 1] : w[lo]; // rounding left the target unreached: keep all of these
+  return hi > lo ? w[hi - 1]! : w[lo]!; // rounding left the target unreached: keep all of these
 }
 
 function swap(idx: Int32Array, w: Float64Array, a: number, b: number): void {
-  const ti = idx[a];
-  idx[a] = idx[b];
+  const ti = idx[a]!;
+  idx[a] = idx[b]!;
   idx[b] = ti;
-  const tw = w[a];
-  w[a] = w[b];
+  const tw = w[a]!;
+  w[a] = w[b]!;
   w[b] = tw;
 }

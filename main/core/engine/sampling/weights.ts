@@ -11,7 +11,6 @@ export const NEGLIGIBLE_NATS = 50;
 export const HIST_SHIFT = EXP_SHIFT - 3;
 export const HIST_SIZE = (Math.ceil(EXP_T_MAX) >> HIST_SHIFT) + 2;
 
-
 /** Dense weights w[i] = 2^(-t / EXP_SUB), t = (lmax - l[i]) · scale, or 0 when t > tCut; returns Σ w.
  *  Unrolled by four so independent lanes keep the FPU busy (once ~15% faster in V8; bench/sampling.ts
  *  found no difference on a loaded 2-core VM — measure on a quiet machine before relying on it). */
@@ -21,10 +20,10 @@ export function denseWeights(l: Float32Array, lmax: number, scale: number, tCut:
   let total = 0;
   let i = 0;
   for (; i < V4; i += 4) {
-    const t0 = (lmax - l[i]) * scale;
-    const t1 = (lmax - l[i + 1]) * scale;
-    const t2 = (lmax - l[i + 2]) * scale;
-    const t3 = (lmax - l[i + 3]) * scale;
+    const t0 = (lmax - l[i]!) * scale;
+    const t1 = (lmax - l[i + 1]!) * scale;
+    const t2 = (lmax - l[i + 2]!) * scale;
+    const t3 = (lmax - l[i + 3]!) * scale;
     const e0 = t0 <= tCut ? exp2Scaled(t0) : 0;
     const e1 = t1 <= tCut ? exp2Scaled(t1) : 0;
     const e2 = t2 <= tCut ? exp2Scaled(t2) : 0;
@@ -36,7 +35,7 @@ export function denseWeights(l: Float32Array, lmax: number, scale: number, tCut:
     total += e0 + e1 + (e2 + e3);
   }
   for (; i < V; i++) {
-    const t = (lmax - l[i]) * scale;
+    const t = (lmax - l[i]!) * scale;
     const e = t <= tCut ? exp2Scaled(t) : 0;
     w[i] = e;
     total += e;
@@ -46,25 +45,32 @@ export function denseWeights(l: Float32Array, lmax: number, scale: number, tCut:
 
 /** denseWeights, also summing weights per top-p bin b = t >> HIST_SHIFT into hist[4b + lane]:
  *  four lanes, so that consecutive tokens landing in one bin do not wait on each other's update. */
-export function denseWeightsBinned(l: Float32Array, lmax: number, scale: number, tCut: number, w: Float64Array, hist: Float64Array): number {
+export function denseWeightsBinned(
+  l: Float32Array,
+  lmax: number,
+  scale: number,
+  tCut: number,
+  w: Float64Array,
+  hist: Float64Array,
+): number {
   hist.fill(0);
   const V = l.length;
   const V4 = V & ~3;
   let total = 0;
   let i = 0;
   for (; i < V4; i += 4) {
-    const t0 = (lmax - l[i]) * scale;
-    const t1 = (lmax - l[i + 1]) * scale;
-    const t2 = (lmax - l[i + 2]) * scale;
-    const t3 = (lmax - l[i + 3]) * scale;
+    const t0 = (lmax - l[i]!) * scale;
+    const t1 = (lmax - l[i + 1]!) * scale;
+    const t2 = (lmax - l[i + 2]!) * scale;
+    const t3 = (lmax - l[i + 3]!) * scale;
     let e0 = 0;
     let e1 = 0;
     let e2 = 0;
     let e3 = 0;
-    if (t0 <= tCut) hist[((t0 | 0) >> HIST_SHIFT) << 2] += e0 = exp2Scaled(t0);
-    if (t1 <= tCut) hist[(((t1 | 0) >> HIST_SHIFT) << 2) | 1] += e1 = exp2Scaled(t1);
-    if (t2 <= tCut) hist[(((t2 | 0) >> HIST_SHIFT) << 2) | 2] += e2 = exp2Scaled(t2);
-    if (t3 <= tCut) hist[(((t3 | 0) >> HIST_SHIFT) << 2) | 3] += e3 = exp2Scaled(t3);
+    if (t0 <= tCut) hist[((t0 | 0) >> HIST_SHIFT) << 2]! += e0 = exp2Scaled(t0);
+    if (t1 <= tCut) hist[(((t1 | 0) >> HIST_SHIFT) << 2) | 1]! += e1 = exp2Scaled(t1);
+    if (t2 <= tCut) hist[(((t2 | 0) >> HIST_SHIFT) << 2) | 2]! += e2 = exp2Scaled(t2);
+    if (t3 <= tCut) hist[(((t3 | 0) >> HIST_SHIFT) << 2) | 3]! += e3 = exp2Scaled(t3);
     w[i] = e0;
     w[i + 1] = e1;
     w[i + 2] = e2;
@@ -72,9 +78,9 @@ export function denseWeightsBinned(l: Float32Array, lmax: number, scale: number,
     total += e0 + e1 + (e2 + e3);
   }
   for (; i < V; i++) {
-    const t = (lmax - l[i]) * scale;
+    const t = (lmax - l[i]!) * scale;
     let e = 0;
-    if (t <= tCut) hist[((t | 0) >> HIST_SHIFT) << 2] += e = exp2Scaled(t);
+    if (t <= tCut) hist[((t | 0) >> HIST_SHIFT) << 2]! += e = exp2Scaled(t);
     w[i] = e;
     total += e;
   }
@@ -86,15 +92,26 @@ export function denseWeightsBinned(l: Float32Array, lmax: number, scale: number,
  * hold) into idx/w[0..m) in place and lists bin b's own tokens in sub/vals[0..q); writes
  * counts = [m, q]. t is recomputed exactly as when binning; for t >= 0, bin <= b ⇔ t < (b+1) << HIST_SHIFT.
  */
-export function compactBins(l: Float32Array, lmax: number, scale: number, tCut: number, b: number, idx: Int32Array, w: Float64Array, sub: Int32Array, vals: Float64Array, counts: Int32Array): void {
+export function compactBins(
+  l: Float32Array,
+  lmax: number,
+  scale: number,
+  tCut: number,
+  b: number,
+  idx: Int32Array,
+  w: Float64Array,
+  sub: Int32Array,
+  vals: Float64Array,
+  counts: Int32Array,
+): void {
   const tLo = b << HIST_SHIFT;
   const tHi = (b + 1) << HIST_SHIFT;
   let m = 0;
   let q = 0;
   for (let i = 0; i < l.length; i++) {
-    const t = (lmax - l[i]) * scale;
+    const t = (lmax - l[i]!) * scale;
     if (t < tHi && t <= tCut) {
-      const x = w[i];
+      const x = w[i]!;
       idx[m] = i;
       w[m] = x;
       m++;
@@ -113,7 +130,7 @@ export function compactBins(l: Float32Array, lmax: number, scale: number, tCut: 
 export function massAtLeast(w: Float64Array, n: number, tau: number): number {
   let sum = 0;
   for (let j = 0; j < n; j++) {
-    const x = w[j];
+    const x = w[j]!;
     if (x >= tau) sum += x;
   }
   return sum;
@@ -123,7 +140,7 @@ export function massAtLeast(w: Float64Array, n: number, tau: number): number {
 export function zeroBelow(w: Float64Array, n: number, tau: number): number {
   let sum = 0;
   for (let j = 0; j < n; j++) {
-    const x = w[j];
+    const x = w[j]!;
     if (x >= tau) sum += x;
     else w[j] = 0;
   }
@@ -134,7 +151,7 @@ export function zeroBelow(w: Float64Array, n: number, tau: number): number {
 export function pick(w: Float64Array, n: number, tau: number, u: number): number {
   let last = -1;
   for (let j = 0; j < n; j++) {
-    const x = w[j];
+    const x = w[j]!;
     if (x >= tau && x > 0) {
       u -= x;
       last = j;
@@ -149,18 +166,18 @@ export function pickDense(w: Float64Array, n: number, u: number): number {
   const n4 = n & ~3;
   let j = 0;
   for (; j < n4; j += 4) {
-    const s = w[j] + w[j + 1] + (w[j + 2] + w[j + 3]);
+    const s = w[j]! + w[j + 1]! + (w[j + 2]! + w[j + 3]!);
     if (u < s) break;
     u -= s;
   }
   for (; j < n; j++) {
-    const x = w[j];
+    const x = w[j]!;
     if (x > 0) {
       u -= x;
       if (u < 0) return j;
     }
   }
   // Rounding carried u past the end: the last token with weight.
-  for (j = n - 1; j >= 0; j--) if (w[j] > 0) return j;
+  for (j = n - 1; j >= 0; j--) if (w[j]! > 0) return j;
   return -1;
 }

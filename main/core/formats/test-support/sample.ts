@@ -9,9 +9,11 @@ import type { ExportInput } from '../types.ts';
 export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 2 ** 32;
   };
 }
@@ -20,11 +22,18 @@ export function randomVector(n: number, seed: number): Float32Array {
   const r = rng(seed);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = (r() - 0.5) * 8;
-  if (n > 3) { v[0] = -0; v[1] = 1e-42; v[2] = 3.4e38; v[3] = -1.1754942e-38; }
+  if (n > 3) {
+    v[0] = -0;
+    v[1] = 1e-42;
+    v[2] = 3.4e38;
+    v[3] = -1.1754942e-38;
+  }
   return v;
 }
 
-export function sampleSet(opts: { hidden?: number; numLayers?: number; layers?: number[]; seed?: number; modelId?: string } = {}): PersonaVectorSet {
+export function sampleSet(
+  opts: { hidden?: number; numLayers?: number; layers?: number[]; seed?: number; modelId?: string } = {},
+): PersonaVectorSet {
   const hidden = opts.hidden ?? 16;
   const numLayers = opts.numLayers ?? 6;
   const layers = opts.layers ?? [1, 2, 4];
@@ -38,7 +47,13 @@ export function sampleSet(opts: { hidden?: number; numLayers?: number; layers?: 
     method: 'mean-diff',
     reduction: 'response-mean',
     counts: { positive: 20, negative: 18 },
-    provenance: { promptSetHash: 'b'.repeat(64), settings: { maxNewTokens: 64 }, seed: 42, appVersion: '0.1.0-test', createdAt: '2025-01-01T00:00:00.000Z' },
+    provenance: {
+      promptSetHash: 'b'.repeat(64),
+      settings: { maxNewTokens: 64 },
+      seed: 42,
+      appVersion: '0.1.0-test',
+      createdAt: '2025-01-01T00:00:00.000Z',
+    },
   };
 }
 

@@ -5,9 +5,15 @@ import { sampleSet } from '../../formats/test-support/sample.ts';
 
 const dataDir = process.argv[2]!;
 const lib = Library.open({ dataDir, appVersion: 'crash-test' });
-const model = lib.models.list()[0] ?? lib.models.add({ name: 'crash', source: 'x/crash', sourceKind: 'hub', architecture: 'qwen3', hiddenSize: 1024, numLayers: 28 });
+const model =
+  lib.models.list()[0] ??
+  lib.models.add({ name: 'crash', source: 'x/crash', sourceKind: 'hub', architecture: 'qwen3', hiddenSize: 1024, numLayers: 28 });
 const layers = Array.from({ length: 28 }, (_, b) => b);
 for (let i = 0; ; i++) {
-  const { persona } = lib.createPersonaWithVectors({ name: `p${i} "🙂"\n'; --`, tags: ['crash'] }, model.id, sampleSet({ hidden: 1024, numLayers: 28, layers, seed: i + 1 }));
+  const { persona } = lib.createPersonaWithVectors(
+    { name: `p${i} "🙂"\n'; --`, tags: ['crash'] },
+    model.id,
+    sampleSet({ hidden: 1024, numLayers: 28, layers, seed: i + 1 }),
+  );
   process.stdout.write(`${persona.id} ${i}\n`);
 }
