@@ -16,8 +16,23 @@ import { planTensors } from './engine/gguf-export.ts';
 import { weightTraffic } from './engine/weight-traffic.ts';
 import { measureBandwidth } from './engine/bandwidth.ts';
 import {
-  alphaBatchCost, captureRate, contextCost, decodeRate, lcg, median, prefillRate, randomPersona, randomTokens, steeringBaselineCost, steeringCost, stepSteeringCost,
-  type AlphaBatchCost, type CaptureRate, type ContextCost, type SteeringBaselineCost, type SteeringCost,
+  alphaBatchCost,
+  captureRate,
+  contextCost,
+  decodeRate,
+  lcg,
+  median,
+  prefillRate,
+  randomPersona,
+  randomTokens,
+  steeringBaselineCost,
+  steeringCost,
+  stepSteeringCost,
+  type AlphaBatchCost,
+  type CaptureRate,
+  type ContextCost,
+  type SteeringBaselineCost,
+  type SteeringCost,
 } from './engine/measure.ts';
 
 const { values } = parseArgs({
@@ -79,11 +94,15 @@ function child<T>(script: string, args: string[]): T {
 interface BuildResult {
   cached: boolean;
   ms: number;
+  /** compile-child.ts only */
+  dataMiB?: number;
 }
 
 function compile(ckpt: string, precision: string, out: string, level: number, variant: 'steerable' | 'plain' = 'steerable'): void {
-  const r = child('compile-child.ts', [ckpt, precision, out, String(level), variant]);
-  log(`  compile ${precision}${variant === 'plain' ? ' without steering inputs' : ''} → ${out}: ${r.cached ? 'cached' : `${f(r.ms / 1000)} s`}, weights ${f(r.dataMiB, 0)} MiB`);
+  const r = child<BuildResult>('compile-child.ts', [ckpt, precision, out, String(level), variant]);
+  log(
+    `  compile ${precision}${variant === 'plain' ? ' without steering inputs' : ''} → ${out}: ${r.cached ? 'cached' : `${f(r.ms / 1000)} s`}, weights ${f(r.dataMiB ?? NaN, 0)} MiB`,
+  );
 }
 
 function exportGguf(ckpt: string, type: string, out: string): void {
@@ -130,11 +149,20 @@ interface ModelReport {
 }
 
 /** 1c: the steerable graph against the same model compiled without steering inputs (`plainDir`). */
-async function baselineItem(model: CompiledModel, plainDir: string, prompt: number[], persona: Map<number, Float32Array>, reps: number, steps: number): Promise<SteeringBaselineCost> {
+async function baselineItem(
+  model: CompiledModel,
+  plainDir: string,
+  prompt: number[],
+  persona: Map<number, Float32Array>,
+  reps: number,
+  steps: number,
+): Promise<SteeringBaselineCost> {
   const plain = await CompiledModel.load(plainDir, { provider: 'cpu', threads });
   try {
     const b = await steeringBaselineCost(plain, model, prompt, persona, steps, NEW_TOKENS, reps);
-    log(`1c. against the graph compiled without steering inputs (steerable: false), one decode step at context 32, round robin, ${steps} each: median plain ${f(b.plainMs, 2)} ms, steerable with zeros ${f(b.zeroMs, 2)} ms, steered (all ${model.arch.numLayers} layers) ${f(b.steeredMs, 2)} ms → tok/s ÷ plain: zeros ${f(b.zeroRatio, 3)}, steered ${f(b.steeredRatio, 3)}; fastest step ${b.bestMs.map((x) => f(x, 2)).join(' / ')} ms → ${f(b.bestMs[0] / b.bestMs[1], 3)}, ${f(b.bestMs[0] / b.bestMs[2], 3)}; generate() steered ÷ plain, ${reps} runs each interleaved: ${f(b.generateRatio, 3)}`);
+    log(
+      `1c. against the graph compiled without steering inputs (steerable: false), one decode step at context 32, round robin, ${steps} each: median plain ${f(b.plainMs, 2)} ms, steerable with zeros ${f(b.zeroMs, 2)} ms, steered (all ${model.arch.numLayers} layers) ${f(b.steeredMs, 2)} ms → tok/s ÷ plain: zeros ${f(b.zeroRatio, 3)}, steered ${f(b.steeredRatio, 3)}; fastest step ${b.bestMs.map((x) => f(x, 2)).join(' / ')} ms → ${f(b.bestMs[0] / b.bestMs[1], 3)}, ${f(b.bestMs[0] / b.bestMs[2], 3)}; generate() steered ÷ plain, ${reps} runs each interleaved: ${f(b.generateRatio, 3)}`,
+    );
     return b;
   } finally {
     await plain.release();
@@ -148,11 +176,18 @@ function personaFor(model: CompiledModel): { prompt: number[]; persona: Map<numb
   return { prompt, persona: randomPersona(rnd, numLayers, hidden) };
 }
 
-async function benchModel(name: string, dir: string, plainDir: string, o: { longContext: number; prefill: number; reps: number; baselineSteps: number; capturePairs: number }): Promise<ModelReport> {
+async function benchModel(
+  name: string,
+  dir: string,
+  plainDir: string,
+  o: { longContext: number; prefill: number; reps: number; baselineSteps: number; capturePairs: number },
+): Promise<ModelReport> {
   const t0 = performance.now();
   const model = await CompiledModel.load(dir, { provider: 'cpu', threads });
   const { numLayers, hidden, vocabSize } = model.arch;
-  log(`\n== ${name}: ${numLayers} layers, hidden ${hidden}, vocab ${vocabSize} (load ${f(performance.now() - t0, 0)} ms, RSS after load ${f(process.memoryUsage().rss / MiB, 0)} MiB, ${model.providerReason}, ${threads} threads)`);
+  log(
+    `\n== ${name}: ${numLayers} layers, hidden ${hidden}, vocab ${vocabSize} (load ${f(performance.now() - t0, 0)} ms, RSS after load ${f(process.memoryUsage().rss / MiB, 0)} MiB, ${model.providerReason}, ${threads} threads)`,
+  );
   const { prompt, persona } = personaFor(model);
 
   const steering = await steeringCost(model, prompt, persona, NEW_TOKENS, o.reps);
@@ -161,7 +196,9 @@ async function benchModel(name: string, dir: string, plainDir: string, o: { long
   );
 
   const stepwise = await stepSteeringCost(model, persona, 64);
-  log(`   per decode step (forward at context 32, alternating every step, 64 each): ${f(stepwise.unsteeredMs, 2)} ms unsteered, ${f(stepwise.steeredMs, 2)} ms steered → steered/unsteered tok/s ${f(stepwise.ratio, 3)}`);
+  log(
+    `   per decode step (forward at context 32, alternating every step, 64 each): ${f(stepwise.unsteeredMs, 2)} ms unsteered, ${f(stepwise.steeredMs, 2)} ms steered → steered/unsteered tok/s ${f(stepwise.ratio, 3)}`,
+  );
   const baseline = await baselineItem(model, plainDir, prompt, persona, o.reps, o.baselineSteps);
 
   const alphas = await alphaBatchCost(model, prompt, persona, NEW_TOKENS, Math.max(3, Math.ceil(o.reps / 2)));
@@ -200,8 +237,24 @@ async function benchModel(name: string, dir: string, plainDir: string, o: { long
   const traffic = weightTraffic(dir);
   const kvBytesPerToken = kvBytesPerTokenOf(model);
   const rssAfterMiB = rssMiB();
-  log(`6. peak RSS so far: ${f(rssAfterMiB, 0)} MiB (weights file ${f(traffic.totalBytes / MiB, 0)} MiB; a decode step reads ${f(traffic.perTokenBytes / MiB, 1)} MiB of weights + ${f(kvBytesPerToken / 1024, 0)} KiB of KV cache per context token)`);
-  return { name, dir, steering, stepwise, baseline, alphas, alphasGen, context, prefill, capture, bytesPerToken: traffic.perTokenBytes, kvBytesPerToken, rssAfterMiB };
+  log(
+    `6. peak RSS so far: ${f(rssAfterMiB, 0)} MiB (weights file ${f(traffic.totalBytes / MiB, 0)} MiB; a decode step reads ${f(traffic.perTokenBytes / MiB, 1)} MiB of weights + ${f(kvBytesPerToken / 1024, 0)} KiB of KV cache per context token)`,
+  );
+  return {
+    name,
+    dir,
+    steering,
+    stepwise,
+    baseline,
+    alphas,
+    alphasGen,
+    context,
+    prefill,
+    capture,
+    bytesPerToken: traffic.perTokenBytes,
+    kvBytesPerToken,
+    rssAfterMiB,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,10 +309,27 @@ if (baselineOnly) {
 }
 
 const reports: ModelReport[] = [];
-if (doQwen) reports.push(await benchModel('Qwen3-0.6B shape, random weights, int4 (MatMulNBits, accuracy_level 4)', qwenInt4, qwenInt4Plain, { longContext: 1024, prefill: 512, reps, baselineSteps: BASELINE_STEPS, capturePairs: 64 }));
+if (doQwen)
+  reports.push(
+    await benchModel('Qwen3-0.6B shape, random weights, int4 (MatMulNBits, accuracy_level 4)', qwenInt4, qwenInt4Plain, {
+      longContext: 1024,
+      prefill: 512,
+      reps,
+      baselineSteps: BASELINE_STEPS,
+      capturePairs: 64,
+    }),
+  );
 if (doStories && storiesPresent) {
   // Trained context is 512 positions: the long-context point is 480. Runs take ~50 ms, so more of them.
-  reports.push(await benchModel('stories260K, trained, fp32', storiesFp32, storiesFp32Plain, { longContext: 480, prefill: 512, reps: reps * 4, baselineSteps: BASELINE_STEPS * 8, capturePairs: 1000 }));
+  reports.push(
+    await benchModel('stories260K, trained, fp32', storiesFp32, storiesFp32Plain, {
+      longContext: 480,
+      prefill: 512,
+      reps: reps * 4,
+      baselineSteps: BASELINE_STEPS * 8,
+      capturePairs: 1000,
+    }),
+  );
 }
 const peakEngineRss = rssMiB();
 
@@ -403,11 +473,21 @@ const GB = 1e9;
 log(`\n== summary (load average at the end ${load()})`);
 for (const r of reports) {
   log(`${r.name}:`);
-  log(`  steered/unsteered decode tok/s      ${f(r.steering.ratio, 3)}  (${f(r.steering.steeredTokPerS)} / ${f(r.steering.unsteeredTokPerS)}; per back-to-back pair median ${f(r.steering.pairedRatio, 3)}, range ${f(r.steering.pairedRange[0], 2)}–${f(r.steering.pairedRange[1], 2)}; goal ≥ 0.98)`);
-  log(`  the same per decode step            ${f(r.stepwise.ratio, 3)}  (${f(r.stepwise.steeredMs, 2)} vs ${f(r.stepwise.unsteeredMs, 2)} ms, alternating every step)`);
-  log(`  ÷ graph without steering inputs     zeros ${f(r.baseline.zeroRatio, 3)}, steered ${f(r.baseline.steeredRatio, 3)} per step (${f(r.baseline.zeroMs, 2)} / ${f(r.baseline.steeredMs, 2)} vs ${f(r.baseline.plainMs, 2)} ms); generate() steered ${f(r.baseline.generateRatio, 3)}`);
-  log(`  5-α batch / single row, wall time   ${f(r.alphas.ratio, 2)}× steering every token, ${f(r.alphasGen.ratio, 2)}× generated tokens only (goal ≤ 2×)`);
-  log(`  ms/token context ${r.context.contexts.at(-1)!.context} / context 32   ${f(r.context.ratio, 2)}  (${r.context.contexts.map((c) => f(c.msPerToken)).join(' → ')} ms)`);
+  log(
+    `  steered/unsteered decode tok/s      ${f(r.steering.ratio, 3)}  (${f(r.steering.steeredTokPerS)} / ${f(r.steering.unsteeredTokPerS)}; per back-to-back pair median ${f(r.steering.pairedRatio, 3)}, range ${f(r.steering.pairedRange[0], 2)}–${f(r.steering.pairedRange[1], 2)}; goal ≥ 0.98)`,
+  );
+  log(
+    `  the same per decode step            ${f(r.stepwise.ratio, 3)}  (${f(r.stepwise.steeredMs, 2)} vs ${f(r.stepwise.unsteeredMs, 2)} ms, alternating every step)`,
+  );
+  log(
+    `  ÷ graph without steering inputs     zeros ${f(r.baseline.zeroRatio, 3)}, steered ${f(r.baseline.steeredRatio, 3)} per step (${f(r.baseline.zeroMs, 2)} / ${f(r.baseline.steeredMs, 2)} vs ${f(r.baseline.plainMs, 2)} ms); generate() steered ${f(r.baseline.generateRatio, 3)}`,
+  );
+  log(
+    `  5-α batch / single row, wall time   ${f(r.alphas.ratio, 2)}× steering every token, ${f(r.alphasGen.ratio, 2)}× generated tokens only (goal ≤ 2×)`,
+  );
+  log(
+    `  ms/token context ${r.context.contexts.at(-1)!.context} / context 32   ${f(r.context.ratio, 2)}  (${r.context.contexts.map((c) => f(c.msPerToken)).join(' → ')} ms)`,
+  );
   log(`  prefill                             ${f(r.prefill.tokPerS, 0)} tok/s (${r.prefill.length} tokens)`);
   log(
     `  capture                             ${typeof r.capture === 'string' ? r.capture : `${f(r.capture.pairsPerS, 1)} pairs/s, ${f(r.capture.tokPerS, 0)} tok/s over ${r.capture.pairs} pairs; RSS +${f(r.capture.rssGrowthMiB, 0)} MiB at most`}`,

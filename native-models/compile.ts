@@ -70,7 +70,13 @@ export const manifestSchema = z.object({
   compilerVersion: z.number().int(),
   key: z.string(),
   source: z.object({ path: z.string(), contentHash: z.string(), dtype: z.string() }),
-  options: z.object({ precision: z.enum(PRECISIONS), provider: z.enum(PROVIDERS), blockSize: z.number(), accuracyLevel: z.number(), steerable: z.boolean().default(true) }),
+  options: z.object({
+    precision: z.enum(PRECISIONS),
+    provider: z.enum(PROVIDERS),
+    blockSize: z.number(),
+    accuracyLevel: z.number(),
+    steerable: z.boolean().default(true),
+  }),
   architecture: z.object({
     family: z.string(),
     modelType: z.string(),
@@ -178,10 +184,16 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
         const g = new GraphBuilder();
         const weights = new CheckpointWeights(g, data, ckpt, spec, options);
         const fusedNorm = options.provider !== 'coreml';
-        buildDecoder(spec, g, weights, { fusedNorm, compute: options.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT, steerable: options.steerable }, (done, total) => {
-          req.onProgress?.({ stage: 'build', done, total });
-          if (req.signal?.aborted) throw new StudioError('cancelled', 'compile cancelled');
-        });
+        buildDecoder(
+          spec,
+          g,
+          weights,
+          { fusedNorm, compute: options.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT, steerable: options.steerable },
+          (done, total) => {
+            req.onProgress?.({ stage: 'build', done, total });
+            if (req.signal?.aborted) throw new StudioError('cancelled', 'compile cancelled');
+          },
+        );
         req.onProgress?.({ stage: 'write', done: 0, total: 1 });
         const model = {
           ir_version: 10,
@@ -210,7 +222,13 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
         compilerVersion: COMPILER_VERSION,
         key,
         source: { path: source, contentHash, dtype: ckpt.dominantDtype },
-        options: { precision: options.precision, provider: options.provider, blockSize: options.blockSize, accuracyLevel: options.accuracyLevel, steerable: options.steerable },
+        options: {
+          precision: options.precision,
+          provider: options.provider,
+          blockSize: options.blockSize,
+          accuracyLevel: options.accuracyLevel,
+          steerable: options.steerable,
+        },
         architecture: archSummary(spec),
         kvDtype: options.precision === 'fp16' ? 'float16' : 'float32',
         files: { model: 'model.onnx', data: 'model.onnx.data' },

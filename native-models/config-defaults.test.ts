@@ -107,13 +107,19 @@ describe.each(CASES)('%s: each config.json field deleted in turn', (name) => {
     const original = variant(name, 'original', () => {});
     const got = await compiled(original);
     const want = reference(original);
-    if ('error' in got || 'error' in want) throw new Error(`${name} should compile and run: ${'error' in got ? got.error : ''} ${'error' in want ? want.error : ''}`);
+    if ('error' in got || 'error' in want)
+      throw new Error(`${name} should compile and run: ${'error' in got ? got.error : ''} ${'error' in want ? want.error : ''}`);
     expect(maxDiff(got.logits, want.logits)).toBeLessThan(1e-4);
     const base = { spec: specOf(original)!, logits: got.logits };
     const problems: string[] = [];
     let ran = 0;
     for (const field of fields) {
-      const r = await disagreement(variant(name, `without-${field}`, (c) => { delete c[field]; }), base);
+      const r = await disagreement(
+        variant(name, `without-${field}`, (c) => {
+          delete c[field];
+        }),
+        base,
+      );
       if (r.why) problems.push(`${field}: ${r.why}`);
       if (r.ran) ran++;
     }

@@ -179,38 +179,73 @@ export interface SteeringBaselineCost {
  * 32 on each, round robin (plain, steerable with zeros, steerable steered), so drift cancels at the
  * scale of one step; then whole greedy generate() runs, plain vs steered, interleaved.
  */
-export async function steeringBaselineCost(plain: CompiledModel, steerable: CompiledModel, prompt: number[], persona: Map<number, Float32Array>, steps: number, newTokens: number, reps: number, seed = 17): Promise<SteeringBaselineCost> {
+export async function steeringBaselineCost(
+  plain: CompiledModel,
+  steerable: CompiledModel,
+  prompt: number[],
+  persona: Map<number, Float32Array>,
+  steps: number,
+  newTokens: number,
+  reps: number,
+  seed = 17,
+): Promise<SteeringBaselineCost> {
   const { numLayers, vocabSize } = steerable.arch;
   const n = 32;
   const ids = BigInt64Array.from(randomTokens(lcg(seed), n, vocabSize), BigInt);
   const prefilled = async (m: CompiledModel) => {
     const cache = m.newCache(1);
-    await m.forward({ batch: 1, seq: n, ids, mask: new BigInt64Array(n).fill(1n), positions: BigInt64Array.from({ length: n }, (_, j) => BigInt(j)), cache, keep: 1 });
+    await m.forward({
+      batch: 1,
+      seq: n,
+      ids,
+      mask: new BigInt64Array(n).fill(1n),
+      positions: BigInt64Array.from({ length: n }, (_, j) => BigInt(j)),
+      cache,
+      keep: 1,
+    });
     return cache;
   };
   const [plainCache, steerableCache] = [await prefilled(plain), await prefilled(steerable)];
   const steer = Array.from({ length: numLayers }, (_, b) => persona.get(b));
   const step = async (m: CompiledModel, cache: Awaited<ReturnType<typeof prefilled>>, on: boolean) => {
     const t0 = performance.now();
-    await m.forward({ batch: 1, seq: 1, ids: BigInt64Array.of(7n), mask: BigInt64Array.of(1n), positions: BigInt64Array.of(BigInt(n)), cache, keep: 1, steer: on ? steer : undefined });
+    await m.forward({
+      batch: 1,
+      seq: 1,
+      ids: BigInt64Array.of(7n),
+      mask: BigInt64Array.of(1n),
+      positions: BigInt64Array.of(BigInt(n)),
+      cache,
+      keep: 1,
+      steer: on ? steer : undefined,
+    });
     const ms = performance.now() - t0;
     cache.truncate(n);
     return ms;
   };
-  const variants = [() => step(plain, plainCache, false), () => step(steerable, steerableCache, false), () => step(steerable, steerableCache, true)];
+  const variants = [
+    () => step(plain, plainCache, false),
+    () => step(steerable, steerableCache, false),
+    () => step(steerable, steerableCache, true),
+  ];
   for (const v of variants) await v(); // warm-up
   const times: number[][] = [[], [], []];
   for (let i = 0; i < steps; i++) {
     // rotate the order every step so no variant always runs first
-    for (let k = 0; k < 3; k++) { const j = (i + k) % 3; times[j]!.push(await variants[j]!()); }
+    for (let k = 0; k < 3; k++) {
+      const j = (i + k) % 3;
+      times[j]!.push(await variants[j]!());
+    }
   }
   const [plainMs, zeroMs, steeredMs] = times.map(median) as [number, number, number];
 
   const greedy = { greedy: true };
   await timedGenerate(plain, [{ prompt, sampling: greedy }], newTokens);
-  const r = await interleave(reps,
+  const r = await interleave(
+    reps,
     () => timedGenerate(plain, [{ prompt, sampling: greedy }], newTokens),
-    () => timedGenerate(steerable, [{ prompt, sampling: greedy, steering: steerWith(persona, 1) }], newTokens));
+    () => timedGenerate(steerable, [{ prompt, sampling: greedy, steering: steerWith(persona, 1) }], newTokens),
+  );
   const generateRatio = median(r.b.map((x) => x.decodeTokPerS)) / median(r.a.map((x) => x.decodeTokPerS));
   const bestMs = times.map((t) => Math.min(...t)) as [number, number, number];
   return { plainMs, zeroMs, steeredMs, zeroRatio: plainMs / zeroMs, steeredRatio: plainMs / steeredMs, bestMs, generateRatio };

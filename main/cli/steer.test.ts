@@ -19,7 +19,13 @@ async function runWith(stdin: string[] | null, ...argv: string[]) {
   let out = '';
   let err = '';
   const code = await main(['--data-dir', dataDir, ...argv], {
-    stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, ...(stdin ? { stdin: Readable.from(stdin.map((l) => `${l}\n`)) } : {}),
+    stdout: (s) => {
+      out += s;
+    },
+    stderr: (s) => {
+      err += s;
+    },
+    ...(stdin ? { stdin: Readable.from(stdin.map((l) => `${l}\n`)) } : {}),
   });
   return { code, out, err };
 }
@@ -74,7 +80,20 @@ describe('personas train → show → generate --persona → compare', () => {
     const jobs = readdirSync(join(dataDir, 'jobs'));
     expect(jobs.some((j) => j.startsWith('train-'))).toBe(true);
     // --prompt-set by library name: the same prompts, so the same checkpoint
-    const r = await run('personas', 'train', '--model', DEMO_MODEL_DIR, '--name', 'pirate again', '--prompt-set', 'pirate-vs-plain', '--max-pairs', '16', '--max-new-tokens', '48');
+    const r = await run(
+      'personas',
+      'train',
+      '--model',
+      DEMO_MODEL_DIR,
+      '--name',
+      'pirate again',
+      '--prompt-set',
+      'pirate-vs-plain',
+      '--max-pairs',
+      '16',
+      '--max-new-tokens',
+      '48',
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/resumed: \d+ generation batches were already done/);
     const { vectors } = JSON.parse((await run('personas', 'show', 'pirate again', '--json')).out);
@@ -121,8 +140,29 @@ describe('personas train → show → generate --persona → compare', () => {
   });
 
   it('chat: streamed turns, commands between turns, a trait meter, bad commands cost one line', async () => {
-    const r = await runWith(['Tell me about owls.', '/alpha 1', '/layers 9', '/persona nobody', 'Describe bread for me.', '/persona none', '/reset', 'What makes tea special?', '/quit', 'never read'],
-      'chat', '--model', DEMO_MODEL_DIR, '--persona', 'pirate', '--alpha', '0', '--seed', '5');
+    const r = await runWith(
+      [
+        'Tell me about owls.',
+        '/alpha 1',
+        '/layers 9',
+        '/persona nobody',
+        'Describe bread for me.',
+        '/persona none',
+        '/reset',
+        'What makes tea special?',
+        '/quit',
+        'never read',
+      ],
+      'chat',
+      '--model',
+      DEMO_MODEL_DIR,
+      '--persona',
+      'pirate',
+      '--alpha',
+      '0',
+      '--seed',
+      '5',
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('(α 1)');
     expect(r.out).toContain('(no persona)');

@@ -28,7 +28,10 @@ function meter(projections: number[]): string {
   if (projections.length === 0) return '';
   const mean = projections.reduce((a, b) => a + b, 0) / projections.length;
   const cells = Math.max(-10, Math.min(10, Math.round(mean)));
-  const bar = cells >= 0 ? `${' '.repeat(10)}|${'#'.repeat(cells)}${' '.repeat(10 - cells)}` : `${' '.repeat(10 + cells)}${'#'.repeat(-cells)}|${' '.repeat(10)}`;
+  const bar =
+    cells >= 0
+      ? `${' '.repeat(10)}|${'#'.repeat(cells)}${' '.repeat(10 - cells)}`
+      : `${' '.repeat(10 + cells)}${'#'.repeat(-cells)}|${' '.repeat(10)}`;
   return `[trait ${mean >= 0 ? '+' : ''}${mean.toFixed(2)} [${bar}] over ${projections.length} tokens]`;
 }
 
@@ -39,20 +42,39 @@ export async function chatCommand(flags: Flags<typeof GENERATE_FLAGS>, ctx: CliC
   const engine = new Engine();
   const lib = Library.open({ dataDir: ctx.dataDir });
   try {
-    const resolved = await resolveModel(lib, ctx.dataDir, flags.model, { compile: true, label: '--model', precision: flags.precision, provider: flags.provider, onCompileProgress: progressPrinter('compiling') });
+    const resolved = await resolveModel(lib, ctx.dataDir, flags.model, {
+      compile: true,
+      label: '--model',
+      precision: flags.precision,
+      provider: flags.provider,
+      onCompileProgress: progressPrinter('compiling'),
+    });
     const model = resolved.record;
     const dir = resolved.dir!;
     const steer = () => {
       if (state.personas.length === 0) return null;
-      if (!model) throw new StudioError('not-found', `--model ${flags.model}: steering needs the model in the library (compile its checkpoint with persona-studio models compile)`);
-      return buildSteering(lib, model, { personas: state.personas, alpha: state.alpha, layers: state.layers, alphaMode: flags['alpha-mode'], ablate: flags.ablate });
+      if (!model)
+        throw new StudioError(
+          'not-found',
+          `--model ${flags.model}: steering needs the model in the library (compile its checkpoint with persona-studio models compile)`,
+        );
+      return buildSteering(lib, model, {
+        personas: state.personas,
+        alpha: state.alpha,
+        layers: state.layers,
+        alphaMode: flags['alpha-mode'],
+        ablate: flags.ablate,
+      });
     };
     steer(); // bad personas or layers fail before the model loads
     const status = await engine.load(dir, { provider: flags.provider ?? 'auto', threads: flags.threads ?? 0 });
     if (!status.hasTokenizer) throw new StudioError('model-load', `${dir}: chat needs a tokenizer`);
     const tokenizer = TextTokenizer.load(dir);
     let norms: Float32Array | null = null;
-    const residualNorms = async () => (norms ??= await ensureNorms(dir, status.architecture.numLayers as number, tokenizer, (sequences) => engine.residualNorms({ sequences })));
+    const residualNorms = async () =>
+      (norms ??= await ensureNorms(dir, status.architecture.numLayers as number, tokenizer, (sequences) =>
+        engine.residualNorms({ sequences }),
+      ));
     ctx.stderr(`chat with ${oneLine(model?.name ?? dir)} on ${status.providerReason}; /help lists the commands\n`);
 
     const input = ctx.stdin ?? process.stdin;
@@ -66,26 +88,49 @@ export async function chatCommand(flags: Flags<typeof GENERATE_FLAGS>, ctx: CliC
         const arg = rest.join(' ');
         try {
           switch (cmd) {
-            case '/quit': case '/exit': return 0;
-            case '/help': ctx.stdout(`${CHAT_COMMANDS_HELP}\n`); break;
-            case '/reset': state.history = []; ctx.stdout('(conversation cleared)\n'); break;
+            case '/quit':
+            case '/exit':
+              return 0;
+            case '/help':
+              ctx.stdout(`${CHAT_COMMANDS_HELP}\n`);
+              break;
+            case '/reset':
+              state.history = [];
+              ctx.stdout('(conversation cleared)\n');
+              break;
             case '/alpha': {
               const a = Number(arg);
-              if (!arg || !Number.isFinite(a) || Math.abs(a) > 1000) throw new StudioError('usage', `/alpha ${JSON.stringify(arg)}: expected a number from -1000 to 1000`);
+              if (!arg || !Number.isFinite(a) || Math.abs(a) > 1000)
+                throw new StudioError('usage', `/alpha ${JSON.stringify(arg)}: expected a number from -1000 to 1000`);
               const prev = state.alpha;
               state.alpha = a;
               // persona-specific α (P=α) wins over /alpha; drop them so the slider moves everything
               const before = state.personas;
               state.personas = state.personas.map((p) => parsePersonaArg(p).ref);
-              try { steer(); } catch (e) { state.alpha = prev; state.personas = before; throw e; }
+              try {
+                steer();
+              } catch (e) {
+                state.alpha = prev;
+                state.personas = before;
+                throw e;
+              }
               ctx.stdout(`(α ${a})\n`);
               break;
             }
             case '/persona': {
               if (!arg) throw new StudioError('usage', '/persona: expected a persona (or none)');
-              if (arg === 'none') { state.personas = []; ctx.stdout('(no persona)\n'); break; }
+              if (arg === 'none') {
+                state.personas = [];
+                ctx.stdout('(no persona)\n');
+                break;
+              }
               state.personas.push(arg);
-              try { steer(); } catch (e) { state.personas.pop(); throw e; }
+              try {
+                steer();
+              } catch (e) {
+                state.personas.pop();
+                throw e;
+              }
               ctx.stdout(`(personas: ${state.personas.map(oneLine).join(', ')})\n`);
               break;
             }
@@ -97,7 +142,8 @@ export async function chatCommand(flags: Flags<typeof GENERATE_FLAGS>, ctx: CliC
               ctx.stdout(`(layers ${arg})\n`);
               break;
             }
-            default: throw new StudioError('usage', `${oneLine(cmd!)}: unknown command (/help lists them)`);
+            default:
+              throw new StudioError('usage', `${oneLine(cmd!)}: unknown command (/help lists them)`);
           }
         } catch (e) {
           // A bad command costs one line, never the session.
@@ -106,15 +152,29 @@ export async function chatCommand(flags: Flags<typeof GENERATE_FLAGS>, ctx: CliC
         continue;
       }
       const s = steer();
-      const messages: ChatMessage[] = [...(flags.system ? [{ role: 'system' as const, content: flags.system }] : []), ...state.history, { role: 'user', content: line }];
+      const messages: ChatMessage[] = [
+        ...(flags.system ? [{ role: 'system' as const, content: flags.system }] : []),
+        ...state.history,
+        { role: 'user', content: line },
+      ];
       const first = s?.steering.terms?.[0];
       const monitorLayer = first?.layers?.[0];
       const monitor = first && monitorLayer !== undefined ? { layer: monitorLayer, vector: first.vectors.get(monitorLayer)! } : undefined;
-      const r = await engine.generate({
-        rows: [{ prompt: { messages, enableThinking: flags.thinking ?? false }, sampling: { ...sampling, seed: sampling.seed === undefined ? undefined : sampling.seed + turn }, steering: s?.steering, monitor }],
-        maxNewTokens: flags['max-new-tokens'] ?? 256,
-        residualNorms: s && (flags['alpha-mode'] ?? 'norm') === 'norm' ? await residualNorms() : null,
-      }, { onToken: (e) => ctx.stdout(e.text) });
+      const r = await engine.generate(
+        {
+          rows: [
+            {
+              prompt: { messages, enableThinking: flags.thinking ?? false },
+              sampling: { ...sampling, seed: sampling.seed === undefined ? undefined : sampling.seed + turn },
+              steering: s?.steering,
+              monitor,
+            },
+          ],
+          maxNewTokens: flags['max-new-tokens'] ?? 256,
+          residualNorms: s && (flags['alpha-mode'] ?? 'norm') === 'norm' ? await residualNorms() : null,
+        },
+        { onToken: (e) => ctx.stdout(e.text) },
+      );
       const row = r.rows[0]!;
       ctx.stdout('\n');
       if (s) ctx.stderr(`${meter(row.projections)} ${s.summary.map(oneLine).join('; ')}\n`);

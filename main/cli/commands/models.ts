@@ -34,17 +34,30 @@ export async function compileCommand({ flags, positionals }: Parsed<typeof COMPI
     const engine = new Engine({ inProcess: true });
     try {
       await engine.load(result.dir, { provider: 'cpu' });
-      norms = [...(await ensureNorms(result.dir, result.manifest.architecture.numLayers, TextTokenizer.load(result.dir), (sequences) => engine.residualNorms({ sequences })))];
+      norms = [
+        ...(await ensureNorms(result.dir, result.manifest.architecture.numLayers, TextTokenizer.load(result.dir), (sequences) =>
+          engine.residualNorms({ sequences }),
+        )),
+      ];
     } finally {
       await engine.close();
     }
   }
-  if (flags.json) ctx.stdout(JSON.stringify({ dir: result.dir, cached: result.cached, modelId: result.model.id, manifest: result.manifest, residualNorms: norms }, null, 2) + '\n');
+  if (flags.json)
+    ctx.stdout(
+      JSON.stringify(
+        { dir: result.dir, cached: result.cached, modelId: result.model.id, manifest: result.manifest, residualNorms: norms },
+        null,
+        2,
+      ) + '\n',
+    );
   else {
     const m = result.manifest;
     ctx.stdout(`${result.cached ? 'already compiled' : 'compiled'}: ${result.dir}\n`);
     ctx.stdout(`  library model ${result.model.name} (${result.model.id})\n`);
-    ctx.stdout(`  ${m.architecture.modelType}, ${m.architecture.numLayers} layers, hidden ${m.architecture.hidden}, ${m.options.precision} for ${m.options.provider}, ${(m.bytes.data / 2 ** 20).toFixed(1)} MiB of weights\n`);
+    ctx.stdout(
+      `  ${m.architecture.modelType}, ${m.architecture.numLayers} layers, hidden ${m.architecture.hidden}, ${m.options.precision} for ${m.options.provider}, ${(m.bytes.data / 2 ** 20).toFixed(1)} MiB of weights\n`,
+    );
     if (norms) ctx.stdout(`  residual norms (α's norm scale) by layer: ${norms.map((x) => x.toFixed(2)).join(' ')}\n`);
   }
   return 0;

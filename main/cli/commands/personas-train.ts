@@ -24,11 +24,16 @@ type P = Parsed<typeof PERSONAS_FLAGS>;
  */
 function promptSet(f: P['flags'], name: string, lib: Library): PromptSetFile {
   if (f['prompt-set']) {
-    if (f.positive || f.negative || f.questions) throw new StudioError('usage', 'personas train: give --prompt-set or --positive/--negative files, not both');
+    if (f.positive || f.negative || f.questions)
+      throw new StudioError('usage', 'personas train: give --prompt-set or --positive/--negative files, not both');
     const ref = f['prompt-set'];
     if (existsSync(ref)) return readPromptSetFile(ref);
     const stored = lib.promptSets.find(ref);
-    if (!stored) throw new StudioError('not-found', `--prompt-set ${JSON.stringify(ref)}: no such file, and no library prompt set has that name or id`);
+    if (!stored)
+      throw new StudioError(
+        'not-found',
+        `--prompt-set ${JSON.stringify(ref)}: no such file, and no library prompt set has that name or id`,
+      );
     return promptSetFromVersion(stored.name, stored.description, lib.promptSets.version(stored.id));
   }
   if (!f.positive || !f.negative) throw new StudioError('usage', 'personas train: needs --prompt-set F, or --positive F and --negative F');
@@ -60,7 +65,14 @@ export async function personasTrainOrShow(sub: 'train' | 'show', { flags: f, pos
   expectPositionals(positionals, 0, 'personas train', 'no positional arguments (files go in --positive/--negative/--prompt-set)');
   if (!f.model) throw new StudioError('usage', 'personas train: --model is required');
   if (!f.name) throw new StudioError('usage', 'personas train: --name is required');
-  const settings = { method: f.method, reduction: f.reduction, maxPairs: f['max-pairs'], samples: f.samples, maxNewTokens: f['max-new-tokens'], seed: f.seed };
+  const settings = {
+    method: f.method,
+    reduction: f.reduction,
+    maxPairs: f['max-pairs'],
+    samples: f.samples,
+    maxNewTokens: f['max-new-tokens'],
+    seed: f.seed,
+  };
 
   const lib = Library.open({ dataDir: ctx.dataDir });
   let set: PromptSetFile;
@@ -106,15 +118,34 @@ export async function personasTrainOrShow(sub: 'train' | 'show', { flags: f, pos
     // The prompts join the library as an immutable version (an identical one is reused).
     const { items, spec } = promptSetToItems(set);
     const saved = lib.promptSets.save(set.name, set.description, items, spec, `trained ${f.name}`);
-    const { persona, vector } = lib.createPersonaWithVectors({ name: f.name, description: set.description, tags: set.role ? [`role:${set.role}`] : [], notes: '' }, m.id, {
-      modelId: m.name, modelHash: m.contentHash ?? null, hiddenSize: t.hidden, numLayers: m.numLayers,
-      layers: t.layers.map((l) => layerVector(l.layer, l.vector, l.separation)), method: t.method, reduction: t.reduction, counts: t.counts,
-      provenance: {
-        promptSetHash: saved.version.contentHash, promptSetId: saved.set.id, promptSetVersion: saved.version.version,
-        settings: { ...t.settings, separationOn: t.separationOn, promptSet: set.name }, seed: t.settings.seed, appVersion: lib.appVersion, createdAt: new Date().toISOString(),
+    const { persona, vector } = lib.createPersonaWithVectors(
+      { name: f.name, description: set.description, tags: set.role ? [`role:${set.role}`] : [], notes: '' },
+      m.id,
+      {
+        modelId: m.name,
+        modelHash: m.contentHash ?? null,
+        hiddenSize: t.hidden,
+        numLayers: m.numLayers,
+        layers: t.layers.map((l) => layerVector(l.layer, l.vector, l.separation)),
+        method: t.method,
+        reduction: t.reduction,
+        counts: t.counts,
+        provenance: {
+          promptSetHash: saved.version.contentHash,
+          promptSetId: saved.set.id,
+          promptSetVersion: saved.version.version,
+          settings: { ...t.settings, separationOn: t.separationOn, promptSet: set.name },
+          seed: t.settings.seed,
+          appVersion: lib.appVersion,
+          createdAt: new Date().toISOString(),
+        },
       },
-    }, { promptSetVersionId: saved.version.id });
-    if (f.json) ctx.stdout(`${JSON.stringify({ persona, vectorId: vector.id, counts: t.counts, separationOn: t.separationOn, layers: t.layers.map((l) => ({ layer: l.layer, ...l.separation })) })}\n`);
+      { promptSetVersionId: saved.version.id },
+    );
+    if (f.json)
+      ctx.stdout(
+        `${JSON.stringify({ persona, vectorId: vector.id, counts: t.counts, separationOn: t.separationOn, layers: t.layers.map((l) => ({ layer: l.layer, ...l.separation })) })}\n`,
+      );
     else {
       ctx.stdout(
         `trained ${oneLine(persona.name)} (${persona.id}): ${t.counts.positive}+${t.counts.negative} responses, ${t.layers.length} layers, ${t.method}\n`,

@@ -46,9 +46,22 @@ describe('prompt sets in the library', () => {
   });
 
   it('versions from before the spec keep their content hash', () => {
-    const old = { positive: ['a'], negative: ['b'], evaluation: ['e'], baseline: [], questions: [], 'heldout-positive': [], 'heldout-negative': [], 'heldout-questions': [] };
+    const old = {
+      positive: ['a'],
+      negative: ['b'],
+      evaluation: ['e'],
+      baseline: [],
+      questions: [],
+      'heldout-positive': [],
+      'heldout-negative': [],
+      'heldout-questions': [],
+    };
     // the library-version-2 hash: sha256 of {positive, negative, evaluation, baseline}
-    expect(promptItemsHash(old)).toBe(createHash('sha256').update(JSON.stringify({ positive: ['a'], negative: ['b'], evaluation: ['e'], baseline: [] })).digest('hex'));
+    expect(promptItemsHash(old)).toBe(
+      createHash('sha256')
+        .update(JSON.stringify({ positive: ['a'], negative: ['b'], evaluation: ['e'], baseline: [] }))
+        .digest('hex'),
+    );
     expect(promptItemsHash({ ...old, questions: ['q'] })).not.toBe(promptItemsHash(old));
   });
 });

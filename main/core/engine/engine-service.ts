@@ -48,32 +48,47 @@ export function createEngineService(collectGarbage: () => void = () => {}): Engi
   // validated args and returns what the contract's result schema describes.
   const handlers: Handlers<EngineContract> = {
     async load(args) {
-      if (model) { await model.release(); model = null; tokenizer = null; status = null; }
+      if (model) {
+        await model.release();
+        model = null;
+        tokenizer = null;
+        status = null;
+      }
       const t0 = performance.now();
       const m = await CompiledModel.load(args.dir, args.session);
       model = m;
       tokenizer = m.manifest.hasTokenizer ? TextTokenizer.load(m.dir) : null;
       status = {
-        dir: m.dir, provider: m.provider, providerReason: m.providerReason, architecture: m.arch,
-        precision: m.manifest.options.precision, hasTokenizer: tokenizer !== null, loadMs: performance.now() - t0,
+        dir: m.dir,
+        provider: m.provider,
+        providerReason: m.providerReason,
+        architecture: m.arch,
+        precision: m.manifest.options.precision,
+        hasTokenizer: tokenizer !== null,
+        loadMs: performance.now() - t0,
       };
       return status;
     },
     async unload() {
       if (model) await model.release();
-      model = null; tokenizer = null; status = null;
+      model = null;
+      tokenizer = null;
+      status = null;
       collectGarbage(); // the caches and logits of past runs are JS memory: give it back now, not later
       return null;
     },
     status: () => status,
-    generate: (args, { signal, emit }) =>
-      generateText(requireModel(), tokenizer, args, { signal, onToken: (e) => emit('token', e) }),
+    generate: (args, { signal, emit }) => generateText(requireModel(), tokenizer, args, { signal, onToken: (e) => emit('token', e) }),
     capture: (args, { signal, emit }) =>
       captureActivations(requireModel(), args.pairs, { ...args, signal, onProgress: (done, total) => emit('progress', { done, total }) }),
     score: (args, { signal, emit }) =>
       scoreContinuation(requireModel(), args.rows, { ...args, signal, onProgress: (done, total) => emit('progress', { done, total }) }),
     distribution: (args, { signal, emit }) =>
-      nextTokenDistribution(requireModel(), args.prompts, { ...args, signal, onProgress: (done, total) => emit('progress', { done, total }) }),
+      nextTokenDistribution(requireModel(), args.prompts, {
+        ...args,
+        signal,
+        onProgress: (done, total) => emit('progress', { done, total }),
+      }),
     residualNorms: (args, { signal, emit }) =>
       residualNorms(requireModel(), args.sequences, { ...args, signal, onProgress: (done, total) => emit('progress', { done, total }) }),
   };

@@ -46,9 +46,15 @@ export class Engine {
       // delivered on a later microtask as a port would.
       const service = createEngineService();
       const server = createServer(engineContract, service.handlers, {
-        name: 'engine', send: (m) => queueMicrotask(() => this.rpc.receive(m)), schedule: service.schedule,
+        name: 'engine',
+        send: (m) => queueMicrotask(() => this.rpc.receive(m)),
+        schedule: service.schedule,
       });
-      this.rpc = createClient(engineContract, { name: 'engine', send: (m) => queueMicrotask(() => server.receive(m)), makeError: engineError });
+      this.rpc = createClient(engineContract, {
+        name: 'engine',
+        send: (m) => queueMicrotask(() => server.receive(m)),
+        makeError: engineError,
+      });
       return;
     }
     const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url));

@@ -15,7 +15,8 @@ afterAll(() => rmSync(cacheRoot, { recursive: true, force: true }));
 
 describe('compile option steerable: false', () => {
   it('has no steering inputs, the unsteered outputs of the steerable graph, and refuses steering', async () => {
-    const compile = (steerable: boolean) => compileModel({ checkpointDir: tinyCheckpoint('qwen3'), cacheRoot, options: { requireTokenizer: false, steerable } });
+    const compile = (steerable: boolean) =>
+      compileModel({ checkpointDir: tinyCheckpoint('qwen3'), cacheRoot, options: { requireTokenizer: false, steerable } });
     const [on, off] = [await compile(true), await compile(false)];
     expect(off.dir).not.toBe(on.dir); // a different cache key
     expect(on.manifest.options.steerable).toBe(true);
@@ -25,14 +26,22 @@ describe('compile option steerable: false', () => {
       const names = (m: CompiledModel) => (m as unknown as { session: { inputNames: string[] } }).session.inputNames;
       expect(names(plain).filter((n) => n.startsWith('steer.') || n.startsWith('ablate.'))).toEqual([]);
       expect(names(steerable).filter((n) => n.startsWith('steer.'))).toHaveLength(3);
-      const row = { prompt: [3, 14, 15, 92, 65], sampling: { greedy: true }, monitor: { layer: 2, vector: Float32Array.from({ length: 32 }, (_, i) => i - 16) } };
+      const row = {
+        prompt: [3, 14, 15, 92, 65],
+        sampling: { greedy: true },
+        monitor: { layer: 2, vector: Float32Array.from({ length: 32 }, (_, i) => i - 16) },
+      };
       const a = await generate(steerable, { rows: [row], maxNewTokens: 8, stopTokenIds: [] });
       const b = await generate(plain, { rows: [row], maxNewTokens: 8, stopTokenIds: [] });
       expect(b.rows[0]!.tokens).toEqual(a.rows[0]!.tokens);
       b.rows[0]!.projections.forEach((p, i) => expect(p).toBeCloseTo(a.rows[0]!.projections[i]!, 4));
-      await expect(generate(plain, {
-        rows: [{ ...row, steering: { terms: [{ vectors: new Map([[1, new Float32Array(32).fill(1)]]), alpha: 1, scale: 'raw' }] } }], maxNewTokens: 2, stopTokenIds: [],
-      })).rejects.toThrow(/compiled without steering inputs \(steerable: false\)/);
+      await expect(
+        generate(plain, {
+          rows: [{ ...row, steering: { terms: [{ vectors: new Map([[1, new Float32Array(32).fill(1)]]), alpha: 1, scale: 'raw' }] } }],
+          maxNewTokens: 2,
+          stopTokenIds: [],
+        }),
+      ).rejects.toThrow(/compiled without steering inputs \(steerable: false\)/);
     } finally {
       await steerable.release();
       await plain.release();

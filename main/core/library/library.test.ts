@@ -242,7 +242,14 @@ describe('prompt sets, jobs and records', () => {
     const v2 = lib.promptSets.addVersion(set.id, { positive: ['a', 'b'], negative: ['c'], evaluation: ['e'] }, 'more');
     expect(v2.version).toBe(2);
     expect(lib.promptSets.version(set.id, 1).items.positive).toEqual(['Write "formally"\n']);
-    expect(lib.promptSets.version(set.id).items).toMatchObject({ positive: ['a', 'b'], negative: ['c'], evaluation: ['e'], baseline: [], questions: [], 'heldout-questions': [] });
+    expect(lib.promptSets.version(set.id).items).toMatchObject({
+      positive: ['a', 'b'],
+      negative: ['c'],
+      evaluation: ['e'],
+      baseline: [],
+      questions: [],
+      'heldout-questions': [],
+    });
     expect(v2.contentHash).not.toBe(version.contentHash);
     expect(
       lib.promptSets.create({ name: 'same', items: { positive: ['a', 'b'], negative: ['c'], evaluation: ['e'] } }).version.contentHash,

@@ -3,7 +3,15 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { PROMPT_KINDS, promptItemsSchema, promptSetSpecSchema, type PromptItems, type PromptSet, type PromptSetSpec, type PromptSetVersion } from './schema.ts';
+import {
+  PROMPT_KINDS,
+  promptItemsSchema,
+  promptSetSpecSchema,
+  type PromptItems,
+  type PromptSet,
+  type PromptSetSpec,
+  type PromptSetVersion,
+} from './schema.ts';
 import { iso, isoOrNull, newId, nowMs, parseInput } from './util.ts';
 import { StudioError } from '../errors.ts';
 
@@ -16,8 +24,23 @@ const createSchema = z.object({
 });
 export type PromptSetCreate = z.input<typeof createSchema>;
 
-interface SetRow { id: string; name: string; description: string; created_at: number; deleted_at: number | null; latest: number | null }
-interface VersionRow { id: string; prompt_set_id: string; version: number; content_hash: string; note: string; spec: string | null; created_at: number }
+interface SetRow {
+  id: string;
+  name: string;
+  description: string;
+  created_at: number;
+  deleted_at: number | null;
+  latest: number | null;
+}
+interface VersionRow {
+  id: string;
+  prompt_set_id: string;
+  version: number;
+  content_hash: string;
+  note: string;
+  spec: string | null;
+  created_at: number;
+}
 
 /**
  * sha256 over {positive, negative, evaluation, baseline} in that key order, then the kinds added in
@@ -25,8 +48,14 @@ interface VersionRow { id: string; prompt_set_id: string; version: number; conte
  * them keeps its hash (vectors record it as their prompt-set provenance).
  */
 export function promptItemsHash(items: PromptItems, spec: PromptSetSpec | null = null): string {
-  const canonical: Record<string, unknown> = { positive: items.positive, negative: items.negative, evaluation: items.evaluation, baseline: items.baseline };
-  for (const k of ['questions', 'heldout-positive', 'heldout-negative', 'heldout-questions'] as const) if (items[k].length) canonical[k] = items[k];
+  const canonical: Record<string, unknown> = {
+    positive: items.positive,
+    negative: items.negative,
+    evaluation: items.evaluation,
+    baseline: items.baseline,
+  };
+  for (const k of ['questions', 'heldout-positive', 'heldout-negative', 'heldout-questions'] as const)
+    if (items[k].length) canonical[k] = items[k];
   if (spec) {
     canonical.kind = spec.kind;
     if (spec.role) canonical.role = spec.role;
@@ -51,7 +80,9 @@ export class PromptSetsStore {
     const c = parseInput(createSchema, input, 'prompt set');
     const id = newId();
     const version = this.db.transaction(() => {
-      this.db.prepare('INSERT INTO prompt_sets (id, name, description, created_at) VALUES (?, ?, ?, ?)').run(id, c.name, c.description, nowMs());
+      this.db
+        .prepare('INSERT INTO prompt_sets (id, name, description, created_at) VALUES (?, ?, ?, ?)')
+        .run(id, c.name, c.description, nowMs());
       return this.insertVersion(id, 1, c.items, c.note, c.spec);
     })();
     return { set: this.require(id), version };
@@ -61,17 +92,20 @@ export class PromptSetsStore {
   addVersion(id: string, items: Partial<PromptItems>, note = '', spec: PromptSetSpec | null = null): PromptSetVersion {
     const parsed = parseInput(promptItemsSchema, items, 'prompt items');
     const parsedSpec = spec === null ? null : parseInput(promptSetSpecSchema, spec, 'prompt set spec');
-    return this.db.transaction(() => {
-      const set = this.require(id);
-      return this.insertVersion(id, set.latestVersion + 1, parsed, note, parsedSpec);
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const set = this.require(id);
+        return this.insertVersion(id, set.latestVersion + 1, parsed, note, parsedSpec);
+      })
+      .immediate();
   }
 
   /** A live set by id or exact name (the newest of that name), or null. */
   find(ref: string): PromptSet | null {
     const byId = this.get(ref);
     if (byId && !byId.deletedAt) return byId;
-    const r = this.db.prepare(`${SELECT} WHERE s.name = ? AND s.deleted_at IS NULL ORDER BY s.created_at DESC LIMIT 1`).get(ref) as SetRow | undefined;
+    const r = this.db.prepare(`${SELECT} WHERE s.name = ? AND s.deleted_at IS NULL ORDER BY s.created_at DESC LIMIT 1`).get(ref) as
+      SetRow | undefined;
     return r ? toSet(r) : null;
   }
 
@@ -79,7 +113,13 @@ export class PromptSetsStore {
    * Stores prompts under `name`: a new set, or a new version of the live set of that name when the
    * prompts differ from its latest version; identical prompts reuse that version (nothing is added).
    */
-  save(name: string, description: string, items: Partial<PromptItems>, spec: PromptSetSpec | null, note = ''): { set: PromptSet; version: PromptSetVersion; added: boolean } {
+  save(
+    name: string,
+    description: string,
+    items: Partial<PromptItems>,
+    spec: PromptSetSpec | null,
+    note = '',
+  ): { set: PromptSet; version: PromptSetVersion; added: boolean } {
     const parsed = parseInput(promptItemsSchema, items, 'prompt items');
     const existing = this.find(name);
     if (!existing) return { ...this.create({ name, description, items: parsed, note, spec }), added: true };
@@ -125,8 +165,17 @@ export class PromptSetsStore {
   }
 
   versions(id: string): Omit<PromptSetVersion, 'items'>[] {
-    return (this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? ORDER BY version').all(id) as VersionRow[])
-      .map((r) => ({ id: r.id, promptSetId: r.prompt_set_id, version: r.version, contentHash: r.content_hash, note: r.note, spec: r.spec ? (JSON.parse(r.spec) as PromptSetSpec) : null, createdAt: iso(r.created_at) }));
+    return (this.db.prepare('SELECT * FROM prompt_set_versions WHERE prompt_set_id = ? ORDER BY version').all(id) as VersionRow[]).map(
+      (r) => ({
+        id: r.id,
+        promptSetId: r.prompt_set_id,
+        version: r.version,
+        contentHash: r.content_hash,
+        note: r.note,
+        spec: r.spec ? (JSON.parse(r.spec) as PromptSetSpec) : null,
+        createdAt: iso(r.created_at),
+      }),
+    );
   }
 
   rename(id: string, name: string): PromptSet {
@@ -146,10 +195,19 @@ export class PromptSetsStore {
     this.db.prepare('UPDATE prompt_sets SET deleted_at = NULL WHERE id = ?').run(id);
   }
 
-  private insertVersion(setId: string, version: number, items: PromptItems, note: string, spec: PromptSetSpec | null = null): PromptSetVersion {
+  private insertVersion(
+    setId: string,
+    version: number,
+    items: PromptItems,
+    note: string,
+    spec: PromptSetSpec | null = null,
+  ): PromptSetVersion {
     const vid = newId();
     const hash = promptItemsHash(items, spec);
-    this.db.prepare('INSERT INTO prompt_set_versions (id, prompt_set_id, version, content_hash, note, spec, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare(
+        'INSERT INTO prompt_set_versions (id, prompt_set_id, version, content_hash, note, spec, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(vid, setId, version, hash, note, spec ? JSON.stringify(spec) : null, nowMs());
     const ins = this.db.prepare('INSERT INTO prompt_items (version_id, kind, position, text) VALUES (?, ?, ?, ?)');
     for (const kind of PROMPT_KINDS) items[kind].forEach((text, i) => ins.run(vid, kind, i, text));
@@ -158,12 +216,21 @@ export class PromptSetsStore {
 
   private withItems(r: VersionRow): PromptSetVersion {
     const items = Object.fromEntries(PROMPT_KINDS.map((k) => [k, [] as string[]])) as PromptItems;
-    for (const it of this.db.prepare('SELECT kind, text FROM prompt_items WHERE version_id = ? ORDER BY kind, position').all(r.id) as { kind: keyof PromptItems; text: string }[]) {
+    for (const it of this.db.prepare('SELECT kind, text FROM prompt_items WHERE version_id = ? ORDER BY kind, position').all(r.id) as {
+      kind: keyof PromptItems;
+      text: string;
+    }[]) {
       items[it.kind].push(it.text);
     }
     return {
-      id: r.id, promptSetId: r.prompt_set_id, version: r.version, contentHash: r.content_hash, note: r.note, items,
-      spec: r.spec ? (JSON.parse(r.spec) as PromptSetSpec) : null, createdAt: iso(r.created_at),
+      id: r.id,
+      promptSetId: r.prompt_set_id,
+      version: r.version,
+      contentHash: r.content_hash,
+      note: r.note,
+      items,
+      spec: r.spec ? (JSON.parse(r.spec) as PromptSetSpec) : null,
+      createdAt: iso(r.created_at),
     };
   }
 }

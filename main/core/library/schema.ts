@@ -220,7 +220,16 @@ export interface ModelVariant {
   createdAt: string;
 }
 
-export const PROMPT_KINDS = ['positive', 'negative', 'evaluation', 'baseline', 'questions', 'heldout-positive', 'heldout-negative', 'heldout-questions'] as const;
+export const PROMPT_KINDS = [
+  'positive',
+  'negative',
+  'evaluation',
+  'baseline',
+  'questions',
+  'heldout-positive',
+  'heldout-negative',
+  'heldout-questions',
+] as const;
 export const promptKindSchema = z.enum(PROMPT_KINDS);
 export type PromptKind = z.infer<typeof promptKindSchema>;
 const items = z.array(z.string()).max(100_000).default([]);

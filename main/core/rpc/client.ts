@@ -41,13 +41,21 @@ export function createClient<C extends Contract>(contract: C, opts: ClientOption
     const id = nextId++;
     return new Promise<ResultOutput<C, K>>((resolve, reject) => {
       const { signal } = callOpts;
-      const cancel = () => { if (pending.has(id)) send({ type: 'cancel', id }); };
+      const cancel = () => {
+        if (pending.has(id)) send({ type: 'cancel', id });
+      };
       // The listener goes when the call settles: one signal may span thousands of calls (a training run).
       const settle = () => signal?.removeEventListener('abort', cancel);
       pending.set(id, {
         op,
-        resolve: (v) => { settle(); (resolve as (v: unknown) => void)(v); },
-        reject: (e) => { settle(); reject(e); },
+        resolve: (v) => {
+          settle();
+          (resolve as (v: unknown) => void)(v);
+        },
+        reject: (e) => {
+          settle();
+          reject(e);
+        },
         on: (callOpts.on ?? {}) as Pending['on'],
       });
       send({ type: 'call', id, op, args });

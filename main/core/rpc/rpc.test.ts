@@ -136,14 +136,26 @@ describe('rpc server input', () => {
 describe('abort listeners', () => {
   it('a settled call leaves no listener on its signal (one signal may span thousands of calls)', async () => {
     const contract = defineContract({ ping: { args: z.object({}), result: z.number() } });
-    const client: ReturnType<typeof createClient<typeof contract>> = createClient(contract, { name: 't', send: (m) => { const msg = m as { type: string; id: number }; if (msg.type === 'call') queueMicrotask(() => client.receive({ type: 'result', id: msg.id, value: 1 })); } });
+    const client: ReturnType<typeof createClient<typeof contract>> = createClient(contract, {
+      name: 't',
+      send: (m) => {
+        const msg = m as { type: string; id: number };
+        if (msg.type === 'call') queueMicrotask(() => client.receive({ type: 'result', id: msg.id, value: 1 }));
+      },
+    });
     const ac = new AbortController();
     let added = 0;
     let removed = 0;
     const add = ac.signal.addEventListener.bind(ac.signal);
     const rem = ac.signal.removeEventListener.bind(ac.signal);
-    ac.signal.addEventListener = ((...a: Parameters<typeof add>) => { added++; add(...a); }) as typeof add;
-    ac.signal.removeEventListener = ((...a: Parameters<typeof rem>) => { removed++; rem(...a); }) as typeof rem;
+    ac.signal.addEventListener = ((...a: Parameters<typeof add>) => {
+      added++;
+      add(...a);
+    }) as typeof add;
+    ac.signal.removeEventListener = ((...a: Parameters<typeof rem>) => {
+      removed++;
+      rem(...a);
+    }) as typeof rem;
     for (let i = 0; i < 20; i++) expect(await client.call('ping', {}, { signal: ac.signal })).toBe(1);
     expect(added).toBe(20);
     expect(removed).toBe(20);
