@@ -79,14 +79,26 @@ export interface ZodLikeError {
  * zodIssueLine(e, 'config.json', ': field ') → "config.json: field rope_theta: expected number";
  * with style 'indexed' the path reads like code: zodIssueLine(e, 'chat messages', '', 'indexed') → "chat messages[0][role]: …".
  */
-export function zodIssueLine(error: ZodLikeError, where: string, joiner = '.', style: 'dotted' | 'indexed' = 'dotted'): string {
+export function zodIssueLine(error: ZodLikeError, where: string, joiner = '.', style: 'dotted' | 'indexed' | 'js' = 'dotted'): string {
   const issue = error.issues[0];
   if (!issue) return `${where}: invalid`;
-  const path = style === 'dotted' ? issue.path.map(String).join('.') : issue.path.map((p) => `[${String(p)}]`).join('');
+  const path =
+    style === 'dotted'
+      ? issue.path.map(String).join('.')
+      : style === 'indexed'
+        ? issue.path.map((p) => `[${String(p)}]`).join('')
+        : // 'js': names dotted, array indices bracketed (heldout.questions[3])
+          issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
   return `${where}${path ? `${joiner}${path}` : ''}: ${issue.message}`;
 }
 
 /** A StudioError from a failed zod parse (see zodIssueLine). */
-export function fromZod(code: ErrorCode, error: ZodLikeError, where: string, joiner?: string, style?: 'dotted' | 'indexed'): StudioError {
+export function fromZod(
+  code: ErrorCode,
+  error: ZodLikeError,
+  where: string,
+  joiner?: string,
+  style?: 'dotted' | 'indexed' | 'js',
+): StudioError {
   return new StudioError(code, zodIssueLine(error, where, joiner, style));
 }

@@ -2,9 +2,9 @@
 // JSON Lines, and Alpaca-style records ({instruction, input?, output?}: the prompt is the
 // instruction, followed by the input when there is one). Errors name the file and, where it helps,
 // the line or entry.
-import fs from 'node:fs';
 import path from 'node:path';
 import { FormatError } from '../formats/errors.ts';
+import { readBounded } from '../formats/file-io.ts';
 import { PROMPT_SET_FORMAT } from './prompt-set-file.ts';
 
 export const MAX_PROMPT_LIST_BYTES = 64 * 1024 * 1024;
@@ -40,16 +40,7 @@ function checked(texts: { text: string; where: string }[], file: string): string
 
 /** Prompts of a .txt, .json or .jsonl file (by extension; anything else is read as text). */
 export function readPromptList(file: string): string[] {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch {
-    throw new FormatError(file, null, 'no such file');
-  }
-  if (!st.isFile()) throw new FormatError(file, null, 'is not a regular file');
-  if (st.size > MAX_PROMPT_LIST_BYTES)
-    throw new FormatError(file, null, `is ${st.size} bytes, more than the ${MAX_PROMPT_LIST_BYTES} a prompt file may have`);
-  const buf = fs.readFileSync(file);
+  const buf = Buffer.from(readBounded(file, MAX_PROMPT_LIST_BYTES, 'a prompt file'));
   if (buf.includes(0)) throw new FormatError(file, null, 'is binary (it contains NUL bytes), not a prompt file');
   const text = buf.toString('utf8').replace(/^\uFEFF/, '');
   if (text.includes('\uFFFD')) throw new FormatError(file, null, 'is not UTF-8 text');

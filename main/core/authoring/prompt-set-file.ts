@@ -1,9 +1,10 @@
 // The studio's prompt-set file (`*.json`, format "persona-studio/prompt-set", version 1): what a
 // persona is trained from, in one versioned, self-describing JSON document. The demo model's sets in
 // assets/prompt-sets use it; the library imports it (README.md beside this file documents it).
-import fs from 'node:fs';
 import { z } from 'zod';
 import { FormatError } from '../formats/errors.ts';
+import { readBounded } from '../formats/file-io.ts';
+import { zodIssueLine } from '../errors.ts';
 
 export const PROMPT_SET_FORMAT = 'persona-studio/prompt-set';
 export const PROMPT_SET_VERSION = 1;
@@ -67,27 +68,18 @@ export type PromptSetFileInput = z.input<typeof promptSetFileSchema>;
 export function parsePromptSetFile(value: unknown, file: string): PromptSetFile {
   const r = promptSetFileSchema.safeParse(value);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
-  throw new FormatError(file, null, `${field || 'document'}: ${issue.message}`);
+  const line = zodIssueLine(r.error, '', '', 'js');
+  throw new FormatError(file, null, line.startsWith(':') ? `document${line}` : line);
 }
 
 /** Largest prompt-set file read (a JSON document of this size holds far more prompts than training uses). */
 export const MAX_PROMPT_SET_BYTES = 64 * 1024 * 1024;
 
 export function readPromptSetFile(file: string): PromptSetFile {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch {
-    throw new FormatError(file, null, 'no such file');
-  }
-  if (!st.isFile()) throw new FormatError(file, null, 'is not a regular file');
-  if (st.size > MAX_PROMPT_SET_BYTES)
-    throw new FormatError(file, null, `is ${st.size} bytes, more than the ${MAX_PROMPT_SET_BYTES} a prompt-set file may have`);
+  const text = Buffer.from(readBounded(file, MAX_PROMPT_SET_BYTES, 'a prompt-set file')).toString('utf8');
   let doc: unknown;
   try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    doc = JSON.parse(text);
   } catch (err) {
     throw new FormatError(file, null, `is not JSON (${(err as Error).message.split('\n')[0]})`);
   }

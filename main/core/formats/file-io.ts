@@ -82,10 +82,10 @@ export function readHead(path: string, n: number): Uint8Array {
 }
 
 /** The whole of a regular file of at most `max` bytes; never more than the size stat reported. */
-export function readBounded(path: string, max = MAX_VECTOR_FILE): Uint8Array {
+export function readBounded(path: string, max = MAX_VECTOR_FILE, what = 'a vector file'): Uint8Array {
   const { fd, size } = openRegularFile(path);
   try {
-    if (size > max) throw new FormatError(path, null, `is ${size} bytes; larger than the ${max} a vector file may be`);
+    if (size > max) throw new FormatError(path, null, `is ${size} bytes; larger than the ${max} ${what} may be`);
     return readAt(fd, size, 0);
   } finally {
     closeSync(fd);
