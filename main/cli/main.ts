@@ -9,7 +9,7 @@ import { parseArgs, showValue, type FlagSpecs } from './args.ts';
 import { HELP, GENERATE_FLAGS, COMPARE_FLAGS, COMPILE_FLAGS, PERSONAS_FLAGS, LIBRARY_FLAGS } from './specs.ts';
 import type { CliContext } from './context.ts';
 
-const PERSONAS_SUBS = ['list', 'import', 'export', 'rename', 'delete', 'restore', 'empty-trash', 'show', 'train'];
+const PERSONAS_SUBS = ['list', 'import', 'export', 'rename', 'delete', 'restore', 'empty-trash', 'show', 'train', 'create'];
 const LIBRARY_SUBS = ['backup', 'restore', 'export', 'import', 'check', 'models'];
 
 /** Pulls the global --data-dir flag out of argv (it may appear anywhere before `--`). */
@@ -83,7 +83,7 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
       case 'personas': {
         const [s, rest2] = sub('personas', args, PERSONAS_SUBS);
         const parsed = parse(rest2, PERSONAS_FLAGS, `personas ${s}`);
-        if (s === 'train' || s === 'show')
+        if (s === 'train' || s === 'show' || s === 'create')
           return await (await import('./commands/personas-train.ts')).personasTrainOrShow(s, parsed, ctx());
         return await (await import('./commands/library.ts')).personasCommand(s, parsed, ctx());
       }

@@ -73,6 +73,10 @@ export const PERSONAS_FLAGS = {
   'max-new-tokens': { kind: 'number', int: true, min: 1, max: 4096 },
   seed: { kind: 'number', int: true, min: 0, max: Number.MAX_SAFE_INTEGER },
   heldout: { kind: 'number', min: 0, max: 0.9 },
+  // personas create
+  description: { kind: 'string', nonEmpty: true },
+  'num-prompts': { kind: 'number', int: true, min: 2, max: 50 },
+  yes: { kind: 'switch' },
   threads: { kind: 'number', int: true, min: 0, max: 256 },
 } as const satisfies FlagSpecs;
 
@@ -133,7 +137,12 @@ export const PERSONAS_HELP = `persona-studio personas <command>
     --method mean-diff|pca   --reduction response-mean|last-prompt|all-tokens
     --max-pairs N (default 128)  --samples N (per pair, 1)  --max-new-tokens N (64)  --seed N (1)
     --heldout F             share of the lines held out for separation statistics (default 0.2)
-    Progress with ETA on stderr; Ctrl-C cancels, and the same command later resumes where it stopped.`;
+    Progress with ETA on stderr; Ctrl-C cancels, and the same command later resumes where it stopped.
+  create --model M --name N --description TEXT [--num-prompts K] [--yes]
+    the loaded model writes K contrastive system prompts per side and 2K questions from the
+    description (parsed strictly, 3 tries); if it cannot, our template (assets/persona-templates)
+    is filled with the description and you are told why. The set is saved to the library and
+    printed for review; --yes goes on to train it (train's options apply).`;
 
 export const LIBRARY_HELP = `persona-studio library <command>
   backup [DEST] | restore <backup.sqlite|archive.zip> | export <archive.zip> | import <archive.zip> [--replace] | check | models`;

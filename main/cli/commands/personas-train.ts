@@ -9,6 +9,7 @@ import { oneLine } from '../../core/formats/index.ts';
 import { readPromptSetFile, parsePromptSetFile, type PromptSetFile } from '../../core/authoring/prompt-set-file.ts';
 import { readPromptList, splitHeldOut } from '../../core/authoring/prompt-lists.ts';
 import { promptSetFromVersion, promptSetToItems } from '../../core/authoring/prompt-set-library.ts';
+import { checkDescription, promptSetFromDescription } from '../../core/authoring/from-description.ts';
 import { existsSync } from 'node:fs';
 import { trainPersona, type PersonaBackend } from '../../core/authoring/train-persona.ts';
 import { expectPositionals, type Parsed } from '../args.ts';
@@ -60,8 +61,13 @@ function promptSet(f: P['flags'], name: string, lib: Library): PromptSetFile {
   );
 }
 
-export async function personasTrainOrShow(sub: 'train' | 'show', { flags: f, positionals }: P, ctx: CliContext): Promise<number> {
+export async function personasTrainOrShow(
+  sub: 'train' | 'show' | 'create',
+  { flags: f, positionals }: P,
+  ctx: CliContext,
+): Promise<number> {
   if (sub === 'show') return show(expectPositionals(positionals, 1, 'personas show', 'one persona')[0]!, f, ctx);
+  if (sub === 'create') return create(f, ctx);
   expectPositionals(positionals, 0, 'personas train', 'no positional arguments (files go in --positive/--negative/--prompt-set)');
   if (!f.model) throw new StudioError('usage', 'personas train: --model is required');
   if (!f.name) throw new StudioError('usage', 'personas train: --name is required');
@@ -197,4 +203,76 @@ function show(ref: string, f: P['flags'], ctx: CliContext): number {
   } finally {
     lib.close();
   }
+}
+
+/** personas create: a prompt set from a description (the model's, else our template), saved and printed; --yes trains it. */
+async function create(f: P['flags'], ctx: CliContext): Promise<number> {
+  if (!f.model) throw new StudioError('usage', 'personas create: --model is required');
+  if (!f.name) throw new StudioError('usage', 'personas create: --name is required');
+  if (!f.description) throw new StudioError('usage', 'personas create: --description is required');
+  const description = checkDescription(f.description);
+  const engine = new Engine({ inProcess: true });
+  const lib = Library.open({ dataDir: ctx.dataDir });
+  let setName: string;
+  try {
+    const resolved = await resolveModel(lib, ctx.dataDir, f.model, {
+      compile: true,
+      label: '--model',
+      onCompileProgress: progressPrinter('compiling'),
+    });
+    const status = await engine.load(resolved.dir!, { threads: f.threads ?? 0 });
+    if (!status.hasTokenizer) throw new StudioError('model-load', `${resolved.dir}: writing prompts needs a model with a tokenizer`);
+    // room for the answer: up to 1024 tokens, within the model's context after the meta-prompt
+    const maxNewTokens = Math.max(64, Math.min(1024, (status.architecture.maxPositions as number) - 400));
+    const r = await promptSetFromDescription(
+      async (prompt, seed) =>
+        (
+          await engine.generate({
+            rows: [{ prompt: { messages: [{ role: 'user', content: prompt }] }, sampling: { temperature: 0.7, topP: 0.9, seed } }],
+            maxNewTokens,
+          })
+        ).rows[0]!.text,
+      { name: f.name, description, numPrompts: f['num-prompts'] },
+    );
+    for (const why of r.refusals) ctx.stderr(`the model's answer was refused: ${oneLine(why)}\n`);
+    if (r.source === 'template')
+      ctx.stderr(
+        `using our template for ${JSON.stringify(description)} (${oneLine(r.set.source ?? '')}): the model did not write a usable prompt set\n`,
+      );
+    const { items, spec } = promptSetToItems(r.set);
+    const saved = lib.promptSets.save(r.set.name, r.set.description, items, spec, `from the description (${r.source})`);
+    setName = saved.set.name;
+    if (f.json)
+      ctx.stdout(
+        `${JSON.stringify({ source: r.source, refusals: r.refusals, promptSet: { id: saved.set.id, version: saved.version.version }, set: r.set })}\n`,
+      );
+    else {
+      ctx.stdout(
+        `prompt set ${oneLine(saved.set.name)} v${saved.version.version} (${r.source === 'model' ? 'written by the model' : 'from our template'}):\n`,
+      );
+      for (const [label, xs] of [
+        ['positive', r.set.positive],
+        ['negative', r.set.negative],
+        ['questions', r.set.questions],
+      ] as const) {
+        ctx.stdout(`  ${label} (${xs.length}):\n${xs.map((x) => `    ${oneLine(x)}`).join('\n')}\n`);
+      }
+      ctx.stdout(
+        `  held out: ${r.set.heldout.positive.length} positive, ${r.set.heldout.negative.length} negative, ${r.set.heldout.questions.length} questions\n`,
+      );
+      if (!f.yes)
+        ctx.stdout(
+          `review it, then train: persona-studio personas train --model ${JSON.stringify(f.model)} --name ${JSON.stringify(f.name)} --prompt-set ${JSON.stringify(setName)}\n`,
+        );
+    }
+  } finally {
+    lib.close();
+    await engine.close();
+  }
+  if (!f.yes) return 0;
+  return personasTrainOrShow(
+    'train',
+    { flags: { ...f, 'prompt-set': setName, description: undefined, json: f.json }, positionals: [] },
+    ctx,
+  );
 }

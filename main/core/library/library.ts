@@ -1,8 +1,7 @@
 // The library service: one object the CLI, Electron main and browser mode all call. It owns the
 // database connection and the data directory, and composes the stores with import/export,
 // arithmetic, trash, backup/restore and archives.
-import { fileURLToPath } from 'node:url';
-import { closeSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -20,6 +19,7 @@ import { mergeDatabase, readArchive, writeArchive, type ArchiveManifest } from '
 import { BACKUP_DIR, LIBRARY_FILE, resolveDataDir } from './data-dir.ts';
 import { libraryProblems, sqliteDetail, validateCandidate } from './candidate.ts';
 import { integrityCheck, openLibraryDb, stamp } from './db.ts';
+import { packageVersion } from '../package-root.ts';
 import { sweepStaleTemp, tempName } from './temp-files.ts';
 import { ModelsStore } from './models-store.ts';
 import { PersonasStore } from './personas-store.ts';
@@ -80,18 +80,6 @@ export interface ImportPreview {
 }
 
 /** Our package.json's version, found by walking up from this module (main/core/library in a checkout, out/ in the build). */
-function packageVersion(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'persona-studio' && pkg.version) return pkg.version;
-    } catch {
-      /* no package.json here: keep walking */
-    }
-    if (dirname(dir) === dir) return 'unknown';
-  }
-}
-
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
 function removeDatabaseFiles(path: string): void {
