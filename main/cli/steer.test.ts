@@ -175,6 +175,27 @@ describe('personas train → show → generate --persona → compare', () => {
     expect(r.out).not.toContain('never read');
   });
 
+  it('personas create: the demo model cannot write the prompts, so the template is used and it says why', async () => {
+    const r = await run(
+      'personas',
+      'create',
+      '--model',
+      DEMO_MODEL_DIR,
+      '--name',
+      'sunny',
+      '--description',
+      'cheerful and upbeat',
+      '--json',
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/the model's answer was refused: attempt 1: /);
+    expect(r.err).toContain('using our template for "cheerful and upbeat"');
+    const out = JSON.parse(r.out);
+    expect(out.source).toBe('template');
+    expect(out.set.positive).toContain('You are cheerful and upbeat.');
+    expect(out.promptSet.version).toBe(1);
+  });
+
   it('trains from plain prompt files too, and refuses bad input in one line', async () => {
     const pos = join(root, 'pos.txt');
     const neg = join(root, 'neg.txt');
