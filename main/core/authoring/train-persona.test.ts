@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inProcessBackend, planRows, trainPersona, trainSettingsSchema, type PersonaBackend } from './train-persona.ts';
 import { calibrateNorms, demoPromptSet, loadDemoModel, sampleReplies, type DemoModel } from '../test-support/demo-model.ts';
-import { markerStats } from '../evaluation/markers.ts';
+import { countMarkers, markerStats } from '../evaluation/markers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ps-train-'));
 let m: DemoModel;
@@ -86,6 +86,35 @@ describe('trainPersona', () => {
       console.log(`${method}: held-out AUC per layer ${t.layers.map((l) => l.separation.auc!.toFixed(2)).join(' ')}`);
       expect(best).toBeGreaterThan(0.9);
     }
+  });
+});
+
+describe('judge filter', () => {
+  it('keeps positive responses the judge scores as the trait and negative ones it does not, with counts', async () => {
+    const set = demoPromptSet('pirate-vs-plain');
+    const asked: string[] = [];
+    // a judge that reads the pirate markers: 90 with any, 10 without; everything coherent
+    const filter = {
+      trait: 'talks like a pirate',
+      score: async (aspect: 'trait' | 'coherence', _trait: string, question: string, response: string) => {
+        asked.push(`${aspect}:${question}`);
+        if (aspect === 'coherence') return { score: 80 };
+        return { score: countMarkers(response, set.markers!.positive) > 0 ? 90 : 10 };
+      },
+    };
+    const t = await trainPersona(backend, set, small, { chat: true, filter });
+    expect(t.filtered).not.toBeNull();
+    const f = t.filtered!;
+    expect(f.positiveTotal).toBe(12);
+    expect(f.negativeTotal).toBe(12);
+    expect(f.positiveKept).toBe(t.counts.positive);
+    expect(f.negativeKept).toBe(t.counts.negative);
+    expect(f.positiveKept).toBeGreaterThan(0);
+    // the judge saw the questions the responses answered
+    expect(asked.some((a) => set.questions.includes(a.slice(a.indexOf(':') + 1)))).toBe(true);
+    await expect(trainPersona(backend, set, small, { chat: true, filter: { ...filter, threshold: 101 } })).rejects.toThrow(
+      'the judge filter kept 0 positive',
+    );
   });
 });
 

@@ -18,6 +18,7 @@ import type { TextTokenizer } from '../../../native-models/tokenizer/tokenizer.t
 import type { ChatMessage } from '../../../native-models/tokenizer/chat-template.ts';
 import type { PromptSetFile } from './prompt-set-file.ts';
 import { meanDifference, pcaOfDifferences } from '../steering/directions.ts';
+import { StudioError } from '../errors.ts';
 import { separation } from '../steering/separation.ts';
 
 export const trainSettingsSchema = z.strictObject({
@@ -73,6 +74,8 @@ export interface TrainedPersona {
   promptSetHash: string;
   /** Generation batches found in the checkpoint and not run again. */
   resumedBatches: number;
+  /** What a judge filter kept, when one was given. */
+  filtered: { positiveKept: number; positiveTotal: number; negativeKept: number; negativeTotal: number } | null;
 }
 
 interface PlanRow {
@@ -148,6 +151,24 @@ interface Done {
   i: number;
   prompt: number[];
   response: number[];
+  /** The response as text (for a judge filter); absent in checkpoints written before it existed. */
+  text?: string;
+}
+
+/** Keeps training pairs a judge agrees with (persona_vectors' filter): see trainPersona's `filter`. */
+export interface JudgeFilter {
+  trait: string;
+  score(
+    aspect: 'trait' | 'coherence',
+    trait: string,
+    question: string,
+    response: string,
+    signal?: AbortSignal,
+  ): Promise<{ score: number | null }>;
+  /** Positive responses need a trait score ≥ this, negative ones below it (default 50). */
+  threshold?: number;
+  /** Both need a coherence score ≥ this (default 50). */
+  minCoherence?: number;
 }
 
 function readCheckpoint(dir: string, planHash: string): Map<number, Done> {
@@ -174,7 +195,15 @@ export async function trainPersona(
   backend: PersonaBackend,
   set: PromptSetFile,
   input: z.input<typeof trainSettingsSchema>,
-  opts: { chat: boolean; checkpointDir?: string; signal?: AbortSignal; onProgress?: (p: TrainProgress) => void; stopIds?: number[] },
+  opts: {
+    chat: boolean;
+    checkpointDir?: string;
+    signal?: AbortSignal;
+    onProgress?: (p: TrainProgress) => void;
+    stopIds?: number[];
+    /** Drop training responses a judge scores against their side (unscored ones too), counts reported. */
+    filter?: JudgeFilter;
+  },
 ): Promise<TrainedPersona> {
   const s = trainSettingsSchema.parse(input);
   const rows = planRows(set, s, opts.chat);
@@ -215,7 +244,7 @@ export async function trainPersona(
     const batch: Done[] = idx.map((i, k) => {
       const out = r.rows[k]!;
       const response = out.finish === 'eos' ? out.tokens.slice(0, -1) : out.tokens;
-      return { i, prompt: out.promptTokens, response };
+      return { i, prompt: out.promptTokens, response, text: out.text };
     });
     for (const d of batch) done.set(d.i, d);
     if (dir) fs.appendFileSync(path.join(dir, 'responses.jsonl'), `${JSON.stringify(batch)}\n`);
@@ -244,7 +273,48 @@ export async function trainPersona(
     const both = Array.from({ length: n }, (_, k) => ok(a[k]) && ok(b[k]));
     return [a.slice(0, n).filter((_, k) => both[k]), b.slice(0, n).filter((_, k) => both[k])];
   };
-  const [trainPos, trainNeg] = keep(groups.trainPos, groups.trainNeg);
+  let [trainPos, trainNeg] = keep(groups.trainPos, groups.trainNeg);
+  let filtered: TrainedPersona['filtered'] = null;
+  if (opts.filter) {
+    const f = opts.filter;
+    const threshold = f.threshold ?? 50;
+    const minCoh = f.minCoherence ?? 50;
+    const question = (d: Done) => {
+      const row = rows[d.i]!;
+      return row.messages ? row.messages[row.messages.length - 1]!.content : (row.text ?? '');
+    };
+    const passes = async (d: Done, side: 'positive' | 'negative') => {
+      const t = (await f.score('trait', f.trait, question(d), d.text ?? '', opts.signal)).score;
+      if (t === null || (side === 'positive' ? t < threshold : t >= threshold)) return false;
+      const c = (await f.score('coherence', f.trait, question(d), d.text ?? '', opts.signal)).score;
+      return c !== null && c >= minCoh;
+    };
+    const okPos: boolean[] = [];
+    const okNeg: boolean[] = [];
+    for (const d of trainPos) okPos.push(await passes(d, 'positive'));
+    for (const d of trainNeg) okNeg.push(await passes(d, 'negative'));
+    const before = { positive: trainPos.length, negative: trainNeg.length };
+    if (s.method === 'pca') {
+      // pairs stay aligned: a pair goes when either side fails
+      const both = okPos.map((ok, k) => ok && okNeg[k] === true);
+      trainPos = trainPos.filter((_, k) => both[k]);
+      trainNeg = trainNeg.filter((_, k) => both[k]);
+    } else {
+      trainPos = trainPos.filter((_, k) => okPos[k]);
+      trainNeg = trainNeg.filter((_, k) => okNeg[k]);
+    }
+    filtered = {
+      positiveKept: trainPos.length,
+      positiveTotal: before.positive,
+      negativeKept: trainNeg.length,
+      negativeTotal: before.negative,
+    };
+    if (trainPos.length === 0 || trainNeg.length === 0)
+      throw new StudioError(
+        'usage',
+        `training: the judge filter kept ${trainPos.length} positive and ${trainNeg.length} negative responses; lower the threshold or check the judge`,
+      );
+  }
   const [heldPos, heldNeg] = keep(groups.heldPos, groups.heldNeg);
   if (trainPos.length === 0 || trainNeg.length === 0)
     throw new Error('training: every response came out empty; raise max new tokens or check the prompts');
@@ -304,6 +374,7 @@ export async function trainPersona(
     settings: s,
     promptSetHash: hash,
     resumedBatches,
+    filtered,
   };
 }
 
