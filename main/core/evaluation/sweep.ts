@@ -136,7 +136,8 @@ export function planSweep(s: SweepSettings, questions: number): { cells: { layer
   const rows: PlanRow[] = [];
   // The same seeds in every cell (common random numbers): differences between cells are the steering's.
   for (let c = -1; c < cells.length; c++)
-    for (let q = 0; q < questions; q++) for (let k = 0; k < s.samples; k++) rows.push({ cell: c, question: q, seed: s.seed + q * s.samples + k });
+    for (let q = 0; q < questions; q++)
+      for (let k = 0; k < s.samples; k++) rows.push({ cell: c, question: q, seed: s.seed + q * s.samples + k });
   return { cells, rows };
 }
 
@@ -317,7 +318,13 @@ export async function runSweep(
   // Trait projection per layer: the baseline and that layer's cells re-read at that layer.
   const baselineRows = byCell(-1);
   const markers = input.markers ?? null;
-  const markerOf = (xs: { d: Done }[]) => (markers ? markerStats(xs.map(({ d }) => d.text), markers).score : null);
+  const markerOf = (xs: { d: Done }[]) =>
+    markers
+      ? markerStats(
+          xs.map(({ d }) => d.text),
+          markers,
+        ).score
+      : null;
   const baseline: SweepResult['baseline'] = {
     perplexity: perplexityOf(baselineRows),
     markerScore: markerOf(baselineRows),
@@ -387,9 +394,11 @@ export async function runSweep(
 export function inProcessSweepBackend(model: CompiledModel, tokenizer: TextTokenizer | null): SweepBackend {
   return {
     generate: (req, o) => generateText(model, tokenizer, req, { signal: o.signal }),
-    capture: (a, o) => captureActivations(model, a.pairs, { reduction: a.reduction, layers: a.layers, keepRows: a.keepRows, signal: o.signal }),
+    capture: (a, o) =>
+      captureActivations(model, a.pairs, { reduction: a.reduction, layers: a.layers, keepRows: a.keepRows, signal: o.signal }),
     score: (a, o) => scoreContinuation(model, a.rows, { signal: o.signal }),
-    distribution: (a, o) => nextTokenDistribution(model, a.prompts, { steering: a.steering, residualNorms: a.residualNorms, signal: o.signal }),
+    distribution: (a, o) =>
+      nextTokenDistribution(model, a.prompts, { steering: a.steering, residualNorms: a.residualNorms, signal: o.signal }),
   };
 }
 

@@ -110,7 +110,10 @@ export function buildSteering(
     if (missing.length === at.length)
       throw new StudioError('steering', `--persona ${JSON.stringify(ref)}: has no vector at layer ${at.join(', ')}`);
     const sweptAlpha = rec !== null && alphaOverride === undefined && alpha === null && f.alpha === undefined;
-    const fromSweep = rec && (sweptAlpha || layers === null) ? ` (${[sweptAlpha && 'α', layers === null && 'layer'].filter(Boolean).join(' and ')} from its sweep)` : '';
+    const fromSweep =
+      rec && (sweptAlpha || layers === null)
+        ? ` (${[sweptAlpha && 'α', layers === null && 'layer'].filter(Boolean).join(' and ')} from its sweep)`
+        : '';
     summary.push(
       `${p.name} α ${a} (${mode}) at layer${at.length > 1 ? 's' : ''} ${at.filter((b) => p.vectors.has(b)).join(',')}${fromSweep}`,
     );
