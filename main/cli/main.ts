@@ -6,7 +6,7 @@ import { resolveDataDir } from '../core/data-dir.ts';
 import { StudioError } from '../core/errors.ts';
 import { reportError } from './errors.ts';
 import { parseArgs, showValue, type FlagSpecs } from './args.ts';
-import { HELP, GENERATE_FLAGS, COMPARE_FLAGS, COMPILE_FLAGS, PERSONAS_FLAGS, LIBRARY_FLAGS } from './specs.ts';
+import { HELP, GENERATE_FLAGS, COMPARE_FLAGS, COMPILE_FLAGS, PERSONAS_FLAGS, LIBRARY_FLAGS, SWEEP_FLAGS } from './specs.ts';
 import type { CliContext } from './context.ts';
 
 const PERSONAS_SUBS = ['list', 'import', 'export', 'rename', 'delete', 'restore', 'empty-trash', 'show', 'train', 'create'];
@@ -86,6 +86,11 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
         if (s === 'train' || s === 'show' || s === 'create')
           return await (await import('./commands/personas-train.ts')).personasTrainOrShow(s, parsed, ctx());
         return await (await import('./commands/library.ts')).personasCommand(s, parsed, ctx());
+      }
+      case 'sweep': {
+        const parsed = parse(args, SWEEP_FLAGS, 'sweep');
+        if (parsed.positionals.length) throw new StudioError('usage', `sweep: unexpected argument ${showValue(parsed.positionals[0]!)}`);
+        return await (await import('./commands/sweep.ts')).sweepCommand(parsed.flags, ctx());
       }
       case 'library': {
         const [s, rest2] = sub('library', args, LIBRARY_SUBS);

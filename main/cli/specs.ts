@@ -80,6 +80,40 @@ export const PERSONAS_FLAGS = {
   threads: { kind: 'number', int: true, min: 0, max: 256 },
 } as const satisfies FlagSpecs;
 
+export const SWEEP_FLAGS = {
+  model: { kind: 'string', nonEmpty: true },
+  persona: { kind: 'string', nonEmpty: true },
+  layers: { kind: 'string', nonEmpty: true },
+  alphas: { kind: 'numbers', min: -1000, max: 1000 },
+  questions: { kind: 'string', nonEmpty: true },
+  'prompt-set': { kind: 'string', nonEmpty: true },
+  samples: { kind: 'number', int: true, min: 1, max: 64 },
+  'max-new-tokens': { kind: 'number', int: true, min: 1, max: 4096 },
+  seed: { kind: 'number', int: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  'max-ppl-increase': { kind: 'number', min: 0, max: 100 },
+  'max-kl': { kind: 'number', min: 0, max: 1000 },
+  report: { kind: 'string', nonEmpty: true },
+  json: { kind: 'switch' },
+  provider: { kind: 'choice', choices: PROVIDER_FLAG },
+  threads: { kind: 'number', int: true, min: 0, max: 256 },
+} as const satisfies FlagSpecs;
+
+export const SWEEP_HELP = `persona-studio sweep --model M --persona P [options]
+  Steer at every (layer, α) cell, answer held-out questions, and score each cell: trait (the unsteered
+  model re-reads each reply; its projection on the persona's direction, rise over the unsteered replies
+  as a share of the layer's residual norm), coherence (reply perplexity under the unsteered model), KL
+  on neutral prompts, and the prompt set's markers. The recommended (layer, α) is stored on the persona
+  and used by generate, chat and compare when no --alpha/--layers is given.
+  --layers L             layers to sweep (all, b, a-b, a list; default all)
+  --alphas A1,A2,...     α values, norm scale (default 0.25,0.5,0.75,1,1.25,1.5,2)
+  --questions F | --prompt-set F|NAME   questions (default: the held-out questions of the persona's prompt set)
+  --samples N (1)  --max-new-tokens N (48)  --seed N (1)
+  --max-ppl-increase X   recommendation: reply perplexity at most (1+X) × unsteered (default 0.5)
+  --max-kl K             recommendation: KL on neutral prompts at most K nats (default 1)
+  --report out.html|out.json   a self-contained HTML report (opens offline) or the JSON report
+  --json                 print the JSON report on stdout
+  Progress with ETA on stderr; Ctrl-C cancels, and the same command later resumes where it stopped.`;
+
 export const LIBRARY_FLAGS = { replace: { kind: 'switch' } } as const satisfies FlagSpecs;
 
 export const MODELS_HELP = `persona-studio models compile <checkpoint-dir> [options]
@@ -162,6 +196,8 @@ ${MODELS_HELP}
 ${GENERATE_HELP}
 
 ${PERSONAS_HELP}
+
+${SWEEP_HELP}
 
 ${LIBRARY_HELP}
 

@@ -9,6 +9,7 @@ import { fitToModel } from '../formats/fit.ts';
 import { StudioError } from '../errors.ts';
 import type { RowSteering } from '../engine/steering.ts';
 import { defaultLayer, parseLayers } from './layers.ts';
+import { storedRecommendation, type StoredRecommendation } from '../evaluation/sweep-store.ts';
 
 /** α in the `norm` scale when none is given: α × the layer's typical residual norm × the unit vector. */
 export const DEFAULT_ALPHA = 1;
@@ -37,6 +38,8 @@ export interface LoadedPersona {
   name: string;
   vectors: Map<number, Float32Array>;
   source: 'library' | 'file';
+  /** The newest sweep's recommended (layer, α) for these vectors (library personas only). */
+  recommendation: StoredRecommendation | null;
 }
 
 /** A persona's vectors for `model`: from the library (id or exact name), else from a vector file. */
@@ -54,12 +57,22 @@ export function loadPersona(lib: Library, model: ModelRecord, ref: string, label
         `${label} ${JSON.stringify(ref)}: the persona has no vectors for model ${JSON.stringify(model.name)}`,
       );
     const set = lib.vectors.get(rec.id)!;
-    return { name: p.name, vectors: new Map(set.layers.map((l) => [l.layer, l.vector])), source: 'library' };
+    return {
+      name: p.name,
+      vectors: new Map(set.layers.map((l) => [l.layer, l.vector])),
+      source: 'library',
+      recommendation: storedRecommendation(lib, p.id, rec.id),
+    };
   }
   if (fs.existsSync(ref)) {
     const imported = importVectors(ref, { target: model });
     const { set } = fitToModel(imported, model, 'cli');
-    return { name: imported.persona.name, vectors: new Map(set.layers.map((l) => [l.layer, l.vector])), source: 'file' };
+    return {
+      name: imported.persona.name,
+      vectors: new Map(set.layers.map((l) => [l.layer, l.vector])),
+      source: 'file',
+      recommendation: null,
+    };
   }
   throw new StudioError('not-found', `${label} ${JSON.stringify(ref)}: no persona has that id or name, and no such file`);
 }
@@ -73,8 +86,10 @@ export interface SteeringFlags {
 }
 
 /**
- * One row's steering. Layers: `--layers`, else for `norm` the default layer, else (raw: a control
- * vector applied as llama.cpp applies it) every layer the file has.
+ * One row's steering. Layers: `--layers`, else for `norm` the persona's swept recommendation (the
+ * newest `sweep` of its vectors), else the default layer; raw (a control vector applied as
+ * llama.cpp applies it): every layer the file has. α: the persona's own `=α`, `--alpha`, in norm
+ * mode the recommendation's, else DEFAULT_ALPHA (sweeps measure α in the norm scale only).
  */
 export function buildSteering(
   lib: Library,
@@ -88,12 +103,20 @@ export function buildSteering(
   const terms = f.personas.map((arg) => {
     const { ref, alpha } = parsePersonaArg(arg);
     const p = loadPersona(lib, model, ref);
-    const a = alphaOverride ?? alpha ?? f.alpha ?? DEFAULT_ALPHA;
-    const at = layers ?? (mode === 'norm' ? [defaultLayer(model.numLayers)] : [...p.vectors.keys()]);
+    const rec = mode === 'norm' ? p.recommendation : null;
+    const a = alphaOverride ?? alpha ?? f.alpha ?? rec?.alpha ?? DEFAULT_ALPHA;
+    const at = layers ?? (mode === 'norm' ? [rec?.layer ?? defaultLayer(model.numLayers)] : [...p.vectors.keys()]);
     const missing = at.filter((b) => !p.vectors.has(b));
     if (missing.length === at.length)
       throw new StudioError('steering', `--persona ${JSON.stringify(ref)}: has no vector at layer ${at.join(', ')}`);
-    summary.push(`${p.name} α ${a} (${mode}) at layer${at.length > 1 ? 's' : ''} ${at.filter((b) => p.vectors.has(b)).join(',')}`);
+    const sweptAlpha = rec !== null && alphaOverride === undefined && alpha === null && f.alpha === undefined;
+    const fromSweep =
+      rec && (sweptAlpha || layers === null)
+        ? ` (${[sweptAlpha && 'α', layers === null && 'layer'].filter(Boolean).join(' and ')} from its sweep)`
+        : '';
+    summary.push(
+      `${p.name} α ${a} (${mode}) at layer${at.length > 1 ? 's' : ''} ${at.filter((b) => p.vectors.has(b)).join(',')}${fromSweep}`,
+    );
     return { vectors: p.vectors, alpha: a, layers: at.filter((b) => p.vectors.has(b)), scale: mode };
   });
   const ablate = (f.ablate ?? []).map((ref) => ({
