@@ -141,7 +141,8 @@ export const LIBRARY_HELP = `persona-studio library <command>
 export const EXIT_CODES_HELP = `Exit codes: 0 ok; 1 internal error (a bug; PERSONA_STUDIO_DEBUG=1 prints the stack); 2 usage
   (bad flag or value); 3 not found; 4 malformed file; 5 unsupported model config; 6 model cannot load
   or run; 7 steering/vector does not fit the model; 8 cancelled; 9 out of memory, disk or positions;
-  10 refused to protect data (folder not ours, library open elsewhere); 128+N killed by signal N.
+  10 refused to protect data (folder not ours, library open elsewhere); 11 the model hub is unreachable
+  or answered an error; 128+N killed by signal N.
   Every failure is one line on stderr: "persona-studio: <file or flag>: <problem>".`;
 
 export const HELP = `persona-studio — persona (steering) vectors for local language models
