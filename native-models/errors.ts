@@ -13,6 +13,7 @@
 //   cancelled   the caller cancelled the work
 //   resource    the work needs more memory, disk or positions than there are
 //   conflict    refused to protect data: the folder is not ours, the library is open elsewhere, still in use
+//   network     the model hub (or its mirror) cannot be reached or answered with an error
 //   internal    anything else: a bug; the message is what we know
 export const ERROR_CODES = [
   'usage',
@@ -24,6 +25,7 @@ export const ERROR_CODES = [
   'cancelled',
   'resource',
   'conflict',
+  'network',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -13,6 +13,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   cancelled: 8,
   resource: 9,
   conflict: 10,
+  network: 11,
 };
 
 /**

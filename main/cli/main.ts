@@ -6,7 +6,17 @@ import { resolveDataDir } from '../core/data-dir.ts';
 import { StudioError } from '../core/errors.ts';
 import { reportError } from './errors.ts';
 import { parseArgs, showValue, type FlagSpecs } from './args.ts';
-import { HELP, GENERATE_FLAGS, COMPARE_FLAGS, COMPILE_FLAGS, PERSONAS_FLAGS, LIBRARY_FLAGS, SWEEP_FLAGS } from './specs.ts';
+import {
+  HELP,
+  GENERATE_FLAGS,
+  COMPARE_FLAGS,
+  COMPILE_FLAGS,
+  DOWNLOAD_FLAGS,
+  CATALOG_FLAGS,
+  PERSONAS_FLAGS,
+  LIBRARY_FLAGS,
+  SWEEP_FLAGS,
+} from './specs.ts';
 import type { CliContext } from './context.ts';
 
 const PERSONAS_SUBS = ['list', 'import', 'export', 'rename', 'delete', 'restore', 'empty-trash', 'show', 'train', 'create'];
@@ -56,7 +66,11 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
     const ctx = (): CliContext => ({ dataDir: resolveDataDir({ dataDir }), stdout, stderr, stdin: io.stdin });
     switch (cmd) {
       case 'models': {
-        const [, rest2] = sub('models', args, ['compile']);
+        const [s, rest2] = sub('models', args, ['compile', 'download', 'catalog']);
+        if (s === 'download')
+          return await (await import('./commands/models.ts')).downloadCommand(parse(rest2, DOWNLOAD_FLAGS, 'models download'), ctx());
+        if (s === 'catalog')
+          return await (await import('./commands/models.ts')).catalogCommand(parse(rest2, CATALOG_FLAGS, 'models catalog'), ctx());
         const parsed = parse(rest2, COMPILE_FLAGS, 'models compile');
         return await (await import('./commands/models.ts')).compileCommand(parsed, ctx());
       }

@@ -16,3 +16,29 @@ export function progressPrinter(
     else if (frac >= 1 || done === 0) stream.write(`${line}\n`);
   };
 }
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+/** Download progress on stderr: bytes, speed and ETA (from the downloader's sliding-window speed). */
+export function downloadPrinter(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): (p: { file: string; bytesDone: number; bytesTotal: number; bytesPerSecond: number; etaSeconds: number | null }) => void {
+  let lastLine = '';
+  let lastPlain = -1;
+  return (p) => {
+    const frac = p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : 1;
+    const speed = p.bytesPerSecond > 0 ? ` ${mib(p.bytesPerSecond)}/s` : '';
+    const eta = p.etaSeconds !== null && frac < 1 ? ` ETA ${Math.ceil(p.etaSeconds)}s` : '';
+    const line = `${label} ${Math.floor(frac * 100)}% ${mib(p.bytesDone)} of ${mib(p.bytesTotal)}${speed}${eta} ${p.file}`;
+    if (line === lastLine) return;
+    lastLine = line;
+    if (stream.isTTY) stream.write(`\r${line}\x1b[K${frac >= 1 ? '\n' : ''}`);
+    else {
+      // Plain output (a log file): a line per tenth, not per chunk.
+      const tenth = Math.floor(frac * 10);
+      if (tenth !== lastPlain) stream.write(`${line}\n`);
+      lastPlain = tenth;
+    }
+  };
+}

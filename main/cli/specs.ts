@@ -48,6 +48,16 @@ export const COMPILE_FLAGS = {
   json: { kind: 'switch' },
 } as const satisfies FlagSpecs;
 
+export const DOWNLOAD_FLAGS = {
+  revision: { kind: 'string', nonEmpty: true },
+  json: { kind: 'switch' },
+} as const satisfies FlagSpecs;
+
+export const CATALOG_FLAGS = {
+  provider: { kind: 'choice', choices: PROVIDER_FLAG },
+  json: { kind: 'switch' },
+} as const satisfies FlagSpecs;
+
 export const PERSONAS_FLAGS = {
   search: { kind: 'string' },
   tag: { kind: 'string' },
@@ -123,7 +133,16 @@ export const MODELS_HELP = `persona-studio models compile <checkpoint-dir> [opti
   --block-size 16|32|64|128         int4/int8 quantisation block (default 32; 128 is faster, coarser)
   --accuracy-level 0|4              MatMulNBits activations: 4 = int8 (CPU default), 0 = float
   --out DIR                         output folder (default: the compile cache in the data dir)
-  --json                            print the manifest as JSON`;
+  --json                            print the manifest as JSON
+
+persona-studio models download <org/name> [--revision R] [--json]
+  Fetch a Hugging Face model (safetensors, configs, tokenizer) into the shared HF cache ($HF_HOME/hub),
+  pinned to the commit R (default main) resolves to; resumes, verifies sha256, progress on stderr.
+  $HF_TOKEN for gated models, $HF_ENDPOINT for a mirror. Afterwards --model org/name works everywhere.
+
+persona-studio models catalog [--provider P] [--json]
+  The models the studio offers: licence, gated, parameters, download size, memory per precision, and
+  the recommendation for this machine's free memory (int4 on cpu, fp16 on GPU providers).`;
 
 export const GENERATE_HELP = `persona-studio generate --model M [--prompt TEXT] [options]
   --prompt TEXT          the user message (chat template applied) or, with --raw, the literal text
@@ -184,7 +203,8 @@ export const LIBRARY_HELP = `persona-studio library <command>
 export const EXIT_CODES_HELP = `Exit codes: 0 ok; 1 internal error (a bug; PERSONA_STUDIO_DEBUG=1 prints the stack); 2 usage
   (bad flag or value); 3 not found; 4 malformed file; 5 unsupported model config; 6 model cannot load
   or run; 7 steering/vector does not fit the model; 8 cancelled; 9 out of memory, disk or positions;
-  10 refused to protect data (folder not ours, library open elsewhere); 128+N killed by signal N.
+  10 refused to protect data (folder not ours, library open elsewhere); 11 the model hub is unreachable
+  or answered an error; 128+N killed by signal N.
   Every failure is one line on stderr: "persona-studio: <file or flag>: <problem>".`;
 
 export const HELP = `persona-studio — persona (steering) vectors for local language models
@@ -202,7 +222,8 @@ ${SWEEP_HELP}
 ${LIBRARY_HELP}
 
 M (--model) is one rule everywhere: a folder (a compiled model, or a Hugging Face checkpoint that is
-compiled on first use and cached), else a library model by id, name or content hash.
+compiled on first use and cached), else a library model by id, name or content hash, else a hub id
+org/name (from the HF cache, downloaded when absent, compiled on first use).
 Flags: --flag VALUE or --flag=VALUE; values may be negative (--alpha -1.5); a list flag takes
 comma-separated values and accumulates when repeated; any other repeated flag: the last one wins.
 Data lives in --data-dir, else $PERSONA_STUDIO_HOME, else the OS's application-data folder.

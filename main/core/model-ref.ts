@@ -2,8 +2,10 @@
 //   1. an existing folder: a compiled model (it has manifest.json), or a Hugging Face checkpoint
 //      (compiled on first use into the data dir's cache and recorded in the library);
 //   2. otherwise a library model by id, name, source or content hash (see ModelsStore.resolve),
-//      run from its compiled variant for the provider, or recompiled from its source folder.
-// (A hub repo id will be rule 3 once downloads exist.)
+//      run from its compiled variant for the provider, or recompiled from its source folder;
+//   3. otherwise a hub repo id (`org/name`): the Hugging Face cache's snapshot when complete, else
+//      downloaded (native-models/hub), then compiled on first use like a folder and recorded in the
+//      library as `org/name` with source `org/name@commit` (the pinned revision).
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isCompiledModel, readManifest, PROVIDERS, type PRECISIONS, type Provider } from '../../native-models/compile.ts';
@@ -11,6 +13,8 @@ import { compileAndRegister } from './models.ts';
 import type { Library } from './library/index.ts';
 import type { ModelRecord } from './library/schema.ts';
 import { StudioError } from './errors.ts';
+import { downloadModel, type DownloadProgress } from '../../native-models/hub/download.ts';
+import { cachedSnapshot, isRepoId } from '../../native-models/hub/cache.ts';
 
 export interface ModelRefOptions {
   /** The flag or field the reference came from, for messages (e.g. "--model"). */
@@ -19,6 +23,9 @@ export interface ModelRefOptions {
   /** The provider the model will run on; 'auto' (or absent) compiles the portable CPU op set. */
   provider?: string;
   onCompileProgress?: (done: number, total: number) => void;
+  /** A hub model not in the Hugging Face cache yet is downloaded (HF_ENDPOINT, HF_TOKEN, HF_HOME). */
+  onDownloadProgress?: (p: DownloadProgress) => void;
+  signal?: AbortSignal;
 }
 
 export interface ResolvedModel {
@@ -43,15 +50,27 @@ export async function resolveModel(
 ): Promise<ResolvedModel> {
   const label = opts.label ?? 'model';
   const target = PROVIDERS.find((p) => p === opts.provider) as Provider | undefined;
-  const compileFrom = async (checkpointDir: string): Promise<ResolvedModel> => {
-    const r = await compileAndRegister(lib, dataDir, {
-      checkpointDir,
-      options: { precision: opts.precision, provider: target },
-      onProgress: (p) => {
-        if (p.stage === 'build') opts.onCompileProgress?.(p.done, p.total);
+  const compileFrom = async (checkpointDir: string, origin?: Parameters<typeof compileAndRegister>[3]): Promise<ResolvedModel> => {
+    const r = await compileAndRegister(
+      lib,
+      dataDir,
+      {
+        checkpointDir,
+        options: { precision: opts.precision, provider: target },
+        signal: opts.signal,
+        onProgress: (p) => {
+          if (p.stage === 'build') opts.onCompileProgress?.(p.done, p.total);
+        },
       },
-    });
+      origin,
+    );
     return { record: r.model, dir: r.dir };
+  };
+  // A hub model: the cached snapshot, or a download; pinned by the commit it resolved to.
+  const fromHub = async (repo: string, revision = 'main'): Promise<ResolvedModel> => {
+    const snap =
+      cachedSnapshot(repo, revision) ?? (await downloadModel({ repo, revision, signal: opts.signal, onProgress: opts.onDownloadProgress }));
+    return compileFrom(snap.dir, { name: repo, source: `${repo}@${snap.commit}`, sourceKind: 'hub' });
   };
 
   if (ref.trim() !== '' && isFolder(ref)) {
@@ -75,6 +94,13 @@ export async function resolveModel(
     record = lib.models.resolve(ref);
   } catch (e) {
     const code = (e as { code?: string }).code;
+    if (code === 'not-found' && isRepoId(ref)) {
+      if (opts.compile) return fromHub(ref);
+      throw new StudioError(
+        'not-found',
+        `${label} ${ref}: this hub model is not in the library yet (download it first: persona-studio models download ${ref})`,
+      );
+    }
     if (code === 'not-found')
       throw new StudioError(
         'not-found',
@@ -90,6 +116,11 @@ export async function resolveModel(
   });
   if (variant) return { record, dir: variant.path };
   if (record.sourceKind === 'path' && isFolder(record.source)) return compileFrom(record.source);
+  if (record.sourceKind === 'hub') {
+    const at = record.source.lastIndexOf('@');
+    const repo = at > 0 ? record.source.slice(0, at) : record.source;
+    if (isRepoId(repo)) return fromHub(repo, at > 0 ? record.source.slice(at + 1) : 'main');
+  }
   throw new StudioError(
     'not-found',
     `${label} ${JSON.stringify(ref)}: the library model ${record.name} has no compiled variant for ${wanted} and its source ${record.source} is gone`,

@@ -15,15 +15,17 @@ export async function compileAndRegister(
   lib: Library,
   dataDir: string,
   req: Omit<CompileRequest, 'cacheRoot'>,
+  /** How a new library record names the model; default: the folder's name and path. A hub download passes its repo id and `repo@commit`. */
+  origin?: { name: string; source: string; sourceKind: 'path' | 'hub' },
 ): Promise<RegisteredCompile> {
   const result = await compileModel({ ...req, cacheRoot: compiledModelsDir(dataDir) });
   const m = result.manifest;
   const model =
     lib.models.findByHash(m.source.contentHash).find((r) => !r.deletedAt) ??
     lib.models.add({
-      name: basename(m.source.path),
-      source: m.source.path,
-      sourceKind: 'path',
+      name: origin?.name ?? basename(m.source.path),
+      source: origin?.source ?? m.source.path,
+      sourceKind: origin?.sourceKind ?? 'path',
       contentHash: m.source.contentHash,
       architecture: m.architecture.modelType,
       hiddenSize: m.architecture.hidden,

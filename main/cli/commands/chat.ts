@@ -14,7 +14,7 @@ import { ensureNorms } from '../../core/steering/calibration.ts';
 import type { Flags } from '../args.ts';
 import type { GENERATE_FLAGS } from '../specs.ts';
 import { samplingOf } from './generate.ts';
-import { progressPrinter } from '../progress.ts';
+import { progressPrinter, downloadPrinter } from '../progress.ts';
 import type { CliContext } from '../context.ts';
 
 export const CHAT_COMMANDS_HELP = `/alpha A           α for every persona (norm scale unless --alpha-mode raw)
@@ -48,6 +48,7 @@ export async function chatCommand(flags: Flags<typeof GENERATE_FLAGS>, ctx: CliC
       precision: flags.precision,
       provider: flags.provider,
       onCompileProgress: progressPrinter('compiling'),
+      onDownloadProgress: downloadPrinter('downloading'),
     });
     const model = resolved.record;
     const dir = resolved.dir!;

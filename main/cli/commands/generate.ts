@@ -12,7 +12,7 @@ import { TextTokenizer } from '../../../native-models/tokenizer/tokenizer.ts';
 import { buildSteering } from '../../core/steering/persona-steering.ts';
 import { ensureNorms } from '../../core/steering/calibration.ts';
 import { oneLine } from '../../core/formats/index.ts';
-import { progressPrinter } from '../progress.ts';
+import { progressPrinter, downloadPrinter } from '../progress.ts';
 import type { CliContext } from '../context.ts';
 
 type GenerateFlags = Flags<typeof GENERATE_FLAGS>;
@@ -67,6 +67,7 @@ async function load(flags: GenerateFlags, ctx: CliContext, engine: Engine): Prom
       precision: flags.precision,
       provider: flags.provider,
       onCompileProgress: bar,
+      onDownloadProgress: downloadPrinter('downloading'),
     });
     const dir = resolved.dir!;
     const wantsSteering = (flags.persona?.length ?? 0) > 0 || (flags.ablate?.length ?? 0) > 0;

@@ -1,9 +1,9 @@
-// persona-studio models compile <checkpoint-dir> [--precision] [--provider] [--out DIR]
+// persona-studio models compile <checkpoint-dir> [--precision] [--provider] [--out DIR]; models download; models catalog
 import { compileAndRegister } from '../../core/models.ts';
 import { Library } from '../../core/library/index.ts';
 import { expectPositionals, type Parsed } from '../args.ts';
-import type { COMPILE_FLAGS } from '../specs.ts';
-import { progressPrinter } from '../progress.ts';
+import type { COMPILE_FLAGS, DOWNLOAD_FLAGS, CATALOG_FLAGS } from '../specs.ts';
+import { progressPrinter, downloadPrinter } from '../progress.ts';
 import type { CliContext } from '../context.ts';
 import { Engine } from '../../core/engine/engine.ts';
 import { TextTokenizer } from '../../../native-models/tokenizer/tokenizer.ts';
@@ -60,5 +60,54 @@ export async function compileCommand({ flags, positionals }: Parsed<typeof COMPI
     );
     if (norms) ctx.stdout(`  residual norms (α's norm scale) by layer: ${norms.map((x) => x.toFixed(2)).join(' ')}\n`);
   }
+  return 0;
+}
+
+/** persona-studio models download <org/name> [--revision R] [--json]: into the HF cache, pinned to a commit. */
+export async function downloadCommand({ flags, positionals }: Parsed<typeof DOWNLOAD_FLAGS>, ctx: CliContext): Promise<number> {
+  const [repo] = expectPositionals(positionals, 1, 'models download', 'one hub model id (org/name)');
+  const { downloadModel } = await import('../../../native-models/hub/download.ts');
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const r = await downloadModel({ repo: repo!, revision: flags.revision, signal: ac.signal, onProgress: downloadPrinter('downloading') });
+    if (flags.json) ctx.stdout(JSON.stringify(r, null, 2) + '\n');
+    else {
+      ctx.stdout(`${r.fromCache ? 'already in the cache' : 'downloaded'}: ${r.repo} at ${r.commit}\n`);
+      ctx.stdout(`  ${r.dir}\n`);
+      if (!r.fromCache) ctx.stdout(`  ${r.files.length} files, ${(r.bytesFetched / 2 ** 20).toFixed(1)} MiB fetched\n`);
+      ctx.stdout(`  next: persona-studio generate --model ${r.repo} --prompt "Hello" (compiled on first use)\n`);
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** persona-studio models catalog [--provider P] [--json]: the offered models, sized for this machine. */
+export async function catalogCommand({ flags, positionals }: Parsed<typeof CATALOG_FLAGS>, ctx: CliContext): Promise<number> {
+  expectPositionals(positionals, 0, 'models catalog', 'no arguments');
+  const { catalogFor, thisMachine, CATALOG_PRECISIONS } = await import('../../../native-models/catalog.ts');
+  const machine = thisMachine(flags.provider && flags.provider !== 'auto' ? flags.provider : 'cpu');
+  const rows = catalogFor(machine);
+  if (flags.json) {
+    ctx.stdout(JSON.stringify({ machine, models: rows }, null, 2) + '\n');
+    return 0;
+  }
+  const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)}`;
+  ctx.stdout(
+    `This machine: ${gib(machine.freeBytes)} of ${gib(machine.totalBytes)} GiB free, provider ${machine.provider} (runs ${rows[0]?.precision ?? 'int4'})\n`,
+  );
+  ctx.stdout(`${'model'.padEnd(38)} ${'licence'.padEnd(11)} params  download  memory GiB (${CATALOG_PRECISIONS.join('/')})\n`);
+  for (const r of rows) {
+    const mark = r.recommended ? ' ← recommended' : r.fits ? '' : ' (does not fit in free memory)';
+    ctx.stdout(
+      `${(r.repo + (r.default ? ' *' : '')).padEnd(38)} ${(r.licence + (r.gated ? ' 🔒' : '')).padEnd(11)} ${(r.parameters / 1e9).toFixed(2).padStart(5)}B ${gib(r.downloadBytes).padStart(6)} GiB  ${CATALOG_PRECISIONS.map((p) => gib(r.memoryBytes[p])).join(' / ')}${mark}\n`,
+    );
+  }
+  ctx.stdout(
+    `* the default. 🔒 gated: accept the licence on the hub and set HF_TOKEN. Revisions: main, pinned to its commit at download.\n`,
+  );
   return 0;
 }

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { trainPersona, type PersonaBackend } from '../../core/authoring/train-persona.ts';
 import { expectPositionals, type Parsed } from '../args.ts';
 import type { PERSONAS_FLAGS } from '../specs.ts';
-import { progressPrinter } from '../progress.ts';
+import { progressPrinter, downloadPrinter } from '../progress.ts';
 import type { CliContext } from '../context.ts';
 
 type P = Parsed<typeof PERSONAS_FLAGS>;
@@ -98,6 +98,7 @@ export async function personasTrainOrShow(
       compile: true,
       label: '--model',
       onCompileProgress: progressPrinter('compiling'),
+      onDownloadProgress: downloadPrinter('downloading'),
     });
     if (!resolved.record)
       throw new StudioError(
