@@ -74,12 +74,8 @@ const layers = [
       ...nodeBuiltins.patterns,
       noMainBeyondRpc,
       noNativeModels,
-      { ...preloadBeyondContract, message: 'The renderer may import only the preload contract, and only its types.' },
-      {
-        regex: `${up}preload/contract`,
-        allowTypeImports: true,
-        message: 'The renderer imports only types from the preload contract (`import type`); calls go through window.studio.',
-      },
+      // The contract at run time too: browser mode's client (renderer/api/) checks what the server sends.
+      { ...preloadBeyondContract, message: 'The renderer may import only the preload contract.' },
     ],
   }),
 ];

@@ -6,7 +6,7 @@ import { resolveDataDir } from '../core/data-dir.ts';
 import { StudioError } from '../core/errors.ts';
 import { reportError } from './errors.ts';
 import { parseArgs, showValue, type FlagSpecs } from './args.ts';
-import { HELP, GENERATE_FLAGS, COMPARE_FLAGS, COMPILE_FLAGS, PERSONAS_FLAGS, LIBRARY_FLAGS } from './specs.ts';
+import { HELP, GENERATE_FLAGS, COMPARE_FLAGS, COMPILE_FLAGS, PERSONAS_FLAGS, LIBRARY_FLAGS, SERVE_FLAGS } from './specs.ts';
 import type { CliContext } from './context.ts';
 
 const PERSONAS_SUBS = ['list', 'import', 'export', 'rename', 'delete', 'restore', 'empty-trash', 'show', 'train'];
@@ -91,6 +91,11 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
         const [s, rest2] = sub('library', args, LIBRARY_SUBS);
         const parsed = parse(rest2, LIBRARY_FLAGS, `library ${s}`);
         return await (await import('./commands/library.ts')).libraryCommand(s, parsed, ctx());
+      }
+      case 'serve': {
+        const parsed = parse(args, SERVE_FLAGS, 'serve');
+        if (parsed.positionals.length) throw new StudioError('usage', `serve: unexpected argument ${showValue(parsed.positionals[0]!)}`);
+        return await (await import('./commands/serve.ts')).serveCommand(parsed.flags, ctx());
       }
       default:
         throw new StudioError('usage', `unknown command ${showValue(cmd)} (try persona-studio help)`);

@@ -63,7 +63,9 @@ export function createAppService(opts: AppServiceOptions): AppService {
     if (named.length === 1) return named[0]!;
     throw new StudioError(
       named.length ? 'usage' : 'not-found',
-      named.length ? `persona: ${named.length} personas are named ${JSON.stringify(ref)}; give the id` : `persona: no persona ${JSON.stringify(ref)}`,
+      named.length
+        ? `persona: ${named.length} personas are named ${JSON.stringify(ref)}; give the id`
+        : `persona: no persona ${JSON.stringify(ref)}`,
     );
   }
 
@@ -109,11 +111,20 @@ export function createAppService(opts: AppServiceOptions): AppService {
         options: { precision: a.precision, provider: a.provider },
         onProgress: (p) => ctx.emit('progress', { stage: p.stage, done: p.done, total: p.total }),
       });
-      return { modelId: r.model.id, name: r.model.name, dir: r.dir, cached: r.cached, numLayers: r.model.numLayers, hiddenSize: r.model.hiddenSize };
+      return {
+        modelId: r.model.id,
+        name: r.model.name,
+        dir: r.dir,
+        cached: r.cached,
+        numLayers: r.model.numLayers,
+        hiddenSize: r.model.hiddenSize,
+      };
     },
     'models.status': async () => {
       const s = await engine.status();
-      return s && { dir: s.dir, provider: s.provider, providerReason: s.providerReason, precision: s.precision, hasTokenizer: s.hasTokenizer };
+      return (
+        s && { dir: s.dir, provider: s.provider, providerReason: s.providerReason, precision: s.precision, hasTokenizer: s.hasTokenizer }
+      );
     },
 
     'personas.list': async (a) => {
@@ -145,7 +156,11 @@ export function createAppService(opts: AppServiceOptions): AppService {
     'personas.train': (a, ctx) => {
       const set = resolvePromptSet(lib, a.promptSet, 'promptSet');
       return withEngine(ctx.signal, async () => {
-        const { persona: p, vector, trained: t } = await trainIntoLibrary(
+        const {
+          persona: p,
+          vector,
+          trained: t,
+        } = await trainIntoLibrary(
           lib,
           dataDir,
           {

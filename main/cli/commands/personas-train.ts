@@ -77,7 +77,11 @@ export async function personasTrainOrShow(sub: 'train' | 'show', { flags: f, pos
   process.once('SIGINT', onSigint);
   try {
     const bars = { generate: progressPrinter('generating'), capture: progressPrinter('capturing') };
-    const { persona, vector, trained: t } = await trainIntoLibrary(
+    const {
+      persona,
+      vector,
+      trained: t,
+    } = await trainIntoLibrary(
       lib,
       ctx.dataDir,
       {

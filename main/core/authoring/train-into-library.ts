@@ -17,7 +17,8 @@ import type { z } from 'zod';
 export function resolvePromptSet(lib: Library, ref: string, label: string): PromptSetFile {
   if (existsSync(ref)) return readPromptSetFile(ref);
   const stored = lib.promptSets.find(ref);
-  if (!stored) throw new StudioError('not-found', `${label} ${JSON.stringify(ref)}: no such file, and no library prompt set has that name or id`);
+  if (!stored)
+    throw new StudioError('not-found', `${label} ${JSON.stringify(ref)}: no such file, and no library prompt set has that name or id`);
   return promptSetFromVersion(stored.name, stored.description, lib.promptSets.version(stored.id));
 }
 
@@ -51,7 +52,11 @@ export async function trainIntoLibrary(
   req: TrainIntoLibraryRequest,
 ): Promise<TrainedIntoLibrary> {
   const { set, settings } = req;
-  const resolved = await resolveModel(lib, dataDir, req.model, { compile: true, label: req.label, onCompileProgress: req.onCompileProgress });
+  const resolved = await resolveModel(lib, dataDir, req.model, {
+    compile: true,
+    label: req.label,
+    onCompileProgress: req.onCompileProgress,
+  });
   if (!resolved.record)
     throw new StudioError(
       'not-found',
@@ -60,7 +65,10 @@ export async function trainIntoLibrary(
   const m = resolved.record;
   const status = await engine.load(resolved.dir!);
   // One checkpoint folder per (model, prompt set, settings): the same request resumes.
-  const key = createHash('sha256').update(JSON.stringify({ m: m.id, set, settings })).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ m: m.id, set, settings }))
+    .digest('hex')
+    .slice(0, 16);
   const t = await trainPersona(engine, set, settings, {
     chat: status.hasTokenizer,
     checkpointDir: path.join(dataDir, 'jobs', `train-${key}`),
