@@ -1,11 +1,12 @@
 // The renderer's client over a WebSocket (browser mode): the app contract's typed api, with results
-// and events checked against the contract as they arrive (main/core/rpc/client.ts) and typed
-// arrays carried by the codec. Browser WebSocket API only, no Node imports; tests pass the `ws`
-// package's WebSocket (which, unlike a browser, must be told its Origin).
-import { createClient } from '../../main/core/rpc/client.ts';
-import { fromJson, toJson } from '../../main/core/rpc/codec.ts';
-import type { ClientApi } from '../../main/core/rpc/contract.ts';
-import { appContract, type AppContract } from '../../preload/contract.ts';
+// and events checked against the contract as they arrive (main/core/rpc/client.ts) and typed arrays
+// carried by the codec. Browser WebSocket API only, no Node imports; it sits beside the contract so
+// the renderer and main's tests can both import it. Tests pass the `ws` package's WebSocket (which,
+// unlike a browser, must be told its Origin).
+import { createClient } from '../main/core/rpc/client.ts';
+import { fromJson, toJson } from '../main/core/rpc/codec.ts';
+import type { ClientApi } from '../main/core/rpc/contract.ts';
+import { appContract, type AppContract } from './contract.ts';
 
 /** What the client needs of a WebSocket: the browser's, or anything shaped like it. */
 export interface SocketLike {
@@ -62,6 +63,8 @@ export function connectStudio(url: string, open: (url: string) => SocketLike = (
       opened = true;
       resolve({ api: rpc.api, close: () => socket.close(), closed });
     });
+    // A failed or refused socket reports 'error' and then 'close'; the close handler settles everything.
+    socket.addEventListener('error', () => {});
     socket.addEventListener('close', () => {
       rpc.close(new StudioConnectionError('studio: the connection to the server closed'));
       markClosed();
