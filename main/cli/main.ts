@@ -16,6 +16,7 @@ import {
   PERSONAS_FLAGS,
   LIBRARY_FLAGS,
   SWEEP_FLAGS,
+  SERVE_FLAGS,
 } from './specs.ts';
 import type { CliContext } from './context.ts';
 
@@ -110,6 +111,11 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
         const [s, rest2] = sub('library', args, LIBRARY_SUBS);
         const parsed = parse(rest2, LIBRARY_FLAGS, `library ${s}`);
         return await (await import('./commands/library.ts')).libraryCommand(s, parsed, ctx());
+      }
+      case 'serve': {
+        const parsed = parse(args, SERVE_FLAGS, 'serve');
+        if (parsed.positionals.length) throw new StudioError('usage', `serve: unexpected argument ${showValue(parsed.positionals[0]!)}`);
+        return await (await import('./commands/serve.ts')).serveCommand(parsed.flags, ctx());
       }
       default:
         throw new StudioError('usage', `unknown command ${showValue(cmd)} (try persona-studio help)`);

@@ -126,6 +126,19 @@ export const SWEEP_HELP = `persona-studio sweep --model M --persona P [options]
 
 export const LIBRARY_FLAGS = { replace: { kind: 'switch' } } as const satisfies FlagSpecs;
 
+export const SERVE_FLAGS = {
+  port: { kind: 'number', int: true, min: 0, max: 65535 },
+  host: { kind: 'string', nonEmpty: true },
+  static: { kind: 'string', nonEmpty: true },
+  threads: { kind: 'number', int: true, min: 0, max: 256 },
+} as const satisfies FlagSpecs;
+
+export const SERVE_HELP = `persona-studio serve [--port N] [--host 127.0.0.1] [--static DIR]
+  Browser mode: the studio's contract over a WebSocket and the renderer build, on loopback; prints a
+  URL with a random token (every request needs it). --port 0 (the default) picks a free port; a
+  --host beyond loopback is allowed only when given explicitly, with a warning. --static DIR serves
+  another renderer build (default out/renderer). --threads N as in generate.`;
+
 export const MODELS_HELP = `persona-studio models compile <checkpoint-dir> [options]
   Compile a Hugging Face checkpoint (config.json + safetensors + tokenizer) into a steerable ONNX model.
   --precision fp32|fp16|int8|int4   weights (default fp16 for cuda/dml, else fp32; int4 is fastest on CPU)
@@ -220,6 +233,8 @@ ${PERSONAS_HELP}
 ${SWEEP_HELP}
 
 ${LIBRARY_HELP}
+
+${SERVE_HELP}
 
 M (--model) is one rule everywhere: a folder (a compiled model, or a Hugging Face checkpoint that is
 compiled on first use and cached), else a library model by id, name or content hash, else a hub id

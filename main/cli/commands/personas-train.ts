@@ -1,20 +1,18 @@
 // persona-studio personas train | show: make a persona from prompts, and look at one.
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import { Library, layerVector } from '../../core/library/index.ts';
+import { Library } from '../../core/library/index.ts';
 import { Engine } from '../../core/engine/engine.ts';
-import { resolveModel } from '../../core/model-ref.ts';
 import { StudioError } from '../../core/errors.ts';
 import { oneLine } from '../../core/formats/index.ts';
-import { readPromptSetFile, parsePromptSetFile, type PromptSetFile } from '../../core/authoring/prompt-set-file.ts';
+import { parsePromptSetFile, type PromptSetFile } from '../../core/authoring/prompt-set-file.ts';
 import { readPromptList, splitHeldOut } from '../../core/authoring/prompt-lists.ts';
-import { promptSetFromVersion, promptSetToItems } from '../../core/authoring/prompt-set-library.ts';
+import { resolvePromptSet, trainIntoLibrary } from '../../core/authoring/train-into-library.ts';
+import { promptSetToItems } from '../../core/authoring/prompt-set-library.ts';
 import { checkDescription, promptSetFromDescription } from '../../core/authoring/from-description.ts';
-import { existsSync } from 'node:fs';
-import { trainPersona, type PersonaBackend } from '../../core/authoring/train-persona.ts';
+import { resolveModel } from '../../core/model-ref.ts';
 import { expectPositionals, type Parsed } from '../args.ts';
 import type { PERSONAS_FLAGS } from '../specs.ts';
-import { progressPrinter, downloadPrinter } from '../progress.ts';
+import { progressPrinter } from '../progress.ts';
 import type { CliContext } from '../context.ts';
 
 type P = Parsed<typeof PERSONAS_FLAGS>;
@@ -27,15 +25,7 @@ function promptSet(f: P['flags'], name: string, lib: Library): PromptSetFile {
   if (f['prompt-set']) {
     if (f.positive || f.negative || f.questions)
       throw new StudioError('usage', 'personas train: give --prompt-set or --positive/--negative files, not both');
-    const ref = f['prompt-set'];
-    if (existsSync(ref)) return readPromptSetFile(ref);
-    const stored = lib.promptSets.find(ref);
-    if (!stored)
-      throw new StudioError(
-        'not-found',
-        `--prompt-set ${JSON.stringify(ref)}: no such file, and no library prompt set has that name or id`,
-      );
-    return promptSetFromVersion(stored.name, stored.description, lib.promptSets.version(stored.id));
+    return resolvePromptSet(lib, f['prompt-set'], '--prompt-set');
   }
   if (!f.positive || !f.negative) throw new StudioError('usage', 'personas train: needs --prompt-set F, or --positive F and --negative F');
   const frac = f.heldout ?? 0.2;
@@ -94,61 +84,31 @@ export async function personasTrainOrShow(
     ac.abort(new StudioError('cancelled', 'personas train: cancelled (finished batches are kept; run the same command to resume)'));
   process.once('SIGINT', onSigint);
   try {
-    const resolved = await resolveModel(lib, ctx.dataDir, f.model, {
-      compile: true,
-      label: '--model',
-      onCompileProgress: progressPrinter('compiling'),
-      onDownloadProgress: downloadPrinter('downloading'),
-    });
-    if (!resolved.record)
-      throw new StudioError(
-        'not-found',
-        `--model ${f.model}: this compiled model is not in the library (compile its checkpoint with persona-studio models compile)`,
-      );
-    const status = await engine.load(resolved.dir!, { threads: f.threads ?? 0 });
-    const backend: PersonaBackend = { generate: (r, o) => engine.generate(r, o), capture: (a, o) => engine.capture(a, o) };
-    // One checkpoint folder per (model, prompt set, settings): the same command resumes.
-    const key = createHash('sha256')
-      .update(JSON.stringify({ m: resolved.record.id, set, settings }))
-      .digest('hex')
-      .slice(0, 16);
-    const checkpointDir = path.join(ctx.dataDir, 'jobs', `train-${key}`);
     const bars = { generate: progressPrinter('generating'), capture: progressPrinter('capturing') };
-    const t = await trainPersona(backend, set, settings, {
-      chat: status.hasTokenizer && set.kind === 'system-prompts' ? true : status.hasTokenizer,
-      checkpointDir,
-      signal: ac.signal,
-      onProgress: (p) => bars[p.stage](p.done, p.total),
-    });
-    if (t.resumedBatches) ctx.stderr(`resumed: ${t.resumedBatches} generation batches were already done\n`);
-    const m = resolved.record;
-    // The prompts join the library as an immutable version (an identical one is reused).
-    const { items, spec } = promptSetToItems(set);
-    const saved = lib.promptSets.save(set.name, set.description, items, spec, `trained ${f.name}`);
-    const { persona, vector } = lib.createPersonaWithVectors(
-      { name: f.name, description: set.description, tags: set.role ? [`role:${set.role}`] : [], notes: '' },
-      m.id,
+    const {
+      persona,
+      vector,
+      trained: t,
+    } = await trainIntoLibrary(
+      lib,
+      ctx.dataDir,
       {
-        modelId: m.name,
-        modelHash: m.contentHash ?? null,
-        hiddenSize: t.hidden,
-        numLayers: m.numLayers,
-        layers: t.layers.map((l) => layerVector(l.layer, l.vector, l.separation)),
-        method: t.method,
-        reduction: t.reduction,
-        counts: t.counts,
-        provenance: {
-          promptSetHash: saved.version.contentHash,
-          promptSetId: saved.set.id,
-          promptSetVersion: saved.version.version,
-          settings: { ...t.settings, separationOn: t.separationOn, promptSet: set.name },
-          seed: t.settings.seed,
-          appVersion: lib.appVersion,
-          createdAt: new Date().toISOString(),
-        },
+        load: (dir) => engine.load(dir, { threads: f.threads ?? 0 }),
+        generate: (r, o) => engine.generate(r, o),
+        capture: (a, o) => engine.capture(a, o),
       },
-      { promptSetVersionId: saved.version.id },
+      {
+        model: f.model,
+        label: '--model',
+        name: f.name,
+        set,
+        settings,
+        signal: ac.signal,
+        onProgress: (p) => bars[p.stage](p.done, p.total),
+        onCompileProgress: progressPrinter('compiling'),
+      },
     );
+    if (t.resumedBatches) ctx.stderr(`resumed: ${t.resumedBatches} generation batches were already done\n`);
     if (f.json)
       ctx.stdout(
         `${JSON.stringify({ persona, vectorId: vector.id, counts: t.counts, separationOn: t.separationOn, layers: t.layers.map((l) => ({ layer: l.layer, ...l.separation })) })}\n`,
