@@ -7,8 +7,6 @@
 // Resumable: every finished generation batch is appended to `responses.jsonl` in the checkpoint
 // folder (next to a `plan.json` naming the settings it belongs to), so a killed run continues where
 // it stopped; capture is recomputed (it costs a small fraction of generation).
-import fs from 'node:fs';
-import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { generateText, type TextGenerateRequest, type TextGenerateResult } from '../engine/text-generation.ts';
@@ -19,6 +17,7 @@ import type { ChatMessage } from '../../../native-models/tokenizer/chat-template
 import type { PromptSetFile } from './prompt-set-file.ts';
 import { meanDifference, pcaOfDifferences } from '../steering/directions.ts';
 import { StudioError } from '../errors.ts';
+import { openBatchCheckpoint } from '../jobs/batch-checkpoint.ts';
 import { separation } from '../steering/separation.ts';
 
 export const trainSettingsSchema = z.strictObject({
@@ -171,26 +170,6 @@ export interface JudgeFilter {
   minCoherence?: number;
 }
 
-function readCheckpoint(dir: string, planHash: string): Map<number, Done> {
-  const done = new Map<number, Done>();
-  const planFile = path.join(dir, 'plan.json');
-  if (!fs.existsSync(planFile)) return done;
-  const plan = JSON.parse(fs.readFileSync(planFile, 'utf8')) as { planHash?: string };
-  if (plan.planHash !== planHash)
-    throw new Error(`${dir}: the checkpoint belongs to other settings or prompts; remove it or use another folder`);
-  const file = path.join(dir, 'responses.jsonl');
-  if (!fs.existsSync(file)) return done;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      for (const d of JSON.parse(line) as Done[]) done.set(d.i, d);
-    } catch {
-      break; // a line cut by a kill: everything after it is redone
-    }
-  }
-  return done;
-}
-
 export async function trainPersona(
   backend: PersonaBackend,
   set: PromptSetFile,
@@ -212,11 +191,8 @@ export async function trainPersona(
     .update(JSON.stringify({ hash, s, chat: opts.chat }))
     .digest('hex');
   const dir = opts.checkpointDir;
-  const done = dir ? readCheckpoint(dir, planHash) : new Map<number, Done>();
-  if (dir) {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify({ planHash, settings: s, promptSetHash: hash, rows: rows.length }));
-  }
+  const checkpoint = openBatchCheckpoint<Done>(dir, planHash, { settings: s, promptSetHash: hash, rows: rows.length });
+  const done = checkpoint.done;
   const todo = rows.map((_, i) => i).filter((i) => !done.has(i));
   const resumedBatches = Math.ceil((rows.length - todo.length) / s.batchSize);
   const t0 = performance.now();
@@ -247,7 +223,7 @@ export async function trainPersona(
       return { i, prompt: out.promptTokens, response, text: out.text };
     });
     for (const d of batch) done.set(d.i, d);
-    if (dir) fs.appendFileSync(path.join(dir, 'responses.jsonl'), `${JSON.stringify(batch)}\n`);
+    checkpoint.append(batch);
     report('generate', rows.length - todo.length + Math.min(b + s.batchSize, todo.length), rows.length, t0, rows.length - todo.length);
   }
 

@@ -11,8 +11,6 @@
 // Resumable as persona training is: every finished generation batch is appended to
 // `responses.jsonl` in the checkpoint folder next to a `plan.json` naming the settings; scoring is
 // recomputed (a few forward passes against the many of generation).
-import fs from 'node:fs';
-import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { generateText, type TextGenerateRequest, type TextGenerateResult } from '../engine/text-generation.ts';
@@ -23,6 +21,7 @@ import type { TextTokenizer } from '../../../native-models/tokenizer/tokenizer.t
 import { CALIBRATION_TEXTS } from '../steering/calibration.ts';
 import type { RowSteering } from '../engine/steering.ts';
 import { StudioError } from '../errors.ts';
+import { openBatchCheckpoint } from '../jobs/batch-checkpoint.ts';
 import { markerStats } from './markers.ts';
 import { recommend, recommendRuleSchema, type Recommendation } from './recommend.ts';
 
@@ -141,31 +140,6 @@ export function planSweep(s: SweepSettings, questions: number): { cells: { layer
   return { cells, rows };
 }
 
-function readCheckpoint(dir: string, planHash: string): Map<number, Done> {
-  const done = new Map<number, Done>();
-  const planFile = path.join(dir, 'plan.json');
-  if (!fs.existsSync(planFile)) return done;
-  let plan: { planHash?: string };
-  try {
-    plan = JSON.parse(fs.readFileSync(planFile, 'utf8')) as { planHash?: string };
-  } catch {
-    throw new StudioError('format', `${planFile}: not a sweep plan (remove the folder to start over)`);
-  }
-  if (plan.planHash !== planHash)
-    throw new StudioError('usage', `${dir}: the checkpoint belongs to other settings or prompts; remove it or use another folder`);
-  const file = path.join(dir, 'responses.jsonl');
-  if (!fs.existsSync(file)) return done;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      for (const d of JSON.parse(line) as Done[]) done.set(d.i, d);
-    } catch {
-      break; // a line cut by a kill: everything after it is redone
-    }
-  }
-  return done;
-}
-
 function unit(v: Float32Array): Float32Array {
   let s = 0;
   for (const x of v) s += x * x;
@@ -225,11 +199,8 @@ export async function runSweep(
   const { cells, rows } = planSweep(s, input.questions.length);
   const planHash = sweepPlanHash(s, input);
   const dir = opts.checkpointDir;
-  const done = dir ? readCheckpoint(dir, planHash) : new Map<number, Done>();
-  if (dir) {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify({ planHash, settings: s, rows: rows.length }));
-  }
+  const checkpoint = openBatchCheckpoint<Done>(dir, planHash, { settings: s, rows: rows.length });
+  const done = checkpoint.done;
   const todo = rows.map((_, i) => i).filter((i) => !done.has(i));
   const resumedBatches = Math.ceil((rows.length - todo.length) / s.batchSize);
   const t0 = performance.now();
@@ -265,7 +236,7 @@ export async function runSweep(
       return { i, prompt: out.promptTokens, response: out.finish === 'eos' ? out.tokens.slice(0, -1) : out.tokens, text: out.text };
     });
     for (const d of batch) done.set(d.i, d);
-    if (dir) fs.appendFileSync(path.join(dir, 'responses.jsonl'), `${JSON.stringify(batch)}\n`);
+    checkpoint.append(batch);
     report('generate', base0 + Math.min(b + s.batchSize, todo.length), rows.length, t0, base0);
   }
 
