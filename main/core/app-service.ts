@@ -57,16 +57,7 @@ export function createAppService(opts: AppServiceOptions): AppService {
 
   /** A persona by id or exact name (the CLI's rule); trash included, so restore can find it. */
   function persona(ref: string): Persona {
-    const byId = lib.personas.get(ref);
-    if (byId) return byId;
-    const named = lib.personas.list({ search: ref, deleted: 'include' }).filter((p) => p.name === ref);
-    if (named.length === 1) return named[0]!;
-    throw new StudioError(
-      named.length ? 'usage' : 'not-found',
-      named.length
-        ? `persona: ${named.length} personas are named ${JSON.stringify(ref)}; give the id`
-        : `persona: no persona ${JSON.stringify(ref)}`,
-    );
+    return lib.personas.resolve(ref, { deleted: 'include', prefix: 'persona: ' });
   }
 
   /** Resolves the model (compiling on first use), loads it, and builds the steering (α per persona). */

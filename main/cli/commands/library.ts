@@ -39,16 +39,7 @@ export async function personasCommand(
         );
       return record.id;
     };
-    const persona = (ref: string) => {
-      const byId = lib.personas.get(ref);
-      if (byId) return byId;
-      const named = lib.personas.list({ search: ref, deleted: 'include' }).filter((p) => p.name === ref);
-      if (named.length === 1) return named[0]!;
-      throw new StudioError(
-        named.length ? 'usage' : 'not-found',
-        named.length ? `${named.length} personas are named ${JSON.stringify(ref)}; give the id` : `no persona ${JSON.stringify(ref)}`,
-      );
-    };
+    const persona = (ref: string) => lib.personas.resolve(ref, { deleted: 'include' });
     switch (sub) {
       case 'list': {
         const model = values.model ? await modelId(values.model) : undefined;

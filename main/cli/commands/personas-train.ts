@@ -133,14 +133,7 @@ export async function personasTrainOrShow(
 function show(ref: string, f: P['flags'], ctx: CliContext): number {
   const lib = Library.open({ dataDir: ctx.dataDir });
   try {
-    const byId = lib.personas.get(ref);
-    const named = byId ? [byId] : lib.personas.list({ search: ref }).filter((p) => p.name === ref);
-    if (named.length !== 1)
-      throw new StudioError(
-        named.length ? 'usage' : 'not-found',
-        named.length ? `${named.length} personas are named ${JSON.stringify(ref)}; give the id` : `no persona ${JSON.stringify(ref)}`,
-      );
-    const p = named[0]!;
+    const p = lib.personas.resolve(ref, { deleted: 'include' });
     const vectors = lib.vectors.list({ personaId: p.id });
     if (f.json) {
       ctx.stdout(`${JSON.stringify({ persona: p, vectors }, null, 2)}\n`);

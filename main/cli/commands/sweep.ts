@@ -91,8 +91,7 @@ export async function sweepCommand(f: Flags, ctx: CliContext): Promise<number> {
         'not-found',
         `--model ${f.model}: sweeps need the model in the library (compile it with persona-studio models compile)`,
       );
-    const byId = lib.personas.get(f.persona);
-    const named = byId ? [byId] : lib.personas.list({ search: f.persona }).filter((p) => p.name === f.persona);
+    const named = lib.personas.named(f.persona);
     if (named.length > 1)
       throw new StudioError('usage', `--persona ${JSON.stringify(f.persona)}: ${named.length} personas have that name; give the id`);
     const persona = named[0];

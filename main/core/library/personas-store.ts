@@ -67,6 +67,26 @@ export class PersonasStore {
     return this.require(id);
   }
 
+  /** The personas `ref` names: the one with that id, else every one with exactly that name (the rule of every face). */
+  named(ref: string, opts: { deleted?: 'include' | 'exclude' } = {}): Persona[] {
+    const byId = this.get(ref);
+    if (byId && (opts.deleted === 'include' || !byId.deletedAt)) return [byId];
+    return this.list({ search: ref, deleted: opts.deleted ?? 'exclude' }).filter((p) => p.name === ref);
+  }
+
+  /** The one persona `ref` names, else one line (prefixed by `prefix`): not-found, or usage when a name is ambiguous. */
+  resolve(ref: string, opts: { deleted?: 'include' | 'exclude'; prefix?: string } = {}): Persona {
+    const named = this.named(ref, opts);
+    if (named.length === 1) return named[0]!;
+    const prefix = opts.prefix ?? '';
+    throw new StudioError(
+      named.length ? 'usage' : 'not-found',
+      named.length
+        ? `${prefix}${named.length} personas are named ${JSON.stringify(ref)}; give the id`
+        : `${prefix}no persona ${JSON.stringify(ref)}`,
+    );
+  }
+
   get(id: string): Persona | null {
     const r = this.db.prepare(`${SELECT} WHERE p.id = ?`).get(id) as PersonaRow | undefined;
     return r ? toPersona(r) : null;

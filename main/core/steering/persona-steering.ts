@@ -44,8 +44,7 @@ export interface LoadedPersona {
 
 /** A persona's vectors for `model`: from the library (id or exact name), else from a vector file. */
 export function loadPersona(lib: Library, model: ModelRecord, ref: string, label = '--persona'): LoadedPersona {
-  const byId = lib.personas.get(ref);
-  const named = byId ? [byId] : lib.personas.list({ search: ref }).filter((p) => p.name === ref);
+  const named = lib.personas.named(ref);
   if (named.length > 1)
     throw new StudioError('usage', `${label} ${JSON.stringify(ref)}: ${named.length} personas have that name; give the id`);
   if (named.length === 1) {
