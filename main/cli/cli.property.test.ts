@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from './main.ts';
+import { runCli } from './test-support/run-cli.ts';
 import { EXIT_CODES } from './errors.ts';
 import { GENERATE_FLAGS, COMPILE_FLAGS, PERSONAS_FLAGS, LIBRARY_FLAGS } from './specs.ts';
 import type { FlagSpecs } from './args.ts';
@@ -24,19 +24,7 @@ const documented = new Set(Object.values(EXIT_CODES));
 const unhandled: unknown[] = [];
 const onUnhandled = (e: unknown) => unhandled.push(e);
 
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(['--data-dir', dataDir, ...argv], {
-    stdout: (s) => {
-      out += s;
-    },
-    stderr: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[]) => runCli(dataDir, argv);
 
 /** Every file under the data dir with its content hash: what a failed command must leave alone. */
 function snapshot(dir: string): Record<string, string> {

@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from './main.ts';
+import { runCli } from './test-support/run-cli.ts';
 import { tinyCheckpoint } from '../../native-models/test-support/tiny-checkpoints.ts';
 import { llamaCppGreedy, disposeLlamaCpp } from '../../native-models/test-support/llamacpp.ts';
 
@@ -27,19 +27,7 @@ afterAll(async () => {
   await disposeLlamaCpp();
 });
 
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(['--data-dir', join(work, 'data'), ...argv], {
-    stdout: (s) => {
-      out += s;
-    },
-    stderr: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCli(join(work, 'data'), argv);
 
 /** A copy of the tiny llama checkpoint, damaged by `damage`. */
 function damaged(name: string, damage: (dir: string) => void): string {

@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from './main.ts';
+import { runCli } from './test-support/run-cli.ts';
 import { startFakeHub, type FakeHub } from '../../native-models/hub/test-support/fake-hub.ts';
 import { DEMO_MODEL_DIR } from '../core/test-support/demo-model.ts';
 import { Library } from '../core/library/index.ts';
@@ -36,12 +36,9 @@ afterAll(async () => {
 
 let dataDirs = 0;
 async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
   // A fresh data dir when the test switches HF_HOME, so the library does not answer from the first one.
   const dataDir = process.env.HF_HOME === join(work, 'hf') ? 'data' : `data-${dataDirs++}`;
-  const code = await main(['--data-dir', join(work, dataDir), ...argv], { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
-  return { code, out, err };
+  return runCli(join(work, dataDir), argv);
 }
 
 describe('CLI with a hub', () => {

@@ -4,31 +4,15 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { main } from './main.ts';
+import { runCli } from './test-support/run-cli.ts';
 import { DEMO_MODEL_DIR, PROMPT_SETS_DIR } from '../core/test-support/demo-model.ts';
 import { parsePersonaArg } from '../core/steering/persona-steering.ts';
 import { parseLayers } from '../core/steering/layers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ps-steer-cli-'));
 const dataDir = join(root, 'data');
-async function run(...argv: string[]) {
-  return runWith(null, ...argv);
-}
-async function runWith(stdin: string[] | null, ...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(['--data-dir', dataDir, ...argv], {
-    stdout: (s) => {
-      out += s;
-    },
-    stderr: (s) => {
-      err += s;
-    },
-    ...(stdin ? { stdin: Readable.from(stdin.map((l) => `${l}\n`)) } : {}),
-  });
-  return { code, out, err };
-}
+const run = (...argv: string[]) => runCli(dataDir, argv);
+const runWith = (stdin: string[], ...argv: string[]) => runCli(dataDir, argv, stdin);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('steering arguments', () => {
