@@ -67,17 +67,23 @@ const layers = [
     paths: electron.paths,
     patterns: [...electron.patterns, noMainBeyondRpc, noNativeModels, noRenderer],
   }),
-  layer('renderer', ['renderer/**'], {
-    paths: [...electron.paths, ...nodeBuiltins.paths],
-    patterns: [
-      ...electron.patterns,
-      ...nodeBuiltins.patterns,
-      noMainBeyondRpc,
-      noNativeModels,
-      // The contract at run time too: browser mode's client (renderer/api/) checks what the server sends.
-      { ...preloadBeyondContract, message: 'The renderer may import only the preload contract.' },
-    ],
-  }),
+  layer(
+    'renderer',
+    ['renderer/**'],
+    {
+      paths: [...electron.paths, ...nodeBuiltins.paths],
+      patterns: [
+        ...electron.patterns,
+        ...nodeBuiltins.patterns,
+        noMainBeyondRpc,
+        noNativeModels,
+        // The contract at run time too: browser mode's client (renderer/api/) checks what the server sends.
+        { ...preloadBeyondContract, message: 'The renderer may import only the preload contract.' },
+      ],
+      // Vite's config runs in Node at build time; it is not part of the renderer.
+    },
+    ['renderer/vite.config.ts'],
+  ),
 ];
 
 export default defineConfig(

@@ -1,8 +1,10 @@
 // Builds the CLI and the engine worker into out/ (gitignored) with esbuild: plain JavaScript, so a
-// checkout runs without transpiling at start-up. Run by `npm run build`, which npm's `prepare` runs
+// checkout runs without transpiling at start-up; then the renderer into out/renderer with Vite
+// (renderer/vite.config.ts), which browser mode and Electron serve. Run by `npm run build`, which npm's `prepare` runs
 // on every `npm ci`. Native packages stay external; pure-JS ones (zod, tokenizers, jinja…) are
 // bundled, which loads faster than resolving their many files one by one.
 import { build } from 'esbuild';
+import { build as viteBuild } from 'vite';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -29,3 +31,4 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+await viteBuild({ configFile: `${root}renderer/vite.config.ts` });

@@ -36,3 +36,10 @@ export function assetPath(...parts: string[]): string {
   if (!root) throw new Error('cannot find the studio folder (package.json of persona-studio) to read its assets');
   return join(root, 'assets', ...parts);
 }
+
+/** The renderer's production build (out/renderer under the studio's folder; built by `npm run build`). */
+export function rendererBuildPath(): string {
+  const root = packageRoot();
+  if (!root) throw new Error('cannot find the studio folder (package.json of persona-studio) to find the renderer build');
+  return join(root, 'out', 'renderer');
+}

@@ -1,14 +1,10 @@
 // persona-studio serve [--port N] [--host H] [--static DIR]: browser mode (main/server/README.md).
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createAppService } from '../../core/app-service.ts';
+import { rendererBuildPath } from '../../core/package-root.ts';
 import { startStudioServer } from '../../server/server.ts';
 import type { Flags } from '../args.ts';
 import type { SERVE_FLAGS } from '../specs.ts';
 import type { CliContext } from '../context.ts';
-
-/** Where the renderer build lands (out/renderer at the repo root). */
-const RENDERER_BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../out/renderer');
 
 export async function serveCommand(flags: Flags<typeof SERVE_FLAGS>, ctx: CliContext): Promise<number> {
   const service = createAppService({ dataDir: ctx.dataDir, threads: flags.threads ?? 0 });
@@ -19,7 +15,7 @@ export async function serveCommand(flags: Flags<typeof SERVE_FLAGS>, ctx: CliCon
       port: flags.port ?? 0,
       host: flags.host,
       allowNonLoopback: flags.host !== undefined,
-      staticDir: flags.static ?? RENDERER_BUILD,
+      staticDir: flags.static ?? rendererBuildPath(),
       log: (line) => ctx.stderr(`${line}\n`),
     });
   } catch (e) {
