@@ -2,6 +2,7 @@
 // main through useStudio(). Add a screen here and it appears in the navigation and at #/<id>.
 import type { ComponentType } from 'react';
 import { ModelsScreen } from './models/ModelsScreen.tsx';
+import { LibraryScreen } from './library/LibraryScreen.tsx';
 
 export interface Screen {
   id: string;
@@ -9,4 +10,7 @@ export interface Screen {
   component: ComponentType;
 }
 
-export const SCREENS: Screen[] = [{ id: 'models', label: 'Models', component: ModelsScreen }];
+export const SCREENS: Screen[] = [
+  { id: 'models', label: 'Models', component: ModelsScreen },
+  { id: 'library', label: 'Library', component: LibraryScreen },
+];
