@@ -3,6 +3,7 @@
 import type { ComponentType } from 'react';
 import { ModelsScreen } from './models/ModelsScreen.tsx';
 import { LibraryScreen } from './library/LibraryScreen.tsx';
+import { EditorScreen } from './editor/EditorScreen.tsx';
 
 export interface Screen {
   id: string;
@@ -13,4 +14,5 @@ export interface Screen {
 export const SCREENS: Screen[] = [
   { id: 'models', label: 'Models', component: ModelsScreen },
   { id: 'library', label: 'Library', component: LibraryScreen },
+  { id: 'editor', label: 'Persona editor', component: EditorScreen },
 ];
