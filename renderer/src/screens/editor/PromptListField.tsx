@@ -44,8 +44,8 @@ export function PromptListField(props: { label: string; what: string; value: str
         styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)', fontSize: 13 } }}
       />
       <Group mt={4} gap="xs">
-        <Button size="compact-xs" variant="subtle" onClick={() => setPicking(true)} aria-label={`Add ${props.what} from a file`}>
-          Add from a file…
+        <Button size="compact-xs" variant="subtle" onClick={() => setPicking(true)}>
+          Add {props.what} from a file…
         </Button>
         <Text size="xs" c="dimmed">
           .txt (a line each), .json array, .jsonl, Alpaca records
