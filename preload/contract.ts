@@ -332,6 +332,8 @@ export const appContract = defineContract({
       z.object({ file: z.string(), name: z.string(), description: z.string(), kind: z.string(), positive: count, negative: count }),
     ),
   },
+  /** A library prompt set's version as a prompt-set document (held-out split, kind and markers included) for the editor. */
+  'promptSets.document': { args: z.object({ promptSet: id, version: z.number().int().positive().optional() }), result: promptSetDocSchema },
   /** A prompt-set file (.json) on the server, validated. */
   'promptSets.readFile': { args: z.object({ file: path }), result: promptSetDocSchema },
   /** A prompt list on the server: .txt (one a line), .json array, .jsonl, Alpaca records. */

@@ -16,12 +16,17 @@ let service: AppService;
 
 type Op = keyof AppContract & string;
 /** One call as the server makes it: args parsed by the contract, the result checked by it. */
-async function call<K extends Op>(op: K, args: AppArgs<K>, onEvent?: (event: string, value: unknown) => void): Promise<AppResult<K>> {
+async function call<K extends Op>(
+  op: K,
+  args: AppArgs<K>,
+  onEvent?: (event: string, value: unknown) => void,
+  signal = new AbortController().signal,
+): Promise<AppResult<K>> {
   const spec = appContract[op];
   const handler = service.handlers[op] as (a: unknown, ctx: unknown) => unknown;
   const value = await handler(spec.args.parse(args), {
     id: 1,
-    signal: new AbortController().signal,
+    signal,
     emit: (event: string, v: unknown) => onEvent?.(event, v),
   });
   return spec.result.parse(value) as AppResult<K>;
@@ -101,6 +106,17 @@ describe('prompt sets and prompt lists', () => {
     const shown = await call('promptSets.show', { promptSet: 'tiny' });
     expect(shown.version.items.positive).toEqual(['Be happy.', 'Be glad.']);
     expect(await failure(call('promptSets.save', { set: { ...set, positive: ['  '] } }))).toContain('positive[0]');
+    expect((await call('promptSets.document', { promptSet: 'tiny', version: 1 })).positive).toEqual(['Be happy.']);
+  });
+
+  it('a shipped set saved to the library comes back whole as a document (held-out split included)', async () => {
+    const file = await call('promptSets.readFile', { file: join(PROMPT_SETS_DIR, 'formal-vs-casual.json') });
+    expect(file.heldout.questions.length).toBeGreaterThan(0);
+    const saved = await call('promptSets.save', { set: file });
+    expect(await call('promptSets.document', { promptSet: saved.promptSet.id })).toEqual(file);
+    expect(await failure(call('promptSets.document', { promptSet: 'nope' }))).toBe(
+      'promptSet "nope": no library prompt set has that name or id',
+    );
   });
 
   it("training defaults are the core's, with their docs", async () => {
@@ -114,6 +130,19 @@ describe('with the demo model', () => {
   let modelId: string;
   const progress: string[] = [];
   beforeAll(async () => {
+    // Cancelled mid-build (the UI's Cancel): refused in one line, nothing recorded.
+    const ac = new AbortController();
+    const cancelled = await failure(
+      call(
+        'models.compile',
+        { checkpointDir: DEMO_MODEL_DIR, precision: 'fp16' },
+        (_, v) => (v as { stage: string }).stage === 'build' && ac.abort(),
+        ac.signal,
+      ),
+    );
+    expect(cancelled).toBe('compile cancelled');
+    expect(await call('models.list', {})).toEqual([]);
+
     const r = await call('models.compile', { checkpointDir: DEMO_MODEL_DIR }, (e, v) =>
       progress.push(`${e} ${(v as { stage: string }).stage}`),
     );

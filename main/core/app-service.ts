@@ -25,7 +25,7 @@ import { lineageSchema as coreLineageSchema } from './library/schema.ts';
 import { trainSettingsSchema } from './authoring/train-persona.ts';
 import { parsePromptSetFile, readPromptSetFile, PROMPT_SET_FORMAT, PROMPT_SET_VERSION } from './authoring/prompt-set-file.ts';
 import { readPromptList } from './authoring/prompt-lists.ts';
-import { promptSetToItems } from './authoring/prompt-set-library.ts';
+import { promptSetFromVersion, promptSetToItems } from './authoring/prompt-set-library.ts';
 import { checkDescription, fromTemplate, promptSetFromDescription } from './authoring/from-description.ts';
 import { isCompiledModel } from '../../native-models/compile.ts';
 
@@ -381,6 +381,11 @@ export function createAppService(opts: AppServiceOptions): AppService {
             negative: set.negative.length,
           };
         });
+    },
+    'promptSets.document': (a) => {
+      const set = lib.promptSets.find(a.promptSet);
+      if (!set) throw new StudioError('not-found', `promptSet ${JSON.stringify(a.promptSet)}: no library prompt set has that name or id`);
+      return promptSetFromVersion(set.name, set.description, lib.promptSets.version(set.id, a.version));
     },
     'promptSets.readFile': (a) => readPromptSetFile(a.file),
     'prompts.readList': (a) => ({ prompts: readPromptList(a.file) }),

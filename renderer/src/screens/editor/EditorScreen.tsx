@@ -113,30 +113,7 @@ export function EditorScreen() {
       (e: unknown) => setError(errorText(e)),
     );
   };
-  const loadLibrary = (ref: string) =>
-    load(
-      'the library prompt set',
-      api['promptSets.show']({ promptSet: ref }).then(({ promptSet, version: v }) => {
-        const spec = (v.spec ?? {}) as { kind?: Kind; role?: string; source?: string };
-        const kind = spec.kind ?? 'prompts';
-        const h = v.items as unknown as Record<string, string[] | undefined>;
-        return {
-          name: promptSet.name,
-          description: promptSet.description,
-          kind,
-          positive: v.items.positive,
-          negative: v.items.negative,
-          questions: kind === 'system-prompts' ? v.items.questions : [],
-          heldout: {
-            positive: h['heldout-positive'] ?? [],
-            negative: h['heldout-negative'] ?? [],
-            questions: kind === 'system-prompts' ? (h['heldout-questions'] ?? []) : [],
-          },
-          ...(spec.role ? { role: spec.role } : {}),
-          ...(spec.source ? { source: spec.source } : {}),
-        };
-      }),
-    );
+  const loadLibrary = (ref: string) => load('the library prompt set', api['promptSets.document']({ promptSet: ref }));
 
   const draftFromDescription = async () => {
     setNotice(null);
