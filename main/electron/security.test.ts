@@ -157,6 +157,10 @@ describe('Content-Security-Policy', () => {
       expect(directives.get(d), d).toEqual(["'none'"]);
   });
 
+  it('leaves frame-ancestors out of the <meta> form only', () => {
+    expect(contentSecurityPolicy('meta')).toBe(contentSecurityPolicy().replace("; frame-ancestors 'none'", ''));
+  });
+
   it('goes with every app:// response, with nosniff and a content type', () => {
     const h = appResponseHeaders('/r/assets/x.js');
     expect(h['content-security-policy']).toBe(contentSecurityPolicy());

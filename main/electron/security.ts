@@ -19,12 +19,15 @@ export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 export const EXTERNAL_HOSTS: readonly string[] = ['huggingface.co', 'github.com'];
 
 /**
- * The Content-Security-Policy of every app:// response. Scripts only from the app itself (no inline,
- * no eval); styles also inline because Mantine writes its CSS variables into a <style> element; no
- * network at all (the renderer talks to main over a MessagePort, not fetch or WebSocket); no
- * plugins, frames, forms or <base> rewriting.
+ * The Content-Security-Policy of the UI: sent with every app:// response, and written into the
+ * renderer's index.html as a <meta> by its build (renderer/vite.config.ts), so browser mode has it
+ * too. Scripts only from the app itself (no inline, no eval); styles also inline because Mantine
+ * writes its CSS variables into a <style> element; connections only to the page's own origin (the
+ * app uses a MessagePort; browser mode its own server's WebSocket, which 'self' covers); no plugins,
+ * frames, forms or <base> rewriting. A <meta> cannot carry frame-ancestors (browsers ignore it there
+ * and say so), so `meta` leaves it out.
  */
-export function contentSecurityPolicy(): string {
+export function contentSecurityPolicy(delivery: 'header' | 'meta' = 'header'): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -35,7 +38,7 @@ export function contentSecurityPolicy(): string {
     "worker-src 'self' blob:",
     "object-src 'none'",
     "frame-src 'none'",
-    "frame-ancestors 'none'",
+    ...(delivery === 'header' ? ["frame-ancestors 'none'"] : []),
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
