@@ -43,7 +43,11 @@ const say = (line: string) => {
   log.write(line);
   process.stderr.write(`persona-studio: ${line}\n`);
 };
-process.on('uncaughtException', (e) => say(`uncaught: ${e.stack ?? e}`));
+// Logged with its stack, and shown (Electron's own dialog would be lost behind this handler).
+process.on('uncaughtException', (e) => {
+  say(`uncaught: ${e.stack ?? e}`);
+  if (app.isReady()) dialog.showErrorBox('Persona Studio', `${String(e.message).split('\n')[0]}\n\nDetails are in ${log.file}.`);
+});
 process.on('unhandledRejection', (e) => say(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
 
 // One app per data dir: two would share a library and a compile cache without coordinating.
