@@ -109,13 +109,22 @@ export function findBridge(win: object = globalThis): StudioBridge | null {
   return typeof bridge?.connect === 'function' ? (bridge as StudioBridge) : null;
 }
 
-/** Asks the bridge for a channel and resolves with the app contract's client over its MessagePort. */
-export function connectBridge(bridge: StudioBridge, win: BridgeWindow = window): Promise<StudioClient> {
-  return new Promise((resolve) => {
+/**
+ * Asks the bridge for a channel and resolves with the app contract's client over its MessagePort.
+ * Main answers at once, or never when it refuses the sender (it logs why): then this rejects after
+ * `timeoutMs` instead of leaving the page on its loader.
+ */
+export function connectBridge(bridge: StudioBridge, win: BridgeWindow = window, timeoutMs = 15_000): Promise<StudioClient> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      win.removeEventListener('message', onPort);
+      reject(new StudioConnectionError(`studio: the app did not open a channel within ${timeoutMs / 1000} s (its log says why)`));
+    }, timeoutMs);
     const onPort = (ev: MessageEvent) => {
       // Only the preload's message to this page (same window, same origin) carries our port.
       const port = ev.ports?.[0];
       if (ev.data !== PORT_MESSAGE || ev.origin !== win.location.origin || !port) return;
+      clearTimeout(timer);
       win.removeEventListener('message', onPort);
       resolve(connectChannel(portChannel(port), 'the app'));
     };

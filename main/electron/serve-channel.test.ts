@@ -162,4 +162,11 @@ describe('the page side of the bridge', () => {
     c.close();
     stray.port1.close();
   });
+
+  it('gives up with one line when main never answers (it refused the sender)', async () => {
+    const silent = { connect: () => {} };
+    await expect(connectBridge(silent, fakeWindow('app://studio'), 20)).rejects.toThrow(
+      'studio: the app did not open a channel within 0.02 s (its log says why)',
+    );
+  });
 });
