@@ -1,4 +1,4 @@
-// Builds the CLI and the engine worker into out/ (gitignored) with esbuild: plain JavaScript, so a
+// Builds the CLI, the engine worker and Electron main and preload into out/ (gitignored) with esbuild: plain JavaScript, so a
 // checkout runs without transpiling at start-up; then the renderer into out/renderer with Vite
 // (renderer/vite.config.ts), which browser mode and Electron serve. Run by `npm run build`, which npm's `prepare` runs
 // on every `npm ci`. Native packages stay external; pure-JS ones (zod, tokenizers, jinja…) are
@@ -17,6 +17,8 @@ await build({
     cli: 'main/cli/main.ts',
     // engine.ts starts its worker from `./worker-entry.mjs` beside itself: in out/ that is this bundle.
     'worker-entry': 'main/core/engine/worker.ts',
+    // Electron main (package.json "main"): in the same build, so its Engine finds worker-entry.mjs beside it.
+    'electron-main': 'main/electron/main.ts',
   },
   outdir,
   outExtension: { '.js': '.mjs' },
@@ -25,10 +27,22 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  external: ['onnxruntime-node', 'better-sqlite3', 'node-llama-cpp', 'tsx', 'tsx/*'],
+  external: ['electron', 'onnxruntime-node', 'better-sqlite3', 'node-llama-cpp', 'tsx', 'tsx/*'],
   // Bundled CommonJS packages call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __psCreateRequire } from 'node:module'; const require = __psCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
+  logLevel: 'warning',
+});
+// The desktop app's preload: a sandboxed preload cannot be an ES module, so CommonJS, on its own.
+await build({
+  absWorkingDir: root,
+  entryPoints: ['preload/bridge.ts'],
+  outfile: `${outdir}/preload.cjs`,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'chrome130',
+  external: ['electron'],
   logLevel: 'warning',
 });
 await viteBuild({ configFile: `${root}renderer/vite.config.ts` });

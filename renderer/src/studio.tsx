@@ -1,9 +1,10 @@
 // The connection to main, for every screen: `useStudio().api` is the app contract's typed client
-// (preload/contract.ts). In browser mode it is a WebSocket to the page's own server (the token comes
-// from the page URL); in Electron the preload bridge carries the same messages.
+// (preload/contract.ts). In the desktop app the preload bridge hands the page a MessagePort to main;
+// in browser mode it is a WebSocket to the page's own server (the token comes from the page URL).
+// Both go through the same client (connectChannel), so screens cannot tell them apart.
 import { Alert, Center, Loader, Stack, Text } from '@mantine/core';
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
-import { connectStudio, rpcUrl, type StudioClient } from '../../preload/contract-client.ts';
+import { connectBridge, connectStudio, findBridge, rpcUrl, type StudioClient } from '../../preload/contract-client.ts';
 
 const StudioContext = createContext<StudioClient | null>(null);
 
@@ -21,12 +22,13 @@ export function StudioProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     let client: StudioClient | null = null;
     let disposed = false;
-    connectStudio(rpcUrl(window.location.href)).then(
+    const bridge = findBridge(window);
+    (bridge ? connectBridge(bridge) : connectStudio(rpcUrl(window.location.href))).then(
       (c) => {
         if (disposed) return c.close();
         client = c;
         setState({ kind: 'open', client: c });
-        void c.closed.then(() => !disposed && setState({ kind: 'failed', message: 'The connection to the studio server closed.' }));
+        void c.closed.then(() => !disposed && setState({ kind: 'failed', message: 'The connection to the studio closed.' }));
       },
       (e: unknown) => !disposed && setState({ kind: 'failed', message: e instanceof Error ? e.message : String(e) }),
     );
