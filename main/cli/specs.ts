@@ -165,6 +165,40 @@ ${REPORT_HELP}
   --json                 print the JSON report on stdout
   Progress with ETA on stderr; Ctrl-C cancels, and the same command later resumes where it stopped.`;
 
+export const ROLES_FLAGS = {
+  model: { kind: 'string', nonEmpty: true },
+  roles: { kind: 'string', nonEmpty: true },
+  baseline: { kind: 'string', nonEmpty: true },
+  'max-kl': { kind: 'number', min: 0, max: 1000 },
+  shard: { kind: 'string', nonEmpty: true },
+  layers: { kind: 'string', nonEmpty: true },
+  positions: { kind: 'number', int: true, min: 1, max: 16 },
+  alpha: { kind: 'number', gt: 0, max: 100 },
+  'max-pairs': { kind: 'number', int: true, min: 2, max: 10_000 },
+  'validation-questions': { kind: 'number', int: true, min: 1, max: 1000 },
+  samples: { kind: 'number', int: true, min: 1, max: 64 },
+  'max-new-tokens': { kind: 'number', int: true, min: 1, max: 4096 },
+  seed: { kind: 'number', int: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  json: { kind: 'switch' },
+  provider: { kind: 'choice', choices: PROVIDER_FLAG },
+  threads: { kind: 'number', int: true, min: 0, max: 256 },
+} as const satisfies FlagSpecs;
+
+export const ROLES_HELP = `persona-studio roles run --model M --roles F [options]
+  A direction per role (Role-Vectors): candidates per (layer, post-instruction position) from the
+  mean difference of role-instruction vs baseline-instruction activations, each tried on validation
+  questions; the one expressing the role most (its markers, else projection gain) with KL on neutral
+  prompts under the bound is saved as persona role:NAME with it as the recommendation.
+  --roles F              JSON {role: [instructions]} / {"roles": {role: {instructions, markers}}} or
+                         JSONL {"role", "instruction"} lines (main/core/authoring/README.md)
+  --baseline F           generic instructions and train/validation/held-out questions (default assets/roles/baseline.json)
+  --max-kl K (2)         KL bound in nats  --layers L (default: all but the last 20%)
+  --positions K (4)      the last K prompt tokens  --alpha A (1)  --max-pairs N (48)
+  --validation-questions N (8)  --samples N (1)  --max-new-tokens N (32)  --seed N (1)
+  --shard i/n            only roles i, i+n, i+2n… (a SLURM array task); give each task its own
+                         --data-dir, then library export each and library import them into one
+  Resumable: the same command skips finished roles and resumes a cut one (see bench/slurm/roles.sbatch).`;
+
 export const LIBRARY_FLAGS = { replace: { kind: 'switch' } } as const satisfies FlagSpecs;
 
 export const SERVE_FLAGS = {
@@ -274,6 +308,8 @@ ${PERSONAS_HELP}
 ${SWEEP_HELP}
 
 ${EVAL_HELP}
+
+${ROLES_HELP}
 
 ${LIBRARY_HELP}
 

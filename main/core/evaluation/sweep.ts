@@ -43,7 +43,7 @@ export type SweepSettings = z.output<typeof sweepSettingsSchema>;
 export interface SweepBackend {
   generate(req: TextGenerateRequest, opts: { signal?: AbortSignal }): Promise<TextGenerateResult>;
   capture(
-    args: { pairs: CapturePair[]; reduction: 'response-mean'; layers: number[]; keepRows: boolean },
+    args: { pairs: CapturePair[]; reduction: 'response-mean' | 'last-prompt'; layers: number[]; keepRows: boolean },
     opts: { signal?: AbortSignal },
   ): Promise<CaptureResult>;
   score(args: { rows: ScoreRow[] }, opts: { signal?: AbortSignal }): Promise<ScoredRow[]>;
