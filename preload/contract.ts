@@ -165,6 +165,63 @@ export const trainSettingsArgs = z
   })
   .default({});
 
+// ---- eval: evaluation schemas (core/evaluation/evaluate.ts) ----
+/** A metric that may be undefined (a column of empty replies has no perplexity): null. */
+const metric = z.number().nullable();
+export const judgeSpecSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local') }),
+  /** Any OpenAI-compatible server; its key comes from PERSONA_STUDIO_JUDGE_KEY or the settings, never from here. */
+  z.object({ kind: z.literal('endpoint'), url: z.url(), model: z.string().min(1).optional() }),
+]);
+export const evalSettingsSchema = z.object({
+  /** Steer here instead of the recommendation's layer. */
+  layer: z.number().int().nonnegative().optional(),
+  /** Steer with this α instead of the recommendation's. */
+  alpha: z.number().min(-1000).max(1000).optional(),
+  /** More α at the same layer, for α curves. */
+  alphas: z.array(z.number().min(-1000).max(1000)).max(16).optional(),
+  samples: z.number().int().min(1).max(64).optional(),
+  maxNewTokens: z.number().int().min(1).max(4096).optional(),
+  seed: z.number().int().min(0).optional(),
+});
+const evalColumnSchema = z.object({
+  /** null: unsteered. */
+  alpha: z.number().nullable(),
+  projection: metric,
+  traitGain: metric,
+  perplexity: metric,
+  kl: metric,
+  markerScore: metric,
+  meanTokens: metric,
+  emptyReplies: count,
+  judge: z.object({ trait: metric, coherence: metric, scored: count, total: count }).nullable(),
+});
+export const evalReportSchema = z.object({
+  format: z.literal('persona-studio/eval-report'),
+  version: z.literal(1),
+  provenance: z.record(z.string(), z.unknown()),
+  steeredAt: z.object({
+    layer: count,
+    alpha: z.number(),
+    source: z.enum(['recommendation', 'default', 'given']),
+    note: z.string(),
+    recommendation: z.object({ evaluationId: z.string(), rule: z.string() }).nullable(),
+  }),
+  settings: z.record(z.string(), z.unknown()),
+  questions: z.array(z.string()),
+  unsteered: evalColumnSchema,
+  steered: z.array(evalColumnSchema),
+  samples: z.array(
+    z.object({
+      question: z.string(),
+      seed: count,
+      alpha: z.number().nullable(),
+      text: z.string(),
+      judge: z.object({ trait: metric, coherence: metric }).nullable(),
+    }),
+  ),
+});
+
 export const appContract = defineContract({
   /** The library's models with their compiled variants. */
   'models.list': { args: z.object({}), result: z.array(modelSchema) },
@@ -358,6 +415,36 @@ export const appContract = defineContract({
     result: z.object({ promptSet: promptSetSchema, version: z.number().int().positive(), added: z.boolean() }),
   },
   // ---- end ui-a ----
+
+  // ---- eval: evaluation ops ----
+  /**
+   * A persona steered at its stored recommendation (else the default layer and α, said in
+   * steeredAt) against the unsteered model on held-out questions: trait, coherence, KL, markers,
+   * judge scores when a judge is given, samples side by side. Stored in the library; with `report`
+   * (a .html, .json or .pdf path on the server) the report is written too. Cancel keeps the
+   * finished batches: the same call resumes.
+   */
+  'eval.run': {
+    args: z.object({
+      model: id,
+      persona: id,
+      /** A prompt list file on the server. */
+      questions: path.optional(),
+      /** A prompt-set file on the server, or a library prompt set by name or id. */
+      promptSet: id.optional(),
+      judge: judgeSpecSchema.optional(),
+      settings: evalSettingsSchema.default({}),
+      report: path.optional(),
+    }),
+    result: z.object({
+      evaluationId: id,
+      resumedBatches: count,
+      report: evalReportSchema,
+      /** The report file written (a .pdf request without Chromium writes the .html and says why in `fallback`). */
+      reportFile: z.object({ path: z.string(), kind: z.enum(['html', 'json', 'pdf']), fallback: z.string().nullable() }).nullable(),
+    }),
+    events: { progress },
+  },
 });
 
 export type AppContract = typeof appContract;

@@ -16,6 +16,8 @@ import {
   PERSONAS_FLAGS,
   LIBRARY_FLAGS,
   SWEEP_FLAGS,
+  EVAL_FLAGS,
+  ROLES_FLAGS,
   SERVE_FLAGS,
 } from './specs.ts';
 import type { CliContext } from './context.ts';
@@ -106,6 +108,18 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
         const parsed = parse(args, SWEEP_FLAGS, 'sweep');
         if (parsed.positionals.length) throw new StudioError('usage', `sweep: unexpected argument ${showValue(parsed.positionals[0]!)}`);
         return await (await import('./commands/sweep.ts')).sweepCommand(parsed.flags, ctx());
+      }
+      case 'eval': {
+        const parsed = parse(args, EVAL_FLAGS, 'eval');
+        if (parsed.positionals.length) throw new StudioError('usage', `eval: unexpected argument ${showValue(parsed.positionals[0]!)}`);
+        return await (await import('./commands/eval.ts')).evalCommand(parsed.flags, ctx());
+      }
+      case 'roles': {
+        const [, rest2] = sub('roles', args, ['run']);
+        const parsed = parse(rest2, ROLES_FLAGS, 'roles run');
+        if (parsed.positionals.length)
+          throw new StudioError('usage', `roles run: unexpected argument ${showValue(parsed.positionals[0]!)}`);
+        return await (await import('./commands/roles.ts')).rolesRunCommand(parsed.flags, ctx());
       }
       case 'library': {
         const [s, rest2] = sub('library', args, LIBRARY_SUBS);

@@ -108,6 +108,11 @@ export const SWEEP_FLAGS = {
   threads: { kind: 'number', int: true, min: 0, max: 256 },
 } as const satisfies FlagSpecs;
 
+export const REPORT_HELP = `  --report out.html|out.json|out.pdf   a self-contained HTML report (opens offline), the JSON report, or a
+                         PDF printed by a headless Chromium ($PERSONA_STUDIO_CHROMIUM, else chromium or
+                         google-chrome on the PATH); with no Chromium the HTML (with a print stylesheet) is
+                         written as out.html instead, one line says so, and the exit code is 3`;
+
 export const SWEEP_HELP = `persona-studio sweep --model M --persona P [options]
   Steer at every (layer, α) cell, answer held-out questions, and score each cell: trait (the unsteered
   model re-reads each reply; its projection on the persona's direction, rise over the unsteered replies
@@ -120,9 +125,79 @@ export const SWEEP_HELP = `persona-studio sweep --model M --persona P [options]
   --samples N (1)  --max-new-tokens N (48)  --seed N (1)
   --max-ppl-increase X   recommendation: reply perplexity at most (1+X) × unsteered (default 0.5)
   --max-kl K             recommendation: KL on neutral prompts at most K nats (default 1)
-  --report out.html|out.json   a self-contained HTML report (opens offline) or the JSON report
+${REPORT_HELP}
   --json                 print the JSON report on stdout
   Progress with ETA on stderr; Ctrl-C cancels, and the same command later resumes where it stopped.`;
+
+export const EVAL_FLAGS = {
+  model: { kind: 'string', nonEmpty: true },
+  persona: { kind: 'string', nonEmpty: true },
+  judge: { kind: 'string', nonEmpty: true },
+  'judge-model': { kind: 'string', nonEmpty: true },
+  questions: { kind: 'string', nonEmpty: true },
+  'prompt-set': { kind: 'string', nonEmpty: true },
+  layer: { kind: 'number', int: true, min: 0, max: 4096 },
+  alpha: { kind: 'number', min: -1000, max: 1000 },
+  alphas: { kind: 'numbers', min: -1000, max: 1000 },
+  samples: { kind: 'number', int: true, min: 1, max: 64 },
+  'max-new-tokens': { kind: 'number', int: true, min: 1, max: 4096 },
+  seed: { kind: 'number', int: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  report: { kind: 'string', nonEmpty: true },
+  json: { kind: 'switch' },
+  provider: { kind: 'choice', choices: PROVIDER_FLAG },
+  threads: { kind: 'number', int: true, min: 0, max: 256 },
+} as const satisfies FlagSpecs;
+
+export const EVAL_HELP = `persona-studio eval --model M --persona P [options]
+  The persona steered at its stored recommendation (the newest sweep's; else the default layer and
+  α 1, and the report says so) against the unsteered model, on held-out questions, the same seeds
+  in both: trait (projection, the unsteered model re-reading each reply), coherence (reply
+  perplexity under the unsteered model), KL on neutral prompts, markers, and judge scores when a
+  judge is given; samples side by side. Stored in the library as an evaluation.
+  --judge local|URL      the loaded model judges, or an OpenAI-compatible server (llama-server, Ollama,
+                         LM Studio, OpenRouter); its key from $PERSONA_STUDIO_JUDGE_KEY, never a flag
+  --judge-model NAME     the endpoint's model name (default "default")
+  --questions F | --prompt-set F|NAME   questions (default: the held-out questions of the persona's prompt set)
+  --layer B  --alpha A   steer here instead of the recommendation
+  --alphas A1,A2,...     more α at the same layer, for α curves
+  --samples N (1)  --max-new-tokens N (48)  --seed N (1)
+${REPORT_HELP}
+  --json                 print the JSON report on stdout
+  Progress with ETA on stderr; Ctrl-C cancels, and the same command later resumes where it stopped.`;
+
+export const ROLES_FLAGS = {
+  model: { kind: 'string', nonEmpty: true },
+  roles: { kind: 'string', nonEmpty: true },
+  baseline: { kind: 'string', nonEmpty: true },
+  'max-kl': { kind: 'number', min: 0, max: 1000 },
+  shard: { kind: 'string', nonEmpty: true },
+  layers: { kind: 'string', nonEmpty: true },
+  positions: { kind: 'number', int: true, min: 1, max: 16 },
+  alpha: { kind: 'number', gt: 0, max: 100 },
+  'max-pairs': { kind: 'number', int: true, min: 2, max: 10_000 },
+  'validation-questions': { kind: 'number', int: true, min: 1, max: 1000 },
+  samples: { kind: 'number', int: true, min: 1, max: 64 },
+  'max-new-tokens': { kind: 'number', int: true, min: 1, max: 4096 },
+  seed: { kind: 'number', int: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  json: { kind: 'switch' },
+  provider: { kind: 'choice', choices: PROVIDER_FLAG },
+  threads: { kind: 'number', int: true, min: 0, max: 256 },
+} as const satisfies FlagSpecs;
+
+export const ROLES_HELP = `persona-studio roles run --model M --roles F [options]
+  A direction per role (Role-Vectors): candidates per (layer, post-instruction position) from the
+  mean difference of role-instruction vs baseline-instruction activations, each tried on validation
+  questions; the one expressing the role most (its markers, else projection gain) with KL on neutral
+  prompts under the bound is saved as persona role:NAME with it as the recommendation.
+  --roles F              JSON {role: [instructions]} / {"roles": {role: {instructions, markers}}} or
+                         JSONL {"role", "instruction"} lines (main/core/authoring/README.md)
+  --baseline F           generic instructions and train/validation/held-out questions (default assets/roles/baseline.json)
+  --max-kl K (2)         KL bound in nats  --layers L (default: all but the last 20%)
+  --positions K (4)      the last K prompt tokens  --alpha A (1)  --max-pairs N (48)
+  --validation-questions N (8)  --samples N (1)  --max-new-tokens N (32)  --seed N (1)
+  --shard i/n            only roles i, i+n, i+2n… (a SLURM array task); give each task its own
+                         --data-dir, then library export each and library import them into one
+  Resumable: the same command skips finished roles and resumes a cut one (see bench/slurm/roles.sbatch).`;
 
 export const LIBRARY_FLAGS = { replace: { kind: 'switch' } } as const satisfies FlagSpecs;
 
@@ -231,6 +306,10 @@ ${GENERATE_HELP}
 ${PERSONAS_HELP}
 
 ${SWEEP_HELP}
+
+${EVAL_HELP}
+
+${ROLES_HELP}
 
 ${LIBRARY_HELP}
 

@@ -5,6 +5,7 @@ import { COMPILE_PROVIDERS, PRECISIONS, VECTOR_FORMATS, appContract } from '../.
 import { PRECISIONS as CORE_PRECISIONS, PROVIDERS } from '../../native-models/compile.ts';
 import { VECTOR_FORMATS as CORE_FORMATS } from './formats/types.ts';
 import { trainSettingsSchema } from './authoring/train-persona.ts';
+import { evalSettingsSchema, judgeSpecSchema } from './evaluation/evaluate.ts';
 
 describe('app contract', () => {
   it("lists the core's precisions, compile providers and vector formats", () => {
@@ -18,5 +19,24 @@ describe('app contract', () => {
     for (const key of Object.keys(settings)) expect(Object.keys(trainSettingsSchema.shape)).toContain(key);
     const parsed = appContract['personas.train'].args.parse({ model: 'm', name: 'n', promptSet: 'p', settings: { maxPairs: 4 } });
     expect(trainSettingsSchema.parse(parsed.settings).maxPairs).toBe(4);
+  });
+
+  // ---- eval: evaluation ops ----
+  it("eval settings and judges are the core's, each accepted there", () => {
+    const settings = appContract['eval.run'].args.shape.settings.unwrap().shape;
+    for (const key of Object.keys(settings)) expect(Object.keys(evalSettingsSchema.shape)).toContain(key);
+    const parsed = appContract['eval.run'].args.parse({
+      model: 'm',
+      persona: 'p',
+      judge: { kind: 'endpoint', url: 'http://127.0.0.1:8080', model: 'q' },
+      settings: { layer: 3, alphas: [0.5] },
+    });
+    expect(evalSettingsSchema.parse(parsed.settings)).toMatchObject({ layer: 3, alphas: [0.5], samples: 1 });
+    expect(judgeSpecSchema.parse(parsed.judge)).toEqual(parsed.judge);
+    expect(judgeSpecSchema.parse(appContract['eval.run'].args.parse({ model: 'm', persona: 'p', judge: { kind: 'local' } }).judge)).toEqual(
+      {
+        kind: 'local',
+      },
+    );
   });
 });

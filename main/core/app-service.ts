@@ -28,6 +28,9 @@ import { readPromptList } from './authoring/prompt-lists.ts';
 import { promptSetFromVersion, promptSetToItems } from './authoring/prompt-set-library.ts';
 import { checkDescription, fromTemplate, promptSetFromDescription } from './authoring/from-description.ts';
 import { isCompiledModel } from '../../native-models/compile.ts';
+import { evaluatePersona } from './evaluation/evaluate.ts';
+import { evalReportHtml, evalReportJson } from './evaluation/eval-report.ts';
+import { reportKind, writeReport } from './evaluation/report-file.ts';
 
 export interface AppServiceOptions {
   dataDir: string;
@@ -442,6 +445,49 @@ export function createAppService(opts: AppServiceOptions): AppService {
       return { promptSet: r.set, version: r.version.version, added: r.added };
     },
     // ---- end ui-a ----
+    // ---- eval: evaluation ops ----
+    'eval.run': (a, ctx) => {
+      if (a.report) reportKind(a.report, 'report');
+      return withEngine(ctx.signal, async () => {
+        const out = await evaluatePersona(
+          lib,
+          dataDir,
+          {
+            load,
+            residualNorms: (r) => engine.residualNorms(r),
+            generate: (r, o) => engine.generate(r, o),
+            capture: (c, o) => engine.capture(c, o),
+            score: (c, o) => engine.score(c, o),
+            distribution: (c, o) => engine.distribution(c, o),
+          },
+          {
+            model: a.model,
+            persona: a.persona,
+            questions: a.questions,
+            promptSet: a.promptSet,
+            judge: a.judge,
+            settings: a.settings,
+            labels: { model: 'model', persona: 'persona', questions: 'questions', promptSet: 'promptSet', layer: 'settings.layer' },
+            signal: ctx.signal,
+            onProgress: (p) => ctx.emit('progress', p),
+            onCompileProgress: (done, total) => ctx.emit('progress', { stage: 'compile', done, total }),
+          },
+        );
+        const rep = out.report;
+        const reportFile = a.report
+          ? await writeReport(
+              a.report,
+              { html: () => evalReportHtml(rep), json: () => evalReportJson(rep) },
+              { label: 'report', signal: ctx.signal },
+            )
+          : null;
+        // NaN/Infinity (an all-empty column's perplexity) are not JSON: null on the wire.
+        const report = JSON.parse(
+          JSON.stringify(rep, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)),
+        ) as typeof rep;
+        return { evaluationId: out.evaluationId, resumedBatches: out.resumedBatches, report, reportFile };
+      });
+    },
   };
 
   return {

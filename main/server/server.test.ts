@@ -2,7 +2,7 @@
 // in its worker) behind the real HTTP/WebSocket server, called through the renderer's client over
 // the `ws` package; and the server's refusals (token, Origin, Host, non-loopback host).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -140,6 +140,30 @@ describe('browser mode: every operation through a real WebSocket', () => {
     expect(sets.map((s) => s.name)).toContain('cheerful-vs-gloomy');
     const v = await client.api['promptSets.show']({ promptSet: 'cheerful-vs-gloomy' });
     expect(v.version.items.positive.length).toBeGreaterThan(0);
+  });
+
+  // ---- eval: evaluation ops ----
+  it('evaluates a persona with progress events, writes its report, and cancels', async () => {
+    const stages = new Set<string>();
+    const report = join(dataDir, 'eval.json');
+    const r = await client.api['eval.run'](
+      { model: modelId, persona: 'sunny', settings: { maxNewTokens: 8, alphas: [0.5] }, report },
+      { on: { progress: (p) => stages.add(p.stage) } },
+    );
+    expect([...stages].sort()).toEqual(['generate', 'score']);
+    expect(r.report.steeredAt).toMatchObject({ source: 'default', alpha: 1 });
+    expect(r.report.steered.map((c) => c.alpha)).toEqual([0.5, 1]);
+    expect(r.reportFile).toEqual({ path: report, kind: 'json', fallback: null });
+    expect(JSON.parse(readFileSync(report, 'utf8')).samples).toHaveLength(r.report.samples.length);
+    await expect(
+      client.api['eval.run']({ model: modelId, persona: 'sunny', settings: {}, report: join(dataDir, 'x.txt') }),
+    ).rejects.toThrow('report');
+    const ac = new AbortController();
+    const cancelled = client.api['eval.run'](
+      { model: modelId, persona: 'sunny', settings: { maxNewTokens: 64, seed: 9 } },
+      { signal: ac.signal, on: { progress: () => ac.abort() } },
+    );
+    await expect(cancelled).rejects.toThrow(/abort|cancel/i);
   });
 
   it('refuses bad args with one line naming the field', async () => {

@@ -1,5 +1,4 @@
 // persona-studio sweep: a persona's layer × α sweep with a stored recommendation and a report.
-import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Library } from '../../core/library/index.ts';
@@ -10,12 +9,11 @@ import { oneLine } from '../../core/formats/index.ts';
 import { TextTokenizer } from '../../../native-models/tokenizer/tokenizer.ts';
 import { ensureNorms } from '../../core/steering/calibration.ts';
 import { parseLayers } from '../../core/steering/layers.ts';
-import { readPromptSetFile, type PromptSetFile } from '../../core/authoring/prompt-set-file.ts';
-import { readPromptList } from '../../core/authoring/prompt-lists.ts';
-import { promptSetFromVersion } from '../../core/authoring/prompt-set-library.ts';
+import { evaluationQuestions } from '../../core/evaluation/questions.ts';
 import { runSweep, neutralPrompts, type SweepBackend } from '../../core/evaluation/sweep.ts';
 import { reportHtml, reportJson, sweepReport } from '../../core/evaluation/sweep-report.ts';
 import { saveSweep } from '../../core/evaluation/sweep-store.ts';
+import { reportKind, writeReport } from '../../core/evaluation/report-file.ts';
 import type { Parsed } from '../args.ts';
 import type { SWEEP_FLAGS } from '../specs.ts';
 import { progressPrinter } from '../progress.ts';
@@ -25,52 +23,10 @@ type Flags = Parsed<typeof SWEEP_FLAGS>['flags'];
 
 export const DEFAULT_SWEEP_ALPHAS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
 
-function libraryPromptSet(lib: Library, ref: string): PromptSetFile | null {
-  const stored = lib.promptSets.find(ref);
-  return stored ? promptSetFromVersion(stored.name, stored.description, lib.promptSets.version(stored.id)) : null;
-}
-
-/** Questions (held-out first) and markers: --questions, --prompt-set, else the persona's own prompt set. */
-function questionSource(
-  f: Flags,
-  lib: Library,
-  provenance: { promptSetId?: string | null | undefined; promptSetVersion?: number | null | undefined },
-): { questions: string[]; markers: PromptSetFile['markers'] | null; from: string } {
-  if (f.questions && f['prompt-set']) throw new StudioError('usage', 'sweep: give --questions or --prompt-set, not both');
-  if (f.questions) return { questions: readPromptList(f.questions), markers: null, from: f.questions };
-  let set: PromptSetFile | null = null;
-  let from = '';
-  if (f['prompt-set']) {
-    const ref = f['prompt-set'];
-    set = fs.existsSync(ref) ? readPromptSetFile(ref) : libraryPromptSet(lib, ref);
-    if (!set)
-      throw new StudioError(
-        'not-found',
-        `--prompt-set ${JSON.stringify(ref)}: no such file, and no library prompt set has that name or id`,
-      );
-    from = ref;
-  } else if (provenance.promptSetId) {
-    const ps = lib.promptSets.get(provenance.promptSetId);
-    if (ps) {
-      set = promptSetFromVersion(ps.name, ps.description, lib.promptSets.version(ps.id, provenance.promptSetVersion ?? undefined));
-      from = `the persona's prompt set ${ps.name}`;
-    }
-  }
-  if (!set) throw new StudioError('usage', 'sweep: the persona has no prompt set in the library; give --questions F or --prompt-set F');
-  const questions = set.heldout.questions.length ? set.heldout.questions : set.questions;
-  if (questions.length === 0)
-    throw new StudioError(
-      'usage',
-      `sweep: prompt set ${JSON.stringify(set.name)} has no questions (kind "${set.kind}"); give --questions F`,
-    );
-  return { questions, markers: set.markers ?? null, from: `${from}${set.heldout.questions.length ? ' (held-out questions)' : ''}` };
-}
-
 export async function sweepCommand(f: Flags, ctx: CliContext): Promise<number> {
   if (!f.model) throw new StudioError('usage', 'sweep: --model is required');
   if (!f.persona) throw new StudioError('usage', 'sweep: --persona is required (a library persona by id or name)');
-  if (f.report && !/\.(html?|json)$/i.test(f.report))
-    throw new StudioError('usage', `--report ${JSON.stringify(f.report)}: expected a .html or .json file name`);
+  if (f.report) reportKind(f.report);
   const started = performance.now();
   const lib = Library.open({ dataDir: ctx.dataDir });
   const engine = new Engine({ inProcess: true }); // single-shot: no worker start (see EngineOptions)
@@ -105,7 +61,7 @@ export async function sweepCommand(f: Flags, ctx: CliContext): Promise<number> {
     const layers = f.layers !== undefined ? parseLayers(f.layers, model.numLayers) : vec.layers.map((l) => l.layer);
     const missing = layers.filter((b) => !vec.layers.some((l) => l.layer === b));
     if (missing.length) throw new StudioError('steering', `--layers: the persona has no vector at layer ${missing.join(', ')}`);
-    const src = questionSource(f, lib, vec.provenance);
+    const src = evaluationQuestions(lib, { questions: f.questions, promptSet: f['prompt-set'] }, vec.provenance, 'sweep');
     const settings = {
       layers,
       alphas: f.alphas ?? DEFAULT_SWEEP_ALPHAS,
@@ -158,12 +114,9 @@ export async function sweepCommand(f: Flags, ctx: CliContext): Promise<number> {
       wallMs: performance.now() - started,
     });
     const evaluationId = saveSweep(lib, rep, { personaId: persona.id, vectorId: vec.id, modelId: model.id });
-    if (f.report) {
-      const out = /\.json$/i.test(f.report) ? reportJson(rep) : reportHtml(rep);
-      const tmp = `${f.report}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, out);
-      fs.renameSync(tmp, f.report);
-    }
+    const written = f.report
+      ? await writeReport(f.report, { html: () => reportHtml(rep), json: () => reportJson(rep) }, { signal: ac.signal })
+      : null;
     const rec = result.recommendation;
     if (f.json) ctx.stdout(`${reportJson(rep)}\n`);
     else {
@@ -183,8 +136,9 @@ export async function sweepCommand(f: Flags, ctx: CliContext): Promise<number> {
           : `recommended: layer ${rec.layer}, α ${rec.alpha} (stored; generate/chat/compare use it when no --alpha/--layers is given)\n  ${rec.reason}\n`,
       );
       ctx.stdout(`  rule: ${rec.rule}\n`);
-      if (f.report) ctx.stdout(`report: ${f.report}\n`);
+      if (written && !written.fallback) ctx.stdout(`report: ${written.path}\n`);
     }
+    if (written?.fallback) throw new StudioError('not-found', written.fallback);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

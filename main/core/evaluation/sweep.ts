@@ -43,7 +43,7 @@ export type SweepSettings = z.output<typeof sweepSettingsSchema>;
 export interface SweepBackend {
   generate(req: TextGenerateRequest, opts: { signal?: AbortSignal }): Promise<TextGenerateResult>;
   capture(
-    args: { pairs: CapturePair[]; reduction: 'response-mean'; layers: number[]; keepRows: boolean },
+    args: { pairs: CapturePair[]; reduction: 'response-mean' | 'last-prompt'; layers: number[]; keepRows: boolean },
     opts: { signal?: AbortSignal },
   ): Promise<CaptureResult>;
   score(args: { rows: ScoreRow[] }, opts: { signal?: AbortSignal }): Promise<ScoredRow[]>;
@@ -104,8 +104,15 @@ export interface SweepSample {
 export interface SweepResult {
   settings: SweepSettings;
   questions: string[];
-  /** The unsteered replies (α 0): perplexity, markers, and mean and spread of the projection at each swept layer. */
-  baseline: { perplexity: number; markerScore: number | null; projection: Record<number, number>; spread: Record<number, number> };
+  /** The unsteered replies (α 0): perplexity, markers, length, and mean and spread of the projection at each swept layer. */
+  baseline: {
+    perplexity: number;
+    markerScore: number | null;
+    meanTokens: number;
+    emptyReplies: number;
+    projection: Record<number, number>;
+    spread: Record<number, number>;
+  };
   cells: SweepCell[];
   samples: SweepSample[];
   recommendation: Recommendation;
@@ -299,6 +306,8 @@ export async function runSweep(
   const baseline: SweepResult['baseline'] = {
     perplexity: perplexityOf(baselineRows),
     markerScore: markerOf(baselineRows),
+    meanTokens: mean(baselineRows.map(({ d }) => d.response.length)),
+    emptyReplies: baselineRows.length - nonEmpty(baselineRows).length,
     projection: {},
     spread: {},
   };

@@ -30,10 +30,13 @@ describe('residual-norm calibration', () => {
     expect([...first].every((x) => x > 0)).toBe(true);
     // equal to the engine's own measurement on the same sequences
     const direct = await residualNorms(m.model, calibrationSequences(m.tokenizer));
-    expect([...first].map((x) => +x.toPrecision(6))).toEqual([...direct].map((x) => +x.toPrecision(6)));
+    // (as stored: 7 significant digits)
+    first.forEach((x, i) => expect(Math.abs(x - direct[i]!) / direct[i]!).toBeLessThan(1e-6));
+    expect([...first]).toEqual([...direct].map((x) => Math.fround(+x.toPrecision(7))));
+    // the first run already uses the stored norms, so a later run (or a resumed sweep) steers identically
     const again = await ensureNorms(m.dir, L, m.tokenizer, measure);
     expect(calls).toBe(1);
-    expect([...again]).toEqual([...first].map((x) => Math.fround(+x.toPrecision(7))));
+    expect([...again]).toEqual([...first]);
     // chat-formatted for a chat model
     expect(m.tokenizer.decode(calibrationSequences(m.tokenizer)[0]!)).toMatch(/^<\|im_start\|>user\n/);
   });

@@ -95,7 +95,9 @@ export async function ensureNorms(
   const seqs = calibrationSequences(tokenizer);
   const norms = await measure(seqs);
   try {
-    writeNorms(compiledDir, norms, seqs);
+    // The stored (7-digit) norms, not the measured ones: the first run steers exactly as every later
+    // one, so a checkpointed sweep or evaluation resumes under the same plan.
+    return Float32Array.from(writeNorms(compiledDir, norms, seqs).norms);
   } catch {
     // A read-only model folder still steers: the norms are simply measured again next time.
   }
