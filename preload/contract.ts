@@ -141,6 +141,31 @@ export const chatArgsSchema = z.object({
   stream: z.string().min(1).max(100).optional(),
 });
 
+/** A comparison as saved: the compare call's settings… */
+export const comparisonConfigSchema = z.object({
+  model: id,
+  prompt: z.string(),
+  system: z.string().optional(),
+  steering: steeringSchema,
+  alphas: z.array(z.number()).min(1),
+  maxNewTokens: z.number().int().positive(),
+  sampling: z.record(z.string(), z.unknown()).default({}),
+});
+/** …and its answer: one column per α, with the seed every column shared. */
+export const comparisonResultsSchema = z.object({
+  seed: count,
+  steering: z.array(z.string()),
+  columns: z.array(z.object({ alpha: z.number(), text: z.string(), finish })),
+});
+export const savedComparisonSchema = z.object({
+  id,
+  name: z.string(),
+  config: comparisonConfigSchema,
+  results: comparisonResultsSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
 const steeringOps = {
   /**
    * One chat reply, streamed with each token's trait projection. A `chat.steer` on its stream cuts
@@ -174,6 +199,15 @@ const steeringOps = {
       restyle: z.object({ index: count, steering: z.array(z.string()) }),
     },
   },
+  /**
+   * Saves a finished comparison (what `compare` was asked and answered) in the library's comparisons;
+   * `compare.list` gives them back, newest first.
+   */
+  'compare.save': {
+    args: z.object({ name: z.string().trim().min(1).max(200), config: comparisonConfigSchema, results: comparisonResultsSchema }),
+    result: savedComparisonSchema,
+  },
+  'compare.list': { args: z.object({}), result: z.array(savedComparisonSchema) },
   /** Changes the steering of a running chat reply (its `stream`); false when no such reply is running. */
   'chat.steer': { args: z.object({ stream: z.string().min(1), steering: steeringSchema }), result: z.object({ applied: z.boolean() }) },
 } as const;

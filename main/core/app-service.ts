@@ -11,8 +11,8 @@ import { buildSteering, monitorOf, type SteeringFlags } from './steering/persona
 import { ensureNorms } from './steering/calibration.ts';
 import { resolvePromptSet, trainIntoLibrary } from './authoring/train-into-library.ts';
 import { TextTokenizer } from '../../native-models/tokenizer/tokenizer.ts';
-import type { ArgsOutput, Handlers } from './rpc/contract.ts';
-import type { AppContract } from '../../preload/contract.ts';
+import type { ArgsOutput, Handlers, ResultInput } from './rpc/contract.ts';
+import { savedComparisonSchema, type AppContract } from '../../preload/contract.ts';
 import type { Persona } from './library/schema.ts';
 
 export interface AppServiceOptions {
@@ -27,6 +27,8 @@ export interface AppService {
 }
 
 type Steering = NonNullable<ArgsOutput<AppContract, 'generate'>['steering']>;
+
+type SavedComparison = ResultInput<AppContract, 'compare.save'>;
 
 /** A chat reply that chat.steer may re-steer: its model, the steering asked for, and the cut of its running generate(). */
 interface LiveChat {
@@ -348,6 +350,13 @@ export function createAppService(opts: AppServiceOptions): AppService {
         } finally {
           if (a.stream) liveChats.delete(a.stream);
         }
+      }),
+    'compare.save': (a) => lib.comparisons.save({ name: a.name, config: a.config, results: a.results }) as SavedComparison,
+    // Saved by compare.save, so they have its shape; a row written otherwise is left out, not an error.
+    'compare.list': () =>
+      lib.comparisons.list().flatMap((c) => {
+        const ok = savedComparisonSchema.safeParse(c);
+        return ok.success ? [ok.data] : [];
       }),
     'chat.steer': async (a) => {
       const live = liveChats.get(a.stream);

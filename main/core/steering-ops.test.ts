@@ -161,3 +161,27 @@ describe('chat.steer: a live α change mid-reply', () => {
     expect(r.restyles).toEqual([]);
   }, 60_000);
 });
+
+describe('compare.save / compare.list', () => {
+  it('saves a finished comparison in the library and lists it back', async () => {
+    const config = {
+      model: modelId,
+      prompt: 'Describe caves for me.',
+      steering: steer(1),
+      alphas: [0, 1],
+      maxNewTokens: 12,
+      sampling: { seed: 4 },
+    };
+    const cmp = await call('compare', config);
+    expect(cmp.columns.map((c) => c.alpha)).toEqual([0, 1]);
+    const first = await call('compare.save', { name: 'caves', config, results: cmp });
+    const second = await call('compare.save', { name: 'caves again', config, results: cmp });
+    const list = await call('compare.list', {});
+    expect(list.map((c) => c.id).sort()).toEqual([first.id, second.id].sort());
+    const saved = list.find((c) => c.id === first.id)!;
+    expect(saved.name).toBe('caves');
+    expect(saved.results.columns).toEqual(cmp.columns);
+    expect(saved.config.steering.personas).toEqual([{ persona: 'pirate', alpha: 1 }]);
+    expect(() => appContract['compare.save'].args.parse({ name: ' ', config, results: cmp })).toThrow();
+  }, 60_000);
+});

@@ -3,6 +3,7 @@
 import type { ComponentType } from 'react';
 import { ModelsScreen } from './models/ModelsScreen.tsx';
 import { PlaygroundScreen } from './steering/PlaygroundScreen.tsx';
+import { CompareScreen } from './steering/CompareScreen.tsx';
 
 export interface Screen {
   id: string;
@@ -14,4 +15,5 @@ export const SCREENS: Screen[] = [
   { id: 'models', label: 'Models', component: ModelsScreen },
   // ---- ui-b: steering screens ----
   { id: 'playground', label: 'Playground', component: PlaygroundScreen },
+  { id: 'compare', label: 'Compare', component: CompareScreen },
 ];
