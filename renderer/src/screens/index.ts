@@ -4,6 +4,7 @@ import type { ComponentType } from 'react';
 import { ModelsScreen } from './models/ModelsScreen.tsx';
 import { PlaygroundScreen } from './steering/PlaygroundScreen.tsx';
 import { CompareScreen } from './steering/CompareScreen.tsx';
+import { SweepScreen } from './steering/SweepScreen.tsx';
 
 export interface Screen {
   id: string;
@@ -16,4 +17,5 @@ export const SCREENS: Screen[] = [
   // ---- ui-b: steering screens ----
   { id: 'playground', label: 'Playground', component: PlaygroundScreen },
   { id: 'compare', label: 'Compare', component: CompareScreen },
+  { id: 'sweep', label: 'Layer sweep', component: SweepScreen },
 ];
