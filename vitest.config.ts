@@ -6,7 +6,7 @@ process.env.MALLOC_MMAP_THRESHOLD_ ??= '131072';
 
 export default defineConfig({
   test: {
-    include: ['native-models/**/*.test.ts', 'main/**/*.test.ts', 'preload/**/*.test.ts'],
+    include: ['native-models/**/*.test.ts', 'main/**/*.test.ts', 'preload/**/*.test.ts', 'renderer/**/*.test.ts'],
     // onnxruntime sessions use both cores; parallel files would fight over them.
     fileParallelism: false,
     testTimeout: 120_000,

@@ -4,6 +4,9 @@ import type { ComponentType } from 'react';
 import { ModelsScreen } from './models/ModelsScreen.tsx';
 import { LibraryScreen } from './library/LibraryScreen.tsx';
 import { EditorScreen } from './editor/EditorScreen.tsx';
+import { PlaygroundScreen } from './steering/PlaygroundScreen.tsx';
+import { CompareScreen } from './steering/CompareScreen.tsx';
+import { SweepScreen } from './steering/SweepScreen.tsx';
 
 export interface Screen {
   id: string;
@@ -15,4 +18,8 @@ export const SCREENS: Screen[] = [
   { id: 'models', label: 'Models', component: ModelsScreen },
   { id: 'library', label: 'Library', component: LibraryScreen },
   { id: 'editor', label: 'Persona editor', component: EditorScreen },
+  // ---- ui-b: steering screens ----
+  { id: 'playground', label: 'Playground', component: PlaygroundScreen },
+  { id: 'compare', label: 'Compare', component: CompareScreen },
+  { id: 'sweep', label: 'Layer sweep', component: SweepScreen },
 ];
