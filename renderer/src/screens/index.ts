@@ -2,6 +2,9 @@
 // main through useStudio(). Add a screen here and it appears in the navigation and at #/<id>.
 import type { ComponentType } from 'react';
 import { ModelsScreen } from './models/ModelsScreen.tsx';
+import { WelcomeScreen } from './welcome/WelcomeScreen.tsx';
+import { JobsScreen } from './jobs/JobsScreen.tsx';
+import { SettingsScreen } from './settings/SettingsScreen.tsx';
 
 export interface Screen {
   id: string;
@@ -9,4 +12,10 @@ export interface Screen {
   component: ComponentType;
 }
 
-export const SCREENS: Screen[] = [{ id: 'models', label: 'Models', component: ModelsScreen }];
+export const SCREENS: Screen[] = [
+  { id: 'models', label: 'Models', component: ModelsScreen },
+  // ---- jobs: welcome, jobs, settings ----
+  { id: 'welcome', label: 'Welcome', component: WelcomeScreen },
+  { id: 'jobs', label: 'Jobs', component: JobsScreen },
+  { id: 'settings', label: 'Settings', component: SettingsScreen },
+];
