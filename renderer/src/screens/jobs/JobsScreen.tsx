@@ -1,7 +1,7 @@
 // Jobs: every long call (training, compiling, downloads, sweeps) with its progress, ETA and status;
 // cancel a running one, resume one that stopped (cancelled, failed, or interrupted by a restart —
 // it continues from its checkpoint).
-import { Alert, Badge, Button, Group, Progress, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Button, Group, Progress, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { useStudio } from '../../studio.tsx';
 import { formatDuration } from '../../format.ts';
@@ -40,7 +40,7 @@ export function JobsScreen() {
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Job</Table.Th>
-              <Table.Th>Status</Table.Th>
+              <Table.Th style={{ minWidth: 120 }}>Status</Table.Th>
               <Table.Th w="30%">Progress</Table.Th>
               <Table.Th>Time left</Table.Th>
               <Table.Th>Started</Table.Th>
@@ -81,15 +81,15 @@ function JobRow({ job, onCancel, onResume }: { job: JobView; onCancel(): void; o
           </Text>
         )}
       </Table.Td>
-      <Table.Td>
-        <Badge color={job.interrupted ? 'orange' : STATUS_COLORS[job.status]} variant="light">
+      <Table.Td style={{ whiteSpace: 'nowrap' }}>
+        <Text c={job.interrupted ? 'orange' : STATUS_COLORS[job.status]} fw={600} size="sm">
           {status}
-        </Badge>
+        </Text>
       </Table.Td>
       <Table.Td>
         <Progress value={pct} aria-label={`Progress of ${label}`} animated={job.status === 'running'} />
         <Text size="xs" c="dimmed">
-          {job.stage ? `${job.stage} ${job.done}/${job.total}` : job.message}
+          {job.status === 'succeeded' || !job.stage ? job.message : `${job.stage} ${job.done}/${job.total}`}
           {job.runs > 1 ? ` · run ${job.runs}` : ''}
         </Text>
       </Table.Td>

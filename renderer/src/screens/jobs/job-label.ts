@@ -20,10 +20,10 @@ export function jobLabel(job: JobView): string {
 }
 
 export const STATUS_COLORS: Record<JobView['status'], string> = {
-  queued: 'gray',
+  queued: 'dimmed',
   running: 'blue',
   paused: 'yellow',
   succeeded: 'green',
   failed: 'red',
-  cancelled: 'gray',
+  cancelled: 'dimmed',
 };
