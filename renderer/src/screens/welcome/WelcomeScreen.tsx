@@ -22,6 +22,7 @@ import {
 import { useEffect, useRef, useState } from 'react';
 import type { AppResult } from '../../../../preload/contract.ts';
 import { useStudio } from '../../studio.tsx';
+import { TEXT } from '../../colors.ts';
 import { formatBytes, formatDuration, screenHref } from '../../format.ts';
 
 type Info = AppResult<'app.info'>;
@@ -161,7 +162,11 @@ export function WelcomeScreen() {
                 <Group justify="space-between">
                   <Title order={3}>{dm?.label ?? 'Qwen3 0.6B'}</Title>
                   {info && (
-                    <Badge variant="light" color={dm?.cached ? 'green' : info.hub.reachable ? 'blue' : 'orange'}>
+                    <Badge
+                      variant="light"
+                      color={dm?.cached ? 'green' : info.hub.reachable ? 'blue' : 'orange'}
+                      c={dm?.cached ? TEXT.success : info.hub.reachable ? TEXT.info : TEXT.warning}
+                    >
                       {dm?.cached ? 'already downloaded' : info.hub.reachable ? 'download' : 'hub not reachable'}
                     </Badge>
                   )}
@@ -173,7 +178,7 @@ export function WelcomeScreen() {
                   </Text>
                 )}
                 {info && !dm?.cached && info.hub.reachable === false && (
-                  <Text size="sm" c="orange">
+                  <Text size="sm" c={TEXT.warning}>
                     {info.hub.endpoint} did not answer: this machine looks offline. The demo model needs no network.
                   </Text>
                 )}
