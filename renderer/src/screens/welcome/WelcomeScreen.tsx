@@ -78,6 +78,13 @@ export function WelcomeScreen() {
   const { api } = useStudio();
   const [info, setInfo] = useState<Info | null>(null);
   const [models, setModels] = useState<AppResult<'models.list'>>([]);
+  /** Names already taken (trash included): the suggested name avoids them, so a persona is never named twice. */
+  const [taken, setTaken] = useState<Set<string>>(new Set());
+  const freeName = (base: string) => {
+    let n = base;
+    for (let i = 2; taken.has(n); i++) n = `${base} ${i}`;
+    return n;
+  };
   const [error, setError] = useState<string | null>(null);
   const [step, setStep] = useState(0);
   const [model, setModel] = useState<{ id: string; name: string } | null>(null);
@@ -98,11 +105,16 @@ export function WelcomeScreen() {
       }
     }, fail);
     api['models.list']({}).then(setModels, fail);
+    Promise.all([api['personas.list']({}), api['personas.list']({ trash: true })]).then(
+      ([live, trash]) => setTaken(new Set([...live, ...trash].map((p) => p.name))),
+      fail,
+    );
   }, [api]);
 
   const chosen = (m: { modelId: string; name: string } | null) => {
     if (!m) return;
     setModel({ id: m.modelId, name: m.name });
+    setName((n) => freeName(n));
     setStep(1);
   };
   const addDemo = () =>
@@ -232,7 +244,7 @@ export function WelcomeScreen() {
               onChange={(v) => {
                 setTemplate(v);
                 const t = info?.promptSetFiles.find((p) => p.path === v);
-                if (t) setName(t.name);
+                if (t) setName(freeName(t.name));
               }}
             />
             {templateInfo && (
