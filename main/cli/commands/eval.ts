@@ -1,6 +1,8 @@
 // persona-studio eval: a persona steered at its recommendation vs unsteered (core/evaluation/evaluate.ts).
 import { Library } from '../../core/library/index.ts';
 import { Engine } from '../../core/engine/engine.ts';
+import { resolveJudgeKey } from '../../core/settings/settings-store.ts';
+import { fileSecretStore } from '../../core/settings/secret-store.ts';
 import { StudioError } from '../../core/errors.ts';
 import { oneLine } from '../../core/formats/index.ts';
 import { evaluatePersona, type EvalColumn, type JudgeSpec } from '../../core/evaluation/evaluate.ts';
@@ -70,6 +72,7 @@ export async function evalCommand(f: Flags, ctx: CliContext): Promise<number> {
       },
       {
         model: f.model,
+        judgeKey: resolveJudgeKey(fileSecretStore(ctx.dataDir)),
         persona: f.persona,
         questions: f.questions,
         promptSet: f['prompt-set'],

@@ -129,6 +129,8 @@ export interface EvaluateRequest {
   questions?: string;
   promptSet?: string;
   judge?: JudgeSpec;
+  /** An endpoint judge's key (settings' resolveJudgeKey: the environment variable, else the stored key). */
+  judgeKey?: string;
   settings: z.input<typeof evalSettingsSchema>;
   /** Names of the fields in messages (the CLI's flags or the app's fields). */
   labels?: { model: string; persona: string; questions: string; promptSet: string; layer: string };
@@ -254,7 +256,10 @@ export async function evaluatePersona(
               tok.hasChatTemplate ? tok.encodeChat([{ role: 'user', content: prompt }], { addGenerationPrompt: true }) : tok.encode(prompt),
             tokenText: (id) => tok.decode([id]),
           })
-        : endpointJudge({ url: judgeSpec.url, ...(judgeSpec.model ? { model: judgeSpec.model } : {}) });
+        : endpointJudge(
+            { url: judgeSpec.url, ...(judgeSpec.model ? { model: judgeSpec.model } : {}) },
+            req.judgeKey === undefined ? {} : { key: req.judgeKey },
+          );
     judgeId = judge.id;
     const cj = cachedJudge(judge, path.join(jobDir, 'judge.jsonl'));
     const trait = persona.description.trim() || persona.name;

@@ -7,6 +7,9 @@ import { EditorScreen } from './editor/EditorScreen.tsx';
 import { PlaygroundScreen } from './steering/PlaygroundScreen.tsx';
 import { CompareScreen } from './steering/CompareScreen.tsx';
 import { SweepScreen } from './steering/SweepScreen.tsx';
+import { WelcomeScreen } from './welcome/WelcomeScreen.tsx';
+import { JobsScreen } from './jobs/JobsScreen.tsx';
+import { SettingsScreen } from './settings/SettingsScreen.tsx';
 
 export interface Screen {
   id: string;
@@ -22,4 +25,8 @@ export const SCREENS: Screen[] = [
   { id: 'playground', label: 'Playground', component: PlaygroundScreen },
   { id: 'compare', label: 'Compare', component: CompareScreen },
   { id: 'sweep', label: 'Layer sweep', component: SweepScreen },
+  // ---- jobs: welcome, jobs, settings ----
+  { id: 'welcome', label: 'Welcome', component: WelcomeScreen },
+  { id: 'jobs', label: 'Jobs', component: JobsScreen },
+  { id: 'settings', label: 'Settings', component: SettingsScreen },
 ];

@@ -8,6 +8,7 @@ import { appContract, type AppArgs, type AppResult } from '../../../../preload/c
 import { useStudio } from '../../studio.tsx';
 import { EmptyState, ModelSelect, errorText, useModelChoice, usePersonas } from './pickers.tsx';
 import { wordDiff } from './word-diff.ts';
+import { hashParams } from '../../format.ts';
 
 const compareArgs = appContract.compare.args;
 const DEFAULT_MAX_NEW_TOKENS = compareArgs.shape.maxNewTokens.parse(undefined);
@@ -60,9 +61,11 @@ function Column({ alpha, text, base, isBase, finish }: { alpha: number; text: st
 
 export function CompareScreen() {
   const { api } = useStudio();
-  const { models, model, setModel, error: modelsError } = useModelChoice();
+  // A link may preselect the model and persona (#/compare?model=ID&persona=ID: the first run ends here).
+  const [linked] = useState(() => hashParams());
+  const { models, model, setModel, error: modelsError } = useModelChoice(linked.get('model'));
   const { personas, error: personasError } = usePersonas(model);
-  const [chosen, setChosen] = useState<string[]>([]);
+  const [chosen, setChosen] = useState<string[]>(() => (linked.get('persona') ? [linked.get('persona')!] : []));
   const [alphaText, setAlphaText] = useState(DEFAULT_ALPHAS);
   const [prompt, setPrompt] = useState('');
   const [system, setSystem] = useState('');

@@ -16,7 +16,8 @@ export const errorText = (e: unknown): string => (e instanceof Error ? e.message
 export const newStreamId = (): string => `s-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
 /** The library's models and the chosen one (the first, until the user picks). */
-export function useModelChoice() {
+/** The library's models and the one chosen: `preferred` (a link's ?model=) when it is listed, else the first. */
+export function useModelChoice(preferred: string | null = null) {
   const { api } = useStudio();
   const [models, setModels] = useState<Models | null>(null);
   const [model, setModel] = useState<string | null>(null);
@@ -25,11 +26,11 @@ export function useModelChoice() {
     api['models.list']({}).then(
       (m) => {
         setModels(m);
-        setModel((cur) => cur ?? m[0]?.id ?? null);
+        setModel((cur) => cur ?? (preferred && m.some((x) => x.id === preferred) ? preferred : (m[0]?.id ?? null)));
       },
       (e: unknown) => setError(errorText(e)),
     );
-  }, [api]);
+  }, [api, preferred]);
   return { models, model, setModel, error };
 }
 
