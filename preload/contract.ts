@@ -120,6 +120,51 @@ const generationArgs = {
 const tokenEvent = z.object({ row: count, index: count, text: z.string() });
 const finish = z.enum(['eos', 'length', 'stop', 'cancelled']);
 
+// ---- ui-a: authoring ops (schemas) ----
+
+/** A folder entry of the server-side file picker (browser mode cannot browse the server's disk). */
+export const fileEntrySchema = z.object({ name: z.string(), path: z.string(), kind: z.enum(['dir', 'file']), size: count.nullable() });
+
+const promptTexts = z.array(z.string());
+/**
+ * A prompt-set document (main/core/authoring/prompt-set-file.ts, format "persona-studio/prompt-set")
+ * as it crosses the wire: its shape only; main validates it fully (each field's rules, one line
+ * naming the field) with the core's schema, which the contract may not import.
+ */
+export const promptSetDocSchema = z.object({
+  name: z.string(),
+  description: z.string().default(''),
+  kind: z.enum(['system-prompts', 'prompts']),
+  role: z.string().optional(),
+  positive: promptTexts,
+  negative: promptTexts,
+  questions: promptTexts.default([]),
+  heldout: z
+    .object({ positive: promptTexts, negative: promptTexts, questions: promptTexts })
+    .default({ positive: [], negative: [], questions: [] }),
+  markers: z.object({ positive: promptTexts, negative: promptTexts }).optional(),
+  source: z.string().optional(),
+});
+
+const lineageTerm = z.object({ vectorId: z.string(), personaId: z.string(), personaName: z.string(), coef: z.number() });
+/** How a derived vector was made (main/core/library/schema.ts lineageSchema). */
+export const lineageSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('combine'), terms: z.array(lineageTerm) }),
+  z.object({ op: z.literal('orthogonalize'), base: lineageTerm, against: lineageTerm }),
+]);
+
+export const trainSettingsArgs = z
+  .object({
+    method: z.enum(['mean-diff', 'pca']).optional(),
+    reduction: z.enum(['response-mean', 'last-prompt', 'all-tokens']).optional(),
+    maxPairs: z.number().int().min(2).max(100_000).optional(),
+    samples: z.number().int().min(1).max(64).optional(),
+    maxNewTokens: z.number().int().min(1).max(4096).optional(),
+    seed: z.number().int().min(0).optional(),
+    batchSize: z.number().int().min(1).max(64).optional(),
+  })
+  .default({});
+
 export const appContract = defineContract({
   /** The library's models with their compiled variants. */
   'models.list': { args: z.object({}), result: z.array(modelSchema) },
@@ -171,17 +216,7 @@ export const appContract = defineContract({
       model: id,
       name: z.string().trim().min(1).max(200),
       promptSet: id,
-      settings: z
-        .object({
-          method: z.enum(['mean-diff', 'pca']).optional(),
-          reduction: z.enum(['response-mean', 'last-prompt', 'all-tokens']).optional(),
-          maxPairs: z.number().int().min(2).max(100_000).optional(),
-          samples: z.number().int().min(1).max(64).optional(),
-          maxNewTokens: z.number().int().min(1).max(4096).optional(),
-          seed: z.number().int().min(0).optional(),
-          batchSize: z.number().int().min(1).max(64).optional(),
-        })
-        .default({}),
+      settings: trainSettingsArgs,
     }),
     result: z.object({
       persona: personaSchema,
@@ -225,6 +260,102 @@ export const appContract = defineContract({
     }),
     events: { token: tokenEvent },
   },
+  // ---- ui-a: authoring ops ----
+  /** Where the file picker starts: the data dir, the home folder, the shipped demo model and prompt sets. */
+  'files.places': {
+    args: z.object({}),
+    result: z.object({ dataDir: z.string(), home: z.string(), demoModel: z.string().nullable(), promptSets: z.string().nullable() }),
+  },
+  /** One folder of the server's disk (absolute paths only): folders first, then files, by name. */
+  'files.list': {
+    args: z.object({ dir: path }),
+    result: z.object({ dir: z.string(), parent: z.string().nullable(), entries: z.array(fileEntrySchema), truncated: z.boolean() }),
+  },
+  /** Disk used by each compiled variant (bytes of its folder; 0 when the folder is gone). */
+  'models.disk': {
+    args: z.object({}),
+    result: z.object({
+      totalBytes: count,
+      variants: z.array(z.object({ variantId: id, modelId: id, path: z.string(), bytes: count, exists: z.boolean() })),
+    }),
+  },
+  /**
+   * Removes a compiled variant (its folder too when it lies in the data dir's cache). Refused when
+   * personas use the model and nothing could run it afterwards; a warning when it will recompile.
+   */
+  'models.removeVariant': { args: z.object({ variant: id }), result: z.object({ removedBytes: count, warning: z.string().nullable() }) },
+  /** Removes a model and its compiled variants; refused while personas have vectors for it. */
+  'models.remove': { args: z.object({ model: id }), result: z.object({ removedBytes: count }) },
+  /** Every tag with how many live personas carry it. */
+  'personas.tags': { args: z.object({}), result: z.array(z.object({ tag: z.string(), count: count })) },
+  /** Edits a persona's description, notes or tags (what is not given stays). */
+  'personas.update': {
+    args: z.object({
+      persona: id,
+      description: z.string().max(20_000).optional(),
+      notes: z.string().max(100_000).optional(),
+      tags: z.array(z.string().trim().min(1).max(100)).max(100).optional(),
+    }),
+    result: personaSchema,
+  },
+  /** Copies a persona and its vectors ("X (copy)" unless named). */
+  'personas.duplicate': { args: z.object({ persona: id, name: z.string().trim().min(1).max(200).optional() }), result: personaSchema },
+  /**
+   * Σ coef·persona, layer by layer, saved as a new persona with its lineage: each term is the
+   * persona's newest vector for `model` (default: the first term's newest vector's model).
+   */
+  'personas.combine': {
+    args: z.object({
+      name: z.string().trim().min(1).max(200),
+      model: id.optional(),
+      terms: z
+        .array(z.object({ persona: id, coef: z.number().min(-1000).max(1000) }))
+        .min(1)
+        .max(16),
+    }),
+    result: z.object({ persona: personaSchema, vectorId: id, lineage: lineageSchema }),
+  },
+  /** Each live vector of a persona with the lineage it was derived by (null: trained or imported). */
+  'personas.lineage': {
+    args: z.object({ persona: id }),
+    result: z.array(z.object({ vectorId: id, libraryModelId: id, method: z.string().nullable(), lineage: lineageSchema.nullable() })),
+  },
+  /** The core's training defaults and what each setting means (the form shows them; it keeps no copy). */
+  'personas.trainDefaults': {
+    args: z.object({}),
+    result: z.object({ defaults: z.record(z.string(), z.union([z.string(), z.number()])), docs: z.record(z.string(), z.string()) }),
+  },
+  /** The prompt sets shipped with the studio (assets/prompt-sets). */
+  'promptSets.shipped': {
+    args: z.object({}),
+    result: z.array(
+      z.object({ file: z.string(), name: z.string(), description: z.string(), kind: z.string(), positive: count, negative: count }),
+    ),
+  },
+  /** A prompt-set file (.json) on the server, validated. */
+  'promptSets.readFile': { args: z.object({ file: path }), result: promptSetDocSchema },
+  /** A prompt list on the server: .txt (one a line), .json array, .jsonl, Alpaca records. */
+  'prompts.readList': { args: z.object({ file: path }), result: z.object({ prompts: z.array(z.string()) }) },
+  /**
+   * Drafts a prompt set from a description with the model (its answer parsed strictly, retried),
+   * else our template — `source` says which and `why`. Nothing is saved: review, edit, then save.
+   */
+  'promptSets.fromDescription': {
+    args: z.object({
+      model: id,
+      name: z.string().trim().min(1).max(200),
+      description: z.string().trim().min(2).max(200),
+      numPrompts: z.number().int().min(4).max(40).optional(),
+    }),
+    result: z.object({ set: promptSetDocSchema, source: z.enum(['model', 'template']), refusals: z.array(z.string()), why: z.string() }),
+    events: { progress },
+  },
+  /** Saves a prompt set in the library: a new set, or a new version when the prompts changed. */
+  'promptSets.save': {
+    args: z.object({ set: promptSetDocSchema, note: z.string().max(2000).default('') }),
+    result: z.object({ promptSet: promptSetSchema, version: z.number().int().positive(), added: z.boolean() }),
+  },
+  // ---- end ui-a ----
 });
 
 export type AppContract = typeof appContract;

@@ -14,6 +14,20 @@ import { TextTokenizer } from '../../native-models/tokenizer/tokenizer.ts';
 import type { ArgsOutput, Handlers } from './rpc/contract.ts';
 import type { AppContract } from '../../preload/contract.ts';
 import type { Persona } from './library/schema.ts';
+// ---- ui-a: authoring ops (imports) ----
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, relative, isAbsolute } from 'node:path';
+import { assetPath } from './package-root.ts';
+import { compiledModelsDir } from './data-dir.ts';
+import { diskUsage, listFolder } from './server-files.ts';
+import { lineageSchema as coreLineageSchema } from './library/schema.ts';
+import { trainSettingsSchema } from './authoring/train-persona.ts';
+import { parsePromptSetFile, readPromptSetFile, PROMPT_SET_FORMAT, PROMPT_SET_VERSION } from './authoring/prompt-set-file.ts';
+import { readPromptList } from './authoring/prompt-lists.ts';
+import { promptSetToItems } from './authoring/prompt-set-library.ts';
+import { checkDescription, fromTemplate, promptSetFromDescription } from './authoring/from-description.ts';
+import { isCompiledModel } from '../../native-models/compile.ts';
 
 export interface AppServiceOptions {
   dataDir: string;
@@ -90,6 +104,26 @@ export function createAppService(opts: AppServiceOptions): AppService {
       ? { text: a.prompt }
       : { messages: [...(a.system ? [{ role: 'system' as const, content: a.system }] : []), { role: 'user' as const, content: a.prompt }] };
 
+  // ---- ui-a: authoring helpers ----
+  /** Live personas with live vectors for a library model. */
+  function personasUsing(modelId: string): number {
+    return new Set(
+      lib.vectors
+        .list({ modelId })
+        .map((v) => v.personaId)
+        .filter((id) => !lib.personas.get(id)?.deletedAt),
+    ).size;
+  }
+  /** Deletes a compiled folder when it lies in the data dir's cache (never a folder the user compiled elsewhere). */
+  function removeVariantFiles(path: string): number {
+    const rel = relative(compiledModelsDir(dataDir), path);
+    if (!rel || rel.startsWith('..') || isAbsolute(rel)) return 0;
+    const bytes = diskUsage(path);
+    if (loadedDir === path) loadedDir = null; // the next call loads (or recompiles) it afresh
+    rmSync(path, { recursive: true, force: true });
+    return bytes;
+  }
+
   const handlers: Handlers<AppContract> = {
     'models.list': () =>
       lib.models.list().map((m) => ({
@@ -100,6 +134,7 @@ export function createAppService(opts: AppServiceOptions): AppService {
       const r = await compileAndRegister(lib, dataDir, {
         checkpointDir: a.checkpointDir,
         options: { precision: a.precision, provider: a.provider },
+        signal: ctx.signal,
         onProgress: (p) => ctx.emit('progress', { stage: p.stage, done: p.done, total: p.total }),
       });
       return {
@@ -231,6 +266,177 @@ export function createAppService(opts: AppServiceOptions): AppService {
           columns: a.alphas.map((alpha, i) => ({ alpha, text: r.rows[i]!.text, finish: r.rows[i]!.finish })),
         };
       }),
+
+    // ---- ui-a: authoring ops ----
+    'files.places': () => {
+      const at = (...p: string[]) => {
+        try {
+          const path = assetPath(...p);
+          return existsSync(path) ? path : null;
+        } catch {
+          return null; // running outside the studio's folder: nothing shipped to offer
+        }
+      };
+      return { dataDir, home: homedir(), demoModel: at('demo-model'), promptSets: at('prompt-sets') };
+    },
+    'files.list': (a) => listFolder(a.dir),
+    'models.disk': () => {
+      const variants = lib.models
+        .list()
+        .flatMap((m) =>
+          lib.models
+            .variants(m.id)
+            .map((v) => ({ variantId: v.id, modelId: m.id, path: v.path, bytes: diskUsage(v.path), exists: existsSync(v.path) })),
+        );
+      return { totalBytes: variants.reduce((n, v) => n + v.bytes, 0), variants };
+    },
+    'models.removeVariant': (a) => {
+      const found = lib.models
+        .list()
+        .flatMap((m) => lib.models.variants(m.id).map((v) => ({ m, v })))
+        .find(({ v }) => v.id === a.variant);
+      if (!found) throw new StudioError('not-found', `variant ${a.variant}: no compiled variant of a library model has that id`);
+      const { m, v } = found;
+      const users = personasUsing(m.id);
+      const others = lib.models.variants(m.id).filter((o) => o.id !== v.id && isCompiledModel(o.path));
+      const recompilable = m.sourceKind === 'hub' || (existsSync(m.source) && statSync(m.source).isDirectory());
+      let warning: string | null = null;
+      if (users > 0 && others.length === 0) {
+        if (!recompilable)
+          throw new StudioError(
+            'conflict',
+            `variant ${v.label} of ${m.name}: ${users} persona${users === 1 ? '' : 's'} use this model and its source ${m.source} is gone, so nothing could run them; remove those personas first`,
+          );
+        warning = `${users} persona${users === 1 ? '' : 's'} use ${m.name}: it compiles again from ${m.source} when next used`;
+      }
+      const removedBytes = removeVariantFiles(v.path);
+      lib.models.removeVariant(v.id);
+      return { removedBytes, warning };
+    },
+    'models.remove': (a) => {
+      const m = lib.models.resolve(a.model);
+      lib.models.delete(m.id); // refuses (one line, with the count) while personas have vectors for it
+      let removedBytes = 0;
+      for (const v of lib.models.variants(m.id)) {
+        removedBytes += removeVariantFiles(v.path);
+        lib.models.removeVariant(v.id);
+      }
+      return { removedBytes };
+    },
+    'personas.tags': () => lib.personas.tags(),
+    'personas.update': (a) => {
+      const { persona: ref, ...patch } = a;
+      return lib.personas.update(persona(ref).id, patch);
+    },
+    'personas.duplicate': (a) => lib.duplicatePersona(persona(a.persona).id, a.name),
+    'personas.combine': async (a) => {
+      const first = persona(a.terms[0]!.persona);
+      const modelId = a.model
+        ? (await resolveModel(lib, dataDir, a.model, { compile: false, label: 'model' })).record?.id
+        : lib.vectors.latest(first.id)?.libraryModelId;
+      if (!modelId)
+        throw new StudioError(
+          'not-found',
+          a.model ? `model ${a.model}: not in the library` : `persona ${first.name}: has no vectors to combine`,
+        );
+      const terms = a.terms.map((t, i) => {
+        const p = persona(t.persona);
+        const v = lib.vectors.latest(p.id, modelId);
+        if (!v)
+          throw new StudioError('not-found', `terms[${i}].persona ${p.name}: has no vectors for model ${lib.models.require(modelId).name}`);
+        return { vectorId: v.id, coef: t.coef };
+      });
+      const r = lib.combine({ name: a.name, description: '', notes: '', tags: [] }, terms);
+      return { persona: r.persona, vectorId: r.vector.id, lineage: r.vector.provenance.lineage! };
+    },
+    'personas.lineage': (a) =>
+      lib.vectors.list({ personaId: persona(a.persona).id }).map((s) => {
+        const lineage = coreLineageSchema.safeParse(lib.vectors.require(s.id).provenance.lineage);
+        return { vectorId: s.id, libraryModelId: s.libraryModelId, method: s.method, lineage: lineage.success ? lineage.data : null };
+      }),
+    'personas.trainDefaults': () => {
+      const defaults = trainSettingsSchema.parse({}) as Record<string, string | number>;
+      const docs = Object.fromEntries(Object.entries(trainSettingsSchema.shape).map(([k, v]) => [k, v.description ?? '']));
+      return { defaults, docs };
+    },
+    'promptSets.shipped': () => {
+      let dir: string;
+      try {
+        dir = assetPath('prompt-sets');
+      } catch {
+        return [];
+      }
+      if (!existsSync(dir)) return [];
+      return readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => {
+          const set = readPromptSetFile(join(dir, f));
+          return {
+            file: join(dir, f),
+            name: set.name,
+            description: set.description,
+            kind: set.kind,
+            positive: set.positive.length,
+            negative: set.negative.length,
+          };
+        });
+    },
+    'promptSets.readFile': (a) => readPromptSetFile(a.file),
+    'prompts.readList': (a) => ({ prompts: readPromptList(a.file) }),
+    'promptSets.fromDescription': (a, ctx) => {
+      const description = checkDescription(a.description);
+      return withEngine(ctx.signal, async () => {
+        const resolved = await resolveModel(lib, dataDir, a.model, {
+          compile: true,
+          label: 'model',
+          signal: ctx.signal,
+          onCompileProgress: (done, total) => ctx.emit('progress', { stage: 'compile', done, total }),
+        });
+        const status = await load(resolved.dir!);
+        const attempts = 3;
+        let tried = 0;
+        const r = status.hasTokenizer
+          ? await promptSetFromDescription(
+              async (prompt, seed) => {
+                ctx.emit('progress', { stage: 'generate', done: tried, total: attempts });
+                // room for the answer: up to 1024 tokens, within the model's context after the meta-prompt (as the CLI)
+                const maxNewTokens = Math.max(64, Math.min(1024, (status.architecture.maxPositions as number) - 400));
+                const out = await engine.generate(
+                  {
+                    rows: [{ prompt: { messages: [{ role: 'user', content: prompt }] }, sampling: { temperature: 0.7, topP: 0.9, seed } }],
+                    maxNewTokens,
+                  },
+                  { signal: ctx.signal },
+                );
+                tried++;
+                return out.rows[0]!.text;
+              },
+              { name: a.name, description, numPrompts: a.numPrompts, attempts },
+            )
+          : null;
+        if (!r) {
+          return {
+            set: fromTemplate(a.name, description),
+            source: 'template' as const,
+            refusals: [],
+            why: 'the model has no tokenizer, so it cannot write prompts; our template was used',
+          };
+        }
+        const why =
+          r.source === 'model'
+            ? `the loaded model wrote it (attempt ${r.refusals.length + 1} of ${attempts})`
+            : `our template was used: none of the model's ${attempts} answers was a usable prompt set (${r.refusals.at(-1) ?? ''})`;
+        return { set: r.set, source: r.source, refusals: r.refusals, why };
+      });
+    },
+    'promptSets.save': (a) => {
+      const set = parsePromptSetFile({ format: PROMPT_SET_FORMAT, version: PROMPT_SET_VERSION, ...a.set }, 'set');
+      const { items, spec } = promptSetToItems(set);
+      const r = lib.promptSets.save(set.name, set.description, items, spec, a.note);
+      return { promptSet: r.set, version: r.version.version, added: r.added };
+    },
+    // ---- end ui-a ----
   };
 
   return {
