@@ -164,6 +164,63 @@ export const trainSettingsArgs = z
     batchSize: z.number().int().min(1).max(64).optional(),
   })
   .default({});
+// ---- ui-b: steering ops ----
+const chatMessage = z.object({ role: z.enum(['user', 'assistant']), content: z.string() });
+
+export const chatArgsSchema = z.object({
+  model: id,
+  system: z.string().optional(),
+  /** The conversation so far, ending with the user's turn (the CLI chat's history plus the new line). */
+  messages: z
+    .array(chatMessage)
+    .min(1)
+    .refine((m) => m[m.length - 1]!.role === 'user', 'the last message must be the user turn to answer'),
+  /** The start of the reply, kept as it is; generation continues after it (prefilled with the prompt). */
+  continueFrom: z.string().default(''),
+  steering: steeringSchema.optional(),
+  /** The seed is offset by the number of assistant turns in `messages`, as the CLI chat does per turn. */
+  sampling,
+  maxNewTokens: z.number().int().min(1).max(32768).default(256),
+  /** Names this reply so `chat.steer` can change its steering while it streams. */
+  stream: z.string().min(1).max(100).optional(),
+});
+
+const steeringOps = {
+  /**
+   * One chat reply, streamed with each token's trait projection. A `chat.steer` on its stream cuts
+   * the running generation and continues the same reply from the text already streamed under the
+   * new steering (the rest of the reply is produced under it; the tokens shown are kept).
+   */
+  chat: {
+    args: chatArgsSchema,
+    result: z.object({
+      /** The whole reply, continueFrom included. */
+      text: z.string(),
+      tokens: count,
+      finish,
+      seed: count,
+      steering: z.array(z.string()),
+      /** Projection of each generated token's residual stream on the meter's direction (empty without one). */
+      projections: z.array(z.number()),
+      /** Where the steering changed mid-reply: at which generated token, and to what. */
+      restyles: z.array(z.object({ index: count, steering: z.array(z.string()) })),
+      prefillMs: z.number(),
+      decodeMs: z.number(),
+    }),
+    events: {
+      token: z.object({ index: count, text: z.string(), projection: z.number().optional() }),
+      /**
+       * The trait meter: the persona and layer whose direction the projections are on, and that
+       * layer's typical residual norm (projection / scale compares across layers; null in raw mode).
+       */
+      meter: z.object({ persona: z.string(), layer: count, scale: z.number().nullable() }),
+      /** The steering changed mid-reply (chat.steer): tokens from `index` on are under it. */
+      restyle: z.object({ index: count, steering: z.array(z.string()) }),
+    },
+  },
+  /** Changes the steering of a running chat reply (its `stream`); false when no such reply is running. */
+  'chat.steer': { args: z.object({ stream: z.string().min(1), steering: steeringSchema }), result: z.object({ applied: z.boolean() }) },
+} as const;
 
 export const appContract = defineContract({
   /** The library's models with their compiled variants. */
@@ -356,6 +413,9 @@ export const appContract = defineContract({
     result: z.object({ promptSet: promptSetSchema, version: z.number().int().positive(), added: z.boolean() }),
   },
   // ---- end ui-a ----
+
+  // ---- ui-b: steering ops ----
+  ...steeringOps,
 });
 
 export type AppContract = typeof appContract;

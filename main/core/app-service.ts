@@ -7,7 +7,7 @@ import { Engine } from './engine/engine.ts';
 import { compileAndRegister } from './models.ts';
 import { resolveModel } from './model-ref.ts';
 import { StudioError } from './errors.ts';
-import { buildSteering, type SteeringFlags } from './steering/persona-steering.ts';
+import { buildSteering, monitorOf, type SteeringFlags } from './steering/persona-steering.ts';
 import { ensureNorms } from './steering/calibration.ts';
 import { resolvePromptSet, trainIntoLibrary } from './authoring/train-into-library.ts';
 import { TextTokenizer } from '../../native-models/tokenizer/tokenizer.ts';
@@ -42,6 +42,13 @@ export interface AppService {
 
 type Steering = NonNullable<ArgsOutput<AppContract, 'generate'>['steering']>;
 
+/** A chat reply that chat.steer may re-steer: its model, the steering asked for, and the cut of its running generate(). */
+interface LiveChat {
+  model: string;
+  next: Steering | null;
+  cut: AbortController | null;
+}
+
 export function createAppService(opts: AppServiceOptions): AppService {
   const { dataDir } = opts;
   const lib = Library.open({ dataDir });
@@ -74,10 +81,9 @@ export function createAppService(opts: AppServiceOptions): AppService {
     return lib.personas.resolve(ref, { deleted: 'include', prefix: 'persona: ' });
   }
 
-  /** Resolves the model (compiling on first use), loads it, and builds the steering (α per persona). */
-  async function prepare(model: string, steering: Steering | undefined, alphaOverride?: number) {
+  /** Resolves the model (compiling on first use) and builds the steering (α per persona); loads nothing. */
+  async function prepareSteering(model: string, steering: Steering | undefined, alphaOverride?: number) {
     const resolved = await resolveModel(lib, dataDir, model, { compile: true, label: 'model' });
-    const dir = resolved.dir!;
     const wants = !!steering && (steering.personas.length > 0 || steering.ablate.length > 0);
     if (wants && !resolved.record)
       throw new StudioError('not-found', `model ${model}: steering needs the model in the library (compile its checkpoint first)`);
@@ -91,13 +97,22 @@ export function createAppService(opts: AppServiceOptions): AppService {
         }
       : null;
     const built = flags ? buildSteering(lib, resolved.record!, flags, alphaOverride) : null;
+    return { dir: resolved.dir!, record: resolved.record, flags, built };
+  }
+
+  /** prepareSteering, then loads the model and the residual norms the `norm` α scale needs. */
+  async function prepare(model: string, steering: Steering | undefined, alphaOverride?: number) {
+    const { dir, record, flags, built } = await prepareSteering(model, steering, alphaOverride);
     const status = await load(dir);
     const residualNorms =
       built && steering!.alphaMode === 'norm'
-        ? await ensureNorms(dir, resolved.record!.numLayers, TextTokenizer.load(dir), (sequences) => engine.residualNorms({ sequences }))
+        ? await ensureNorms(dir, record!.numLayers, TextTokenizer.load(dir), (sequences) => engine.residualNorms({ sequences }))
         : null;
-    return { status, built, residualNorms, flags, record: resolved.record };
+    return { status, built, residualNorms, flags, record };
   }
+
+  /** Running chat replies by stream name, so chat.steer can reach them. */
+  const liveChats = new Map<string, LiveChat>();
 
   const promptOf = (a: { prompt: string; system?: string; raw: boolean }) =>
     a.raw
@@ -437,6 +452,117 @@ export function createAppService(opts: AppServiceOptions): AppService {
       return { promptSet: r.set, version: r.version.version, added: r.added };
     },
     // ---- end ui-a ----
+    // ---- ui-b: steering ops ----
+    chat: (a, ctx) =>
+      withEngine(ctx.signal, async () => {
+        // A live α change (chat.steer) cuts the running generate() and starts another that continues
+        // the same reply from the text already streamed, prefilled under the new steering: the engine's
+        // loop stays as it is, and the continuation is exactly what a fresh reply with that prefix and
+        // that steering gives (tested). Costs one prefill of prompt + reply so far per change.
+        const live: LiveChat = { model: a.model, next: null, cut: null };
+        if (a.stream) {
+          if (liveChats.has(a.stream))
+            throw new StudioError('usage', `chat.stream ${JSON.stringify(a.stream)}: a reply with this stream is running`);
+          liveChats.set(a.stream, live);
+        }
+        try {
+          const turns = a.messages.filter((m) => m.role === 'assistant').length;
+          const sampling = { ...a.sampling, seed: a.sampling.seed === undefined ? undefined : a.sampling.seed + turns };
+          const messages = [...(a.system ? [{ role: 'system' as const, content: a.system }] : []), ...a.messages];
+          let steering = a.steering;
+          let shown = a.continueFrom; // the reply as the caller has it: what the next generate() continues
+          const projections: number[] = [];
+          const restyles: { index: number; steering: string[] }[] = [];
+          let tokens = 0;
+          let prefillMs = 0;
+          let decodeMs = 0;
+          let meterSent = false;
+          for (;;) {
+            if (live.next) {
+              steering = live.next;
+              live.next = null;
+            }
+            const p = await prepare(a.model, steering);
+            if (live.next) continue; // changed again while preparing
+            const monitor = monitorOf(p.built?.steering);
+            if (monitor && !meterSent) {
+              meterSent = true;
+              const scale = p.residualNorms?.[monitor.layer] ?? null;
+              ctx.emit('meter', { persona: steering!.personas[0]!.persona, layer: monitor.layer, scale });
+            }
+            if (tokens > 0) restyles.push({ index: tokens, steering: p.built?.summary ?? [] });
+            if (tokens > 0) ctx.emit('restyle', restyles[restyles.length - 1]!);
+            const cut = new AbortController();
+            const onAbort = () => cut.abort();
+            ctx.signal.addEventListener('abort', onAbort, { once: true });
+            live.cut = cut;
+            const base = tokens;
+            let streamed = '';
+            let r;
+            try {
+              r = await engine.generate(
+                {
+                  rows: [
+                    {
+                      prompt: { messages, assistantPrefix: shown || undefined },
+                      sampling,
+                      steering: p.built?.steering,
+                      monitor,
+                    },
+                  ],
+                  maxNewTokens: a.maxNewTokens - tokens,
+                  residualNorms: p.residualNorms,
+                },
+                {
+                  signal: cut.signal,
+                  onToken: (e) => {
+                    streamed += e.text;
+                    ctx.emit('token', {
+                      index: base + e.index,
+                      text: e.text,
+                      ...(e.projection === undefined ? {} : { projection: e.projection }),
+                    });
+                  },
+                },
+              );
+            } finally {
+              live.cut = null;
+              ctx.signal.removeEventListener('abort', onAbort);
+            }
+            const row = r.rows[0]!;
+            tokens += row.tokens.length;
+            projections.push(...row.projections);
+            prefillMs += r.prefillMs;
+            decodeMs += r.decodeMs;
+            const restart = row.finish === 'cancelled' && live.next !== null && !ctx.signal.aborted && tokens < a.maxNewTokens;
+            // Cut: keep exactly what was streamed (text a decoder or stop-string matcher still held was never shown).
+            shown += restart ? streamed : row.text;
+            if (restart) continue;
+            return {
+              text: shown,
+              tokens,
+              finish: row.finish,
+              seed: row.seed,
+              steering: p.built?.summary ?? [],
+              projections,
+              restyles,
+              prefillMs,
+              decodeMs,
+            };
+          }
+        } finally {
+          if (a.stream) liveChats.delete(a.stream);
+        }
+      }),
+    'chat.steer': async (a) => {
+      const live = liveChats.get(a.stream);
+      if (!live) return { applied: false };
+      // Bad personas or layers fail here, on this call, and leave the running reply as it is.
+      await prepareSteering(live.model, a.steering);
+      live.next = a.steering;
+      live.cut?.abort();
+      return { applied: true };
+    },
   };
 
   return {

@@ -8,7 +8,7 @@ import { StudioError, errorCode } from '../../core/errors.ts';
 import { oneLine } from '../../core/formats/index.ts';
 import { TextTokenizer } from '../../../native-models/tokenizer/tokenizer.ts';
 import type { ChatMessage } from '../../../native-models/tokenizer/chat-template.ts';
-import { buildSteering, parsePersonaArg } from '../../core/steering/persona-steering.ts';
+import { buildSteering, monitorOf, parsePersonaArg } from '../../core/steering/persona-steering.ts';
 import { parseLayers } from '../../core/steering/layers.ts';
 import { ensureNorms } from '../../core/steering/calibration.ts';
 import type { Flags } from '../args.ts';
@@ -158,9 +158,7 @@ export async function chatCommand(flags: Flags<typeof GENERATE_FLAGS>, ctx: CliC
         ...state.history,
         { role: 'user', content: line },
       ];
-      const first = s?.steering.terms?.[0];
-      const monitorLayer = first?.layers?.[0];
-      const monitor = first && monitorLayer !== undefined ? { layer: monitorLayer, vector: first.vectors.get(monitorLayer)! } : undefined;
+      const monitor = monitorOf(s?.steering);
       const r = await engine.generate(
         {
           rows: [

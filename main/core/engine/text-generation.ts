@@ -14,7 +14,15 @@ export const promptSchema = z.union([
   z.object({ ids: z.array(z.number().int().nonnegative()).min(1) }),
   /** Literal text, no chat template; BOS is added when the tokenizer adds it. */
   z.object({ text: z.string() }),
-  z.object({ messages: z.array(chatMessageSchema).min(1), enableThinking: z.boolean().default(false) }),
+  z.object({
+    messages: z.array(chatMessageSchema).min(1),
+    enableThinking: z.boolean().default(false),
+    /**
+     * The start of the assistant's reply, written after the generation prompt and prefilled with it:
+     * the reply continues from it (the app's live α change continues a cut reply under new steering).
+     */
+    assistantPrefix: z.string().optional(),
+  }),
 ]);
 
 export const textRowSchema = z.object({
@@ -58,8 +66,12 @@ export interface TextGenerateResult {
 export function encodePrompt(tokenizer: TextTokenizer | null, prompt: z.output<typeof promptSchema>, bosFallback: number | null): number[] {
   if ('ids' in prompt) return prompt.ids;
   if (!tokenizer) throw new Error('prompt: this model has no tokenizer; pass token ids');
-  if ('messages' in prompt)
-    return tokenizer.encodeChat(prompt.messages, { addGenerationPrompt: true, enableThinking: prompt.enableThinking });
+  if ('messages' in prompt) {
+    const opts = { addGenerationPrompt: true, enableThinking: prompt.enableThinking };
+    if (!prompt.assistantPrefix) return tokenizer.encodeChat(prompt.messages, opts);
+    // Encoded with the template's text in one piece, so the prefix's first token joins it as it would in a reply.
+    return tokenizer.encode(tokenizer.applyChatTemplate(prompt.messages, opts) + prompt.assistantPrefix, { addSpecialTokens: false });
+  }
   const ids = tokenizer.encode(prompt.text);
   if (ids.length) return ids;
   const bos = tokenizer.bosId ?? bosFallback;

@@ -124,3 +124,14 @@ export function buildSteering(
   }));
   return { steering: { terms, ablate }, summary };
 }
+
+/**
+ * The trait meter's direction for a row's steering: the first persona's vector at its first steered
+ * layer (the engine streams each generated token's projection on it). One rule for chat and the app.
+ */
+export function monitorOf(steering: RowSteering | undefined): { layer: number; vector: Float32Array } | undefined {
+  const first = steering?.terms?.[0];
+  const layer = first?.layers?.[0];
+  const vector = layer === undefined ? undefined : first?.vectors.get(layer);
+  return layer !== undefined && vector ? { layer, vector } : undefined;
+}

@@ -2,6 +2,7 @@
 // main through useStudio(). Add a screen here and it appears in the navigation and at #/<id>.
 import type { ComponentType } from 'react';
 import { ModelsScreen } from './models/ModelsScreen.tsx';
+import { PlaygroundScreen } from './steering/PlaygroundScreen.tsx';
 
 export interface Screen {
   id: string;
@@ -9,4 +10,8 @@ export interface Screen {
   component: ComponentType;
 }
 
-export const SCREENS: Screen[] = [{ id: 'models', label: 'Models', component: ModelsScreen }];
+export const SCREENS: Screen[] = [
+  { id: 'models', label: 'Models', component: ModelsScreen },
+  // ---- ui-b: steering screens ----
+  { id: 'playground', label: 'Playground', component: PlaygroundScreen },
+];
