@@ -222,6 +222,84 @@ const steeringOps = {
   'chat.steer': { args: z.object({ stream: z.string().min(1), steering: steeringSchema }), result: z.object({ applied: z.boolean() }) },
 } as const;
 
+// ---- jobs: jobs, settings, app ops (schemas) ----
+export const JOB_STATUSES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
+export const ENGINE_PROVIDERS = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
+
+/** A long call's record (main/core/jobs/job-runner.ts): its progress, ETA and what resume re-issues. */
+export const jobSchema = z.object({
+  id,
+  /** The operation that runs it, e.g. personas.train. */
+  kind: z.string(),
+  status: z.enum(JOB_STATUSES),
+  /** Left running by a process that stopped (crash, kill, restart): paused, resumable. */
+  interrupted: z.boolean(),
+  stage: z.string().nullable(),
+  done: count,
+  total: count,
+  /** done/total of the current stage. */
+  progress: z.number().min(0).max(1),
+  etaMs: z.number().nonnegative().nullable(),
+  message: z.string(),
+  params: z.unknown(),
+  result: z.unknown(),
+  error: z.string().nullable(),
+  runs: count,
+  /** Running in the server's process now: cancel stops it. */
+  live: z.boolean(),
+  resumable: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+
+/**
+ * The studio's settings: one schema for defaults, docs (each field's description) and errors. Kept
+ * in the data dir's settings.json; the judge's API key is not here but in the SecretStore.
+ */
+export const settingsSchema = z.object({
+  provider: z
+    .enum(ENGINE_PROVIDERS)
+    .default('auto')
+    .describe(
+      'Execution provider the engine runs models on; auto picks the fastest one installed, else the CPU. Takes effect on the next model load.',
+    ),
+  threads: z
+    .number()
+    .int()
+    .min(0)
+    .max(256)
+    .default(0)
+    .describe('CPU threads per model session; 0 lets onnxruntime choose (all physical cores). Takes effect on the next model load.'),
+  dataDir: z
+    .string()
+    .trim()
+    .default('')
+    .refine((s) => s === '' || /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(s), 'must be an absolute path (or empty for the default)')
+    .describe(
+      'Folder for the library, compiled models and jobs; empty: the default. Takes effect at the next start, unless that start is given --data-dir or PERSONA_STUDIO_HOME.',
+    ),
+  judgeUrl: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, or empty for no endpoint judge' })])
+    .default('')
+    .describe('Base URL of an OpenAI-compatible server that scores replies (…/v1 is added when absent); empty: no endpoint judge.'),
+  judgeModel: z.string().trim().min(1).max(200).default('default').describe('The model name sent to the judge endpoint.'),
+});
+export type Settings = z.output<typeof settingsSchema>;
+
+const settingsView = z.object({
+  settings: settingsSchema,
+  /** The data dir this process uses (the setting applies at the next start). */
+  dataDirInUse: z.string(),
+  /** Whether a judge key is stored; the key itself never leaves main. */
+  judgeKey: z.enum(['set', 'not set']),
+  /** PERSONA_STUDIO_JUDGE_KEY is set in main's environment: it wins over the stored key. */
+  judgeKeyFromEnv: z.boolean(),
+  /** Where the key is kept: 'file' (0600 in the data dir) or 'safeStorage' (Electron). */
+  secretStore: z.string(),
+});
+
 export const appContract = defineContract({
   /** The library's models with their compiled variants. */
   'models.list': { args: z.object({}), result: z.array(modelSchema) },
@@ -416,6 +494,61 @@ export const appContract = defineContract({
 
   // ---- ui-b: steering ops ----
   ...steeringOps,
+  // ---- jobs: jobs, settings, app ops ----
+  /** Jobs, newest first: every long call (training, compiling, downloads, sweeps) with progress and ETA. */
+  'jobs.list': {
+    args: z.object({
+      status: z.array(z.enum(JOB_STATUSES)).optional(),
+      kind: z.string().optional(),
+      limit: z.number().int().min(1).max(10_000).default(200),
+    }),
+    result: z.array(jobSchema),
+  },
+  /** Stops a running job (whoever started it; its checkpoint stays) or marks a paused one cancelled. */
+  'jobs.cancel': { args: z.object({ id }), result: jobSchema },
+  /** Re-issues a paused, cancelled or failed job's recorded args; it continues from its checkpoint. Ends with the job. */
+  'jobs.resume': { args: z.object({ id }), result: jobSchema, events: { progress } },
+  /** Streams job changes until cancelled: one `snapshot` of the newest jobs, then each `job` as it changes. */
+  'jobs.watch': {
+    args: z.object({ limit: z.number().int().min(1).max(10_000).default(200) }),
+    result: z.null(),
+    events: { snapshot: z.object({ jobs: z.array(jobSchema) }), job: jobSchema },
+  },
+  'settings.get': { args: z.object({}), result: settingsView },
+  /** Changes some settings (the others stay); answers one line naming the field when one is invalid. */
+  'settings.set': { args: settingsSchema.partial(), result: settingsView },
+  /** Stores the judge's API key (kept in main: the SecretStore), never returned. */
+  'settings.setJudgeKey': { args: z.object({ key: z.string().trim().min(1).max(4096) }), result: settingsView },
+  'settings.clearJudgeKey': { args: z.object({}), result: settingsView },
+  /** What the first run needs: version, data dir, the bundled demo model, the default download and whether the hub answers. */
+  'app.info': {
+    args: z.object({ probeHub: z.boolean().default(false) }),
+    result: z.object({
+      version: z.string(),
+      dataDir: z.string(),
+      /** The bundled demo checkpoint (compile it with models.compile; no network). */
+      demoModelDir: z.string(),
+      /** Shipped prompt sets (files on the server) that train a first persona. */
+      promptSetFiles: z.array(z.object({ name: z.string(), description: z.string(), path: z.string() })),
+      defaultModel: z.object({
+        repo: z.string(),
+        label: z.string(),
+        licence: z.string(),
+        downloadBytes: count,
+        precision: z.string(),
+        memoryBytes: count,
+        /** Already complete in the Hugging Face cache: no download needed. */
+        cached: z.boolean(),
+      }),
+      hub: z.object({ endpoint: z.string(), reachable: z.boolean().nullable() }),
+    }),
+  },
+  /** Downloads a hub model (resumable, verified) into the Hugging Face cache and compiles it into the library. */
+  'models.download': {
+    args: z.object({ repo: z.string().min(3).max(96), revision: z.string().min(1).max(200).optional() }),
+    result: z.object({ modelId: id, name: z.string(), dir: z.string() }),
+    events: { progress },
+  },
 });
 
 export type AppContract = typeof appContract;

@@ -12,7 +12,7 @@ import { ensureNorms } from './steering/calibration.ts';
 import { resolvePromptSet, trainIntoLibrary } from './authoring/train-into-library.ts';
 import { TextTokenizer } from '../../native-models/tokenizer/tokenizer.ts';
 import type { ArgsOutput, Handlers } from './rpc/contract.ts';
-import type { AppContract } from '../../preload/contract.ts';
+import { appContract, type AppContract } from '../../preload/contract.ts';
 import type { Persona } from './library/schema.ts';
 // ---- ui-a: authoring ops (imports) ----
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -28,11 +28,24 @@ import { readPromptList } from './authoring/prompt-lists.ts';
 import { promptSetToItems } from './authoring/prompt-set-library.ts';
 import { checkDescription, fromTemplate, promptSetFromDescription } from './authoring/from-description.ts';
 import { isCompiledModel } from '../../native-models/compile.ts';
+import { JobRunner } from './jobs/job-runner.ts';
+import { SettingsStore, resolveJudgeKey } from './settings/settings-store.ts';
+import { fileSecretStore, JUDGE_KEY_SECRET, type SecretStore } from './settings/secret-store.ts';
+import { JUDGE_KEY_ENV } from './evaluation/judge.ts';
+import { appInfo } from './app-info.ts';
+import { downloadModel } from '../../native-models/hub/download.ts';
+import { cachedSnapshot, checkRepoId, checkRevision } from '../../native-models/hub/cache.ts';
 
 export interface AppServiceOptions {
   dataDir: string;
-  /** Intra-op threads for the engine (0: onnxruntime's choice). */
+  /** Intra-op threads for the engine (0: onnxruntime's choice); default: the settings' threads. */
   threads?: number;
+  /** Where secrets (the judge key) are kept; default: a 0600 file in the data dir. Electron passes its safeStorage store. */
+  secrets?: SecretStore;
+  /** The data dir location file the settings write (default: main/core/data-dir.ts's); tests pass a temp path. */
+  dataDirLocationFile?: string;
+  /** Least time between two progress writes of one job (default 500 ms). */
+  jobThrottleMs?: number;
 }
 
 export interface AppService {
@@ -53,7 +66,12 @@ export function createAppService(opts: AppServiceOptions): AppService {
   const { dataDir } = opts;
   const lib = Library.open({ dataDir });
   const engine = new Engine(); // a worker: the server is long-lived and its event loop serves sockets
-  let loadedDir: string | null = null;
+  const settings = new SettingsStore(dataDir, opts.dataDirLocationFile);
+  const secrets = opts.secrets ?? fileSecretStore(dataDir);
+  const jobs = new JobRunner(appContract, lib, { throttleMs: opts.jobThrottleMs });
+  jobs.recover(); // jobs a previous process left running: interrupted, resumable
+  /** The loaded model folder and the session settings it was loaded with (a settings change reloads it). */
+  let loadedKey: string | null = null;
   /**
    * Engine work runs one call at a time: a call loads the model it names (when another is loaded)
    * and keeps it for its whole run, so two clients on different models cannot swap it under each other.
@@ -68,10 +86,13 @@ export function createAppService(opts: AppServiceOptions): AppService {
     return run;
   }
   async function load(dir: string) {
-    if (loadedDir !== dir) {
-      loadedDir = null;
-      await engine.load(dir, { threads: opts.threads ?? 0 });
-      loadedDir = dir;
+    const s = settings.get();
+    const session = { threads: opts.threads ?? s.threads, provider: s.provider };
+    const key = JSON.stringify([dir, session]);
+    if (loadedKey !== key) {
+      loadedKey = null;
+      await engine.load(dir, session);
+      loadedKey = key;
     }
     return (await engine.status())!;
   }
@@ -134,7 +155,7 @@ export function createAppService(opts: AppServiceOptions): AppService {
     const rel = relative(compiledModelsDir(dataDir), path);
     if (!rel || rel.startsWith('..') || isAbsolute(rel)) return 0;
     const bytes = diskUsage(path);
-    if (loadedDir === path) loadedDir = null; // the next call loads (or recompiles) it afresh
+    if (loadedKey !== null && (JSON.parse(loadedKey) as unknown[])[0] === path) loadedKey = null; // the next call loads (or recompiles) it afresh
     rmSync(path, { recursive: true, force: true });
     return bytes;
   }
@@ -145,7 +166,7 @@ export function createAppService(opts: AppServiceOptions): AppService {
         ...m,
         variants: lib.models.variants(m.id).map(({ id, label, path, precision, createdAt }) => ({ id, label, path, precision, createdAt })),
       })),
-    'models.compile': async (a, ctx) => {
+    'models.compile': jobs.op('models.compile', async (a, ctx) => {
       const r = await compileAndRegister(lib, dataDir, {
         checkpointDir: a.checkpointDir,
         options: { precision: a.precision, provider: a.provider },
@@ -160,7 +181,7 @@ export function createAppService(opts: AppServiceOptions): AppService {
         numLayers: r.model.numLayers,
         hiddenSize: r.model.hiddenSize,
       };
-    },
+    }),
     'models.status': async () => {
       const s = await engine.status();
       return (
@@ -194,7 +215,7 @@ export function createAppService(opts: AppServiceOptions): AppService {
       if (!a.path && !a.dir) throw new StudioError('usage', 'personas.export: give path or dir (a file or folder on the server)');
       return lib.exportPersona(persona(a.persona).id, { format: a.format, path: a.path, dir: a.dir, layer: a.layer });
     },
-    'personas.train': (a, ctx) => {
+    'personas.train': jobs.op('personas.train', (a, ctx) => {
       const set = resolvePromptSet(lib, a.promptSet, 'promptSet');
       return withEngine(ctx.signal, async () => {
         const {
@@ -229,7 +250,7 @@ export function createAppService(opts: AppServiceOptions): AppService {
           layers: t.layers.map((l) => ({ layer: l.layer, auc: l.separation.auc ?? null, cohenD: l.separation.cohenD ?? null })),
         };
       });
-    },
+    }),
 
     'promptSets.list': () => lib.promptSets.list(),
     'promptSets.show': (a) => {
@@ -563,7 +584,77 @@ export function createAppService(opts: AppServiceOptions): AppService {
       live.cut?.abort();
       return { applied: true };
     },
+    // ---- jobs: jobs, settings, app ops ----
+    'jobs.list': (a) => jobs.list({ status: a.status, kind: a.kind, limit: a.limit }),
+    'jobs.cancel': (a) => jobs.cancel(a.id),
+    'jobs.resume': (a, ctx) => jobs.resume(a.id, ctx),
+    'jobs.watch': (a, ctx) =>
+      new Promise<null>((resolve) => {
+        ctx.emit('snapshot', { jobs: jobs.list({ limit: a.limit }) });
+        const stop = jobs.subscribe((job) => ctx.emit('job', job));
+        const end = () => {
+          stop();
+          resolve(null);
+        };
+        if (ctx.signal.aborted) end();
+        else ctx.signal.addEventListener('abort', end, { once: true });
+      }),
+    'settings.get': () => settingsView(),
+    'settings.set': (a) => {
+      settings.set(a);
+      return settingsView();
+    },
+    'settings.setJudgeKey': (a) => {
+      secrets.set(JUDGE_KEY_SECRET, a.key);
+      return settingsView();
+    },
+    'settings.clearJudgeKey': () => {
+      secrets.delete(JUDGE_KEY_SECRET);
+      return settingsView();
+    },
+    'app.info': (a) => appInfo(dataDir, { probeHub: a.probeHub, provider: settings.get().provider }),
+    'models.download': jobs.op('models.download', async (a, ctx) => {
+      const repo = checkRepoId(a.repo, 'repo');
+      const revision = checkRevision(a.revision ?? 'main');
+      const snap =
+        cachedSnapshot(repo, revision) ??
+        (await downloadModel({
+          repo,
+          revision,
+          signal: ctx.signal,
+          onProgress: (p) =>
+            ctx.emit('progress', {
+              stage: 'download',
+              done: p.bytesDone,
+              total: p.bytesTotal,
+              etaMs: p.etaSeconds === null ? null : p.etaSeconds * 1000,
+            }),
+        }));
+      const r = await compileAndRegister(
+        lib,
+        dataDir,
+        {
+          checkpointDir: snap.dir,
+          options: {},
+          signal: ctx.signal,
+          onProgress: (p) => ctx.emit('progress', { stage: 'compile', done: p.done, total: p.total }),
+        },
+        { name: repo, source: `${repo}@${snap.commit}`, sourceKind: 'hub' },
+      );
+      return { modelId: r.model.id, name: r.model.name, dir: r.dir };
+    }),
   };
+
+  /** The settings as the renderer may see them: the judge key only as set / not set. */
+  function settingsView() {
+    return {
+      settings: settings.get(),
+      dataDirInUse: dataDir,
+      judgeKey: resolveJudgeKey(secrets, {}) ? ('set' as const) : ('not set' as const),
+      judgeKeyFromEnv: !!process.env[JUDGE_KEY_ENV],
+      secretStore: secrets.kind,
+    };
+  }
 
   return {
     handlers,

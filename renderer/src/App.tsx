@@ -1,12 +1,15 @@
 // The studio's shell: a header (name, colour scheme), the navigation from SCREENS, and the current
 // screen, chosen by the URL hash (#/models) so a reload or a shared link lands on the same screen.
+// A screen may take params after a '?' (#/compare?persona=ID; renderer/src/format.ts's hashParams).
+// Opened with no screen named and an empty library, the studio starts on Welcome (the first run).
 import { ActionIcon, AppShell, Burger, Group, NavLink, Title, useMantineColorScheme } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useEffect, useState } from 'react';
 import { SCREENS } from './screens/index.ts';
+import { useStudio } from './studio.tsx';
 
 function currentId(): string {
-  const id = window.location.hash.replace(/^#\/?/, '').split('/')[0] ?? '';
+  const id = window.location.hash.replace(/^#\/?/, '').split(/[/?]/)[0] ?? '';
   return SCREENS.some((s) => s.id === id) ? id : (SCREENS[0]?.id ?? '');
 }
 
@@ -14,6 +17,16 @@ export function App() {
   const [opened, { toggle }] = useDisclosure();
   const [screenId, setScreenId] = useState(currentId);
   const { colorScheme, toggleColorScheme } = useMantineColorScheme();
+  const { api } = useStudio();
+  useEffect(() => {
+    if (window.location.hash.replace(/^#\/?/, '')) return;
+    api['models.list']({}).then(
+      (models) => {
+        if (models.length === 0 && !window.location.hash.replace(/^#\/?/, '')) window.location.hash = '#/welcome';
+      },
+      () => {}, // the screens report a broken library themselves
+    );
+  }, [api]);
   useEffect(() => {
     const onHash = () => setScreenId(currentId());
     window.addEventListener('hashchange', onHash);

@@ -7,7 +7,7 @@ import type { SERVE_FLAGS } from '../specs.ts';
 import type { CliContext } from '../context.ts';
 
 export async function serveCommand(flags: Flags<typeof SERVE_FLAGS>, ctx: CliContext): Promise<number> {
-  const service = createAppService({ dataDir: ctx.dataDir, threads: flags.threads ?? 0 });
+  const service = createAppService({ dataDir: ctx.dataDir, threads: flags.threads });
   let server;
   try {
     server = await startStudioServer({

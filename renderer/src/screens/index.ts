@@ -3,6 +3,9 @@
 import type { ComponentType } from 'react';
 import { ModelsScreen } from './models/ModelsScreen.tsx';
 import { PlaygroundScreen } from './steering/PlaygroundScreen.tsx';
+import { WelcomeScreen } from './welcome/WelcomeScreen.tsx';
+import { JobsScreen } from './jobs/JobsScreen.tsx';
+import { SettingsScreen } from './settings/SettingsScreen.tsx';
 
 export interface Screen {
   id: string;
@@ -14,4 +17,8 @@ export const SCREENS: Screen[] = [
   { id: 'models', label: 'Models', component: ModelsScreen },
   // ---- ui-b: steering screens ----
   { id: 'playground', label: 'Playground', component: PlaygroundScreen },
+  // ---- jobs: welcome, jobs, settings ----
+  { id: 'welcome', label: 'Welcome', component: WelcomeScreen },
+  { id: 'jobs', label: 'Jobs', component: JobsScreen },
+  { id: 'settings', label: 'Settings', component: SettingsScreen },
 ];
