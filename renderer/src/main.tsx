@@ -9,11 +9,20 @@ import { StudioProvider } from './studio.tsx';
 
 const theme = createTheme({ primaryColor: 'violet', defaultRadius: 'md' });
 
-// Mantine's "dimmed" text (hints, input descriptions) is gray.6 on white (3.3:1) and dark.2 on dark
-// surfaces (3.5:1), under WCAG AA's 4.5:1 (the e2e axe scan fails on it); one shade stronger each.
+// Text contrast to WCAG AA (4.5:1; the e2e axe scan fails below it). Mantine's "dimmed" text (hints,
+// input descriptions) is gray.6 on white (3.3:1) and dark.2 on dark surfaces (3.5:1): one shade
+// stronger each. Orange and yellow text (c="orange", light badges and alerts) has no shade that
+// reads on white or on its own light background (orange.9 on orange.1 is 3.6:1): a darker tone,
+// over 5:1 on both.
 const resolver: CSSVariablesResolver = () => ({
   variables: {},
-  light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)' },
+  light: {
+    '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
+    '--mantine-color-orange-text': '#98320a',
+    '--mantine-color-orange-light-color': '#98320a',
+    '--mantine-color-yellow-text': '#8a5a00',
+    '--mantine-color-yellow-light-color': '#8a5a00',
+  },
   dark: { '--mantine-color-dimmed': 'var(--mantine-color-dark-1)' },
 });
 
