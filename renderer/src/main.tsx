@@ -1,7 +1,7 @@
 // The renderer's entry: Mantine's theme (light/dark follows the system, switchable in the header),
 // then the studio, which connects to main before anything else renders.
 import '@mantine/core/styles.css';
-import { MantineProvider, Modal, createTheme, type CSSVariablesResolver } from '@mantine/core';
+import { Alert, MantineProvider, Modal, ScrollArea, createTheme, type CSSVariablesResolver } from '@mantine/core';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
@@ -11,8 +11,11 @@ const theme = createTheme({
   primaryColor: 'violet',
   defaultRadius: 'md',
   components: {
-    // Mantine's modal close button is an icon with no name; screen readers would read "button".
+    // Mantine's modal and alert close buttons are icons with no name; screen readers would read "button".
     Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } }),
+    Alert: Alert.extend({ defaultProps: { closeButtonLabel: 'Dismiss' } }),
+    // A scrolled region must be reachable from the keyboard (arrow keys scroll it once focused).
+    ScrollArea: ScrollArea.extend({ defaultProps: { viewportProps: { tabIndex: 0 } } }),
   },
 });
 
