@@ -12,7 +12,13 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['native-models/**/*.test.ts', 'main/**/*.test.ts', 'preload/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['native-models/**/*.test.ts', 'main/**/*.test.ts', 'preload/**/*.test.ts', 'renderer/**/*.test.ts'],
+        },
+      },
       // e2e/README.md: the built studio in a real browser (and Electron where installed), after the
       // unit tests (groupOrder), one file at a time like them.
       { extends: true, test: { name: 'e2e', include: ['e2e/**/*.spec.ts'], sequence: { groupOrder: 1 }, testTimeout: 300_000 } },

@@ -185,6 +185,74 @@ export const chatArgsSchema = z.object({
   stream: z.string().min(1).max(100).optional(),
 });
 
+/** A comparison as saved: the compare call's settings… */
+export const comparisonConfigSchema = z.object({
+  model: id,
+  prompt: z.string(),
+  system: z.string().optional(),
+  steering: steeringSchema,
+  alphas: z.array(z.number()).min(1),
+  maxNewTokens: z.number().int().positive(),
+  sampling: z.record(z.string(), z.unknown()).default({}),
+});
+/** …and its answer: one column per α, with the seed every column shared. */
+export const comparisonResultsSchema = z.object({
+  seed: count,
+  steering: z.array(z.string()),
+  columns: z.array(z.object({ alpha: z.number(), text: z.string(), finish })),
+});
+export const savedComparisonSchema = z.object({
+  id,
+  name: z.string(),
+  config: comparisonConfigSchema,
+  results: comparisonResultsSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const maybe = z.number().nullable(); // a stored metric: non-finite numbers (an all-empty cell's perplexity) are null
+export const sweepCellSchema = z.object({
+  layer: count,
+  alpha: z.number(),
+  traitGain: maybe,
+  perplexity: maybe,
+  kl: maybe,
+  markerScore: maybe,
+  projection: maybe,
+  meanTokens: z.number(),
+  emptyReplies: count,
+});
+export const sweepRecommendationSchema = z.object({
+  layer: count.nullable(),
+  alpha: z.number().nullable(),
+  rule: z.string(),
+  reason: z.string(),
+  traitGain: maybe,
+  perplexity: maybe,
+  kl: maybe,
+});
+/** A stored sweep (an evaluation of kind 'sweep'), without its samples. */
+export const sweepSummarySchema = z.object({
+  id,
+  name: z.string(),
+  personaId: z.string(),
+  vectorId: z.string(),
+  modelId: z.string(),
+  createdAt: z.string(),
+  layers: z.array(count),
+  alphas: z.array(z.number()),
+  recommendation: sweepRecommendationSchema,
+  /** The (layer, α) steering uses for this sweep's vector set now (from this or a newer sweep or choice), or null. */
+  inUse: z.object({ layer: count, alpha: z.number(), evaluationId: z.string() }).nullable(),
+});
+export const sweepSchema = sweepSummarySchema.extend({
+  baseline: z.object({ perplexity: maybe, markerScore: maybe }),
+  cells: z.array(sweepCellSchema),
+  /** Every reply: layer null is the unsteered baseline. */
+  samples: z.array(z.object({ layer: count.nullable(), alpha: z.number(), question: z.string(), seed: count, text: z.string() })),
+  questionsFrom: z.string(),
+});
+
 const steeringOps = {
   /**
    * One chat reply, streamed with each token's trait projection. A `chat.steer` on its stream cuts
@@ -217,6 +285,48 @@ const steeringOps = {
       /** The steering changed mid-reply (chat.steer): tokens from `index` on are under it. */
       restyle: z.object({ index: count, steering: z.array(z.string()) }),
     },
+  },
+  /**
+   * Saves a finished comparison (what `compare` was asked and answered) in the library's comparisons;
+   * `compare.list` gives them back, newest first.
+   */
+  'compare.save': {
+    args: z.object({ name: z.string().trim().min(1).max(200), config: comparisonConfigSchema, results: comparisonResultsSchema }),
+    result: savedComparisonSchema,
+  },
+  'compare.list': { args: z.object({}), result: z.array(savedComparisonSchema) },
+  /**
+   * A persona's layer × α sweep (the CLI's `sweep`), saved in the library with its recommendation.
+   * Progress per stage with an ETA; cancel keeps the finished batches: the same call resumes.
+   * Questions: given, a prompt set (library name/id or a file on the server), else the held-out
+   * questions of the persona's own prompt set.
+   */
+  'sweep.run': {
+    args: z.object({
+      model: id,
+      persona: id,
+      /** all, b, a-b or a list; default every layer the persona has. */
+      layers: z.string().min(1).optional(),
+      alphas: z.array(z.number().min(-1000).max(1000)).min(1).max(32).optional(),
+      questions: z.array(z.string()).min(1).max(500).optional(),
+      promptSet: id.optional(),
+      samples: z.number().int().min(1).max(64).optional(),
+      maxNewTokens: z.number().int().min(1).max(4096).optional(),
+      seed: z.number().int().min(0).optional(),
+      rule: z
+        .object({ maxPerplexityIncrease: z.number().min(0).max(100).optional(), maxKl: z.number().min(0).max(1000).optional() })
+        .optional(),
+    }),
+    result: z.object({ sweep: sweepSchema, resumedBatches: count }),
+    events: { progress },
+  },
+  /** Stored sweeps, newest first. */
+  'sweep.list': { args: z.object({ persona: id.optional(), model: id.optional() }), result: z.array(sweepSummarySchema) },
+  'sweep.get': { args: z.object({ sweep: id }), result: sweepSchema },
+  /** Makes a cell of a stored sweep what steering uses for its persona's vectors (when no layer or α is given). */
+  'sweep.use': {
+    args: z.object({ sweep: id, layer: count, alpha: z.number() }),
+    result: z.object({ choiceId: id, inUse: z.object({ layer: count, alpha: z.number(), evaluationId: z.string() }) }),
   },
   /** Changes the steering of a running chat reply (its `stream`); false when no such reply is running. */
   'chat.steer': { args: z.object({ stream: z.string().min(1), steering: steeringSchema }), result: z.object({ applied: z.boolean() }) },

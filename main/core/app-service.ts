@@ -6,7 +6,7 @@ import { Library } from './library/index.ts';
 import { Engine } from './engine/engine.ts';
 import { compileAndRegister } from './models.ts';
 import { resolveModel } from './model-ref.ts';
-import { StudioError } from './errors.ts';
+import { StudioError, fromZod } from './errors.ts';
 import { buildSteering, monitorOf, type SteeringFlags } from './steering/persona-steering.ts';
 import { ensureNorms } from './steering/calibration.ts';
 import { resolvePromptSet, trainIntoLibrary } from './authoring/train-into-library.ts';
@@ -35,6 +35,11 @@ import { JUDGE_KEY_ENV } from './evaluation/judge.ts';
 import { appInfo } from './app-info.ts';
 import { downloadModel } from '../../native-models/hub/download.ts';
 import { cachedSnapshot, checkRepoId, checkRevision } from '../../native-models/hub/cache.ts';
+import type { ArgsOutput, Handlers, ResultInput } from './rpc/contract.ts';
+import { savedComparisonSchema, sweepSchema, type AppContract } from '../../preload/contract.ts';
+import { runPersonaSweep } from './evaluation/persona-sweep.ts';
+import { SWEEP_KIND, saveSweepChoice, storedRecommendation } from './evaluation/sweep-store.ts';
+import type { Evaluation, Persona } from './library/schema.ts';
 
 export interface AppServiceOptions {
   dataDir: string;
@@ -54,6 +59,9 @@ export interface AppService {
 }
 
 type Steering = NonNullable<ArgsOutput<AppContract, 'generate'>['steering']>;
+
+type SavedComparison = ResultInput<AppContract, 'compare.save'>;
+type SweepView = ResultInput<AppContract, 'sweep.get'>;
 
 /** A chat reply that chat.steer may re-steer: its model, the steering asked for, and the cut of its running generate(). */
 interface LiveChat {
@@ -130,6 +138,49 @@ export function createAppService(opts: AppServiceOptions): AppService {
         ? await ensureNorms(dir, record!.numLayers, TextTokenizer.load(dir), (sequences) => engine.residualNorms({ sequences }))
         : null;
     return { status, built, residualNorms, flags, record };
+  }
+
+  /** A stored sweep as the contract shows it (summary: no cells or samples). */
+  function sweepSummary(e: Evaluation) {
+    if (e.kind !== SWEEP_KIND || !e.personaId || !e.vectorId || !e.modelId)
+      throw new StudioError('not-found', `sweep ${e.id}: this evaluation is not a stored sweep`);
+    const metrics = e.metrics as { recommendation?: unknown };
+    const grid = e.grid as { layers?: unknown; alphas?: unknown };
+    const inUse = storedRecommendation(lib, e.personaId, e.vectorId);
+    return {
+      id: e.id,
+      name: e.name,
+      personaId: e.personaId,
+      vectorId: e.vectorId,
+      modelId: e.modelId,
+      createdAt: e.createdAt,
+      layers: grid.layers as number[],
+      alphas: grid.alphas as number[],
+      recommendation: metrics.recommendation as SweepView['recommendation'],
+      inUse: inUse && { layer: inUse.layer, alpha: inUse.alpha, evaluationId: inUse.evaluationId },
+    };
+  }
+  /** A stored sweep with its cells and samples, checked against the contract (a row written otherwise fails in one line). */
+  function sweepView(evaluationId: string): SweepView {
+    const e = lib.evaluations.get(evaluationId);
+    if (!e) throw new StudioError('not-found', `sweep ${JSON.stringify(evaluationId)}: no stored sweep has that id`);
+    const metrics = e.metrics as { baseline?: { perplexity?: unknown; markerScore?: unknown }; cells?: unknown };
+    const settings = e.settings as { provenance?: { questionsFrom?: unknown } };
+    const view = sweepSchema.safeParse({
+      ...sweepSummary(e),
+      baseline: { perplexity: metrics.baseline?.perplexity ?? null, markerScore: metrics.baseline?.markerScore ?? null },
+      cells: metrics.cells,
+      samples: lib.evaluations.samples(e.id).map((s) => ({
+        layer: s.layer,
+        alpha: s.alpha ?? 0,
+        question: s.prompt,
+        seed: s.scores.seed ?? 0,
+        text: s.output,
+      })),
+      questionsFrom: typeof settings.provenance?.questionsFrom === 'string' ? settings.provenance.questionsFrom : '',
+    });
+    if (!view.success) throw fromZod('internal', view.error, `sweep ${e.id}`);
+    return view.data;
   }
 
   /** Running chat replies by stream name, so chat.steer can reach them. */
@@ -575,6 +626,37 @@ export function createAppService(opts: AppServiceOptions): AppService {
           if (a.stream) liveChats.delete(a.stream);
         }
       }),
+    'compare.save': (a) => lib.comparisons.save({ name: a.name, config: a.config, results: a.results }) as SavedComparison,
+    // Saved by compare.save, so they have its shape; a row written otherwise is left out, not an error.
+    'compare.list': () =>
+      lib.comparisons.list().flatMap((c) => {
+        const ok = savedComparisonSchema.safeParse(c);
+        return ok.success ? [ok.data] : [];
+      }),
+    'sweep.run': (a, ctx) =>
+      withEngine(ctx.signal, async () => {
+        const r = await runPersonaSweep(lib, dataDir, engine, load, {
+          ...a,
+          labels: { model: 'model', persona: 'persona', layers: 'layers', questions: 'questions', promptSet: 'promptSet' },
+          signal: ctx.signal,
+          onProgress: (p) => ctx.emit('progress', p),
+          onCompileProgress: (done, total) => ctx.emit('progress', { stage: 'compile', done, total }),
+        });
+        return { sweep: sweepView(r.evaluationId), resumedBatches: r.result.resumedBatches };
+      }),
+    'sweep.list': async (a) => {
+      const model = a.model ? (await resolveModel(lib, dataDir, a.model, { compile: false, label: 'model' })).record?.id : undefined;
+      if (a.model && !model) throw new StudioError('not-found', `model ${a.model}: this compiled model is not in the library`);
+      return lib.evaluations
+        .list({ personaId: a.persona ? persona(a.persona).id : undefined, modelId: model })
+        .filter((e) => e.kind === SWEEP_KIND)
+        .map((e) => sweepSummary(e));
+    },
+    'sweep.get': (a) => sweepView(a.sweep),
+    'sweep.use': (a) => {
+      const choiceId = saveSweepChoice(lib, a.sweep, { layer: a.layer, alpha: a.alpha });
+      return { choiceId, inUse: { layer: a.layer, alpha: a.alpha, evaluationId: choiceId } };
+    },
     'chat.steer': async (a) => {
       const live = liveChats.get(a.stream);
       if (!live) return { applied: false };

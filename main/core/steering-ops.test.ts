@@ -161,3 +161,84 @@ describe('chat.steer: a live α change mid-reply', () => {
     expect(r.restyles).toEqual([]);
   }, 60_000);
 });
+
+describe('compare.save / compare.list', () => {
+  it('saves a finished comparison in the library and lists it back', async () => {
+    const config = {
+      model: modelId,
+      prompt: 'Describe caves for me.',
+      steering: steer(1),
+      alphas: [0, 1],
+      maxNewTokens: 12,
+      sampling: { seed: 4 },
+    };
+    const cmp = await call('compare', config);
+    expect(cmp.columns.map((c) => c.alpha)).toEqual([0, 1]);
+    const first = await call('compare.save', { name: 'caves', config, results: cmp });
+    const second = await call('compare.save', { name: 'caves again', config, results: cmp });
+    const list = await call('compare.list', {});
+    expect(list.map((c) => c.id).sort()).toEqual([first.id, second.id].sort());
+    const saved = list.find((c) => c.id === first.id)!;
+    expect(saved.name).toBe('caves');
+    expect(saved.results.columns).toEqual(cmp.columns);
+    expect(saved.config.steering.personas).toEqual([{ persona: 'pirate', alpha: 1 }]);
+    expect(() => appContract['compare.save'].args.parse({ name: ' ', config, results: cmp })).toThrow();
+  }, 60_000);
+});
+
+describe('sweep.run / sweep.list / sweep.get / sweep.use', () => {
+  const args = {
+    model: 'demo-model',
+    persona: 'pirate',
+    layers: '4-5',
+    alphas: [0.5, 1],
+    questions: ['Describe islands for me.', 'What makes music special?', 'Describe caves for me.'],
+    maxNewTokens: 16,
+    rule: { maxPerplexityIncrease: 100, maxKl: 1000 }, // a 16-token tiny sweep: any cell with a gain may be recommended
+  };
+
+  it('runs a sweep with progress, resumes after a cancel, stores it, and a chosen cell steers chat', async () => {
+    // Cancelled in scoring: the generation batch is checkpointed, so the same call resumes it.
+    const ac = new AbortController();
+    await expect(
+      call('sweep.run', args, { progress: ((p: { stage: string }) => p.stage === 'score' && ac.abort()) as Listener }, ac.signal),
+    ).rejects.toThrow();
+    const stages = new Set<string>();
+    const etas: (number | null | undefined)[] = [];
+    const r = await call('sweep.run', args, {
+      progress: ((p: { stage: string; etaMs?: number | null }) => {
+        stages.add(p.stage);
+        etas.push(p.etaMs);
+      }) as Listener,
+    });
+    expect(r.resumedBatches).toBe(1);
+    expect([...stages].sort()).toEqual(['generate', 'score']);
+    expect(etas.some((e) => typeof e === 'number')).toBe(true);
+    const s = r.sweep;
+    expect(s.cells.map((c) => [c.layer, c.alpha])).toEqual([
+      [4, 0.5],
+      [4, 1],
+      [5, 0.5],
+      [5, 1],
+    ]);
+    expect(s.samples).toHaveLength(5 * 3); // baseline + 4 cells, 3 questions
+    expect(s.samples.filter((x) => x.layer === null)).toHaveLength(3);
+    expect(s.questionsFrom).toBe('3 given questions');
+    expect(s.recommendation.layer, s.recommendation.reason).not.toBeNull();
+    expect(s.inUse).toEqual({ layer: s.recommendation.layer, alpha: s.recommendation.alpha, evaluationId: s.id });
+
+    const list = await call('sweep.list', { persona: 'pirate' });
+    expect(list.map((x) => x.id)).toEqual([s.id]);
+    expect(await call('sweep.get', { sweep: s.id })).toEqual(s);
+
+    // Choose the cell that was not recommended: steering with no layers given now uses its layer.
+    const other = s.cells.find((c) => c.layer !== s.recommendation.layer)!;
+    const used = await call('sweep.use', { sweep: s.id, layer: other.layer, alpha: other.alpha });
+    expect(used.inUse).toMatchObject({ layer: other.layer, alpha: other.alpha });
+    expect((await call('sweep.get', { sweep: s.id })).inUse).toEqual(used.inUse);
+    const chat = await call('chat', { model: modelId, messages: question, steering: steer(1), maxNewTokens: 4 });
+    expect(chat.steering[0]).toContain(`at layer ${other.layer} (layer from its sweep)`);
+    await expect(call('sweep.use', { sweep: s.id, layer: 0, alpha: 1 })).rejects.toThrow('layer 0, α 1: not a cell of sweep');
+    await expect(call('sweep.get', { sweep: 'nope' })).rejects.toThrow('sweep "nope": no stored sweep has that id');
+  }, 180_000);
+});

@@ -167,8 +167,11 @@ const sd = (xs: number[]) => {
 export function sweepPlanHash(s: SweepSettings, input: SweepInput): string {
   const h = createHash('sha256');
   h.update(JSON.stringify({ s, q: input.questions, chat: input.chat }));
-  for (const b of s.layers) h.update(new Uint8Array(input.vectors.get(b)!.buffer.slice(0)));
-  h.update(new Uint8Array(input.residualNorms.buffer.slice(0)));
+  // The arrays' own bytes: a Float32Array read from disk or the library may view a larger shared
+  // buffer (Node's Buffer pool), whose other bytes would make every run's hash different.
+  const bytes = (v: Float32Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  for (const b of s.layers) h.update(bytes(input.vectors.get(b)!));
+  h.update(bytes(input.residualNorms));
   return h.digest('hex');
 }
 

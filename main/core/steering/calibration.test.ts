@@ -30,10 +30,11 @@ describe('residual-norm calibration', () => {
     expect([...first].every((x) => x > 0)).toBe(true);
     // equal to the engine's own measurement on the same sequences
     const direct = await residualNorms(m.model, calibrationSequences(m.tokenizer));
-    expect([...first].map((x) => +x.toPrecision(6))).toEqual([...direct].map((x) => +x.toPrecision(6)));
+    // (as stored: 7 significant digits, so the first run steers exactly as every later one)
+    expect([...first]).toEqual([...direct].map((x) => Math.fround(+x.toPrecision(7))));
     const again = await ensureNorms(m.dir, L, m.tokenizer, measure);
     expect(calls).toBe(1);
-    expect([...again]).toEqual([...first].map((x) => Math.fround(+x.toPrecision(7))));
+    expect([...again]).toEqual([...first]);
     // chat-formatted for a chat model
     expect(m.tokenizer.decode(calibrationSequences(m.tokenizer)[0]!)).toMatch(/^<\|im_start\|>user\n/);
   });

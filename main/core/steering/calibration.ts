@@ -95,7 +95,9 @@ export async function ensureNorms(
   const seqs = calibrationSequences(tokenizer);
   const norms = await measure(seqs);
   try {
-    writeNorms(compiledDir, norms, seqs);
+    // What every later read gives (the file keeps 7 significant digits), so the first run steers
+    // exactly as the next ones, and a sweep's checkpoint (hashed with the norms) resumes across them.
+    return Float32Array.from(writeNorms(compiledDir, norms, seqs).norms);
   } catch {
     // A read-only model folder still steers: the norms are simply measured again next time.
   }

@@ -3,6 +3,7 @@
 import type { ComponentType } from 'react';
 import { ModelsScreen } from './models/ModelsScreen.tsx';
 import { PlaygroundScreen } from './steering/PlaygroundScreen.tsx';
+import { CompareScreen } from './steering/CompareScreen.tsx';
 import { WelcomeScreen } from './welcome/WelcomeScreen.tsx';
 import { JobsScreen } from './jobs/JobsScreen.tsx';
 import { SettingsScreen } from './settings/SettingsScreen.tsx';
@@ -17,6 +18,7 @@ export const SCREENS: Screen[] = [
   { id: 'models', label: 'Models', component: ModelsScreen },
   // ---- ui-b: steering screens ----
   { id: 'playground', label: 'Playground', component: PlaygroundScreen },
+  { id: 'compare', label: 'Compare', component: CompareScreen },
   // ---- jobs: welcome, jobs, settings ----
   { id: 'welcome', label: 'Welcome', component: WelcomeScreen },
   { id: 'jobs', label: 'Jobs', component: JobsScreen },

@@ -59,7 +59,7 @@ const DEFAULT_MAX_NEW_TOKENS = chatArgs.shape.maxNewTokens.parse(undefined);
 function ReplyText({ text, restyles }: { text: string; restyles: number[] }) {
   const cuts = [0, ...restyles, text.length];
   return (
-    <Text style={{ whiteSpace: 'pre-wrap' }}>
+    <Text style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
       {cuts.slice(0, -1).map((from, i) => (
         <span key={from}>
           {i > 0 && (
@@ -253,7 +253,7 @@ export function PlaygroundScreen() {
                       {t.role === 'assistant' ? (
                         <ReplyText text={t.content} restyles={t.restyles ?? []} />
                       ) : (
-                        <Text style={{ whiteSpace: 'pre-wrap' }}>{t.content}</Text>
+                        <Text style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>{t.content}</Text>
                       )}
                     </Paper>
                   ))}
