@@ -385,8 +385,8 @@ export const settingsSchema = z.object({
   dataDir: z
     .string()
     .trim()
-    .default('')
     .refine((s) => s === '' || /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(s), 'must be an absolute path (or empty for the default)')
+    .default('')
     .describe(
       'Folder for the library, compiled models and jobs; empty: the default. Takes effect at the next start, unless that start is given --data-dir or PERSONA_STUDIO_HOME.',
     ),
@@ -397,6 +397,14 @@ export const settingsSchema = z.object({
   judgeModel: z.string().trim().min(1).max(200).default('default').describe('The model name sent to the judge endpoint.'),
 });
 export type Settings = z.output<typeof settingsSchema>;
+/** Some settings to change: the same fields without their defaults (a missing field stays as it is). */
+export const settingsPatchSchema = z.strictObject({
+  provider: settingsSchema.shape.provider.unwrap().optional(),
+  threads: settingsSchema.shape.threads.unwrap().optional(),
+  dataDir: settingsSchema.shape.dataDir.unwrap().optional(),
+  judgeUrl: settingsSchema.shape.judgeUrl.unwrap().optional(),
+  judgeModel: settingsSchema.shape.judgeModel.unwrap().optional(),
+});
 
 const settingsView = z.object({
   settings: settingsSchema,
@@ -626,7 +634,7 @@ export const appContract = defineContract({
   },
   'settings.get': { args: z.object({}), result: settingsView },
   /** Changes some settings (the others stay); answers one line naming the field when one is invalid. */
-  'settings.set': { args: settingsSchema.partial(), result: settingsView },
+  'settings.set': { args: settingsPatchSchema, result: settingsView },
   /** Stores the judge's API key (kept in main: the SecretStore), never returned. */
   'settings.setJudgeKey': { args: z.object({ key: z.string().trim().min(1).max(4096) }), result: settingsView },
   'settings.clearJudgeKey': { args: z.object({}), result: settingsView },

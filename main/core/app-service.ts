@@ -11,9 +11,6 @@ import { buildSteering, monitorOf, type SteeringFlags } from './steering/persona
 import { ensureNorms } from './steering/calibration.ts';
 import { resolvePromptSet, trainIntoLibrary } from './authoring/train-into-library.ts';
 import { TextTokenizer } from '../../native-models/tokenizer/tokenizer.ts';
-import type { ArgsOutput, Handlers } from './rpc/contract.ts';
-import { appContract, type AppContract } from '../../preload/contract.ts';
-import type { Persona } from './library/schema.ts';
 // ---- ui-a: authoring ops (imports) ----
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -36,7 +33,7 @@ import { appInfo } from './app-info.ts';
 import { downloadModel } from '../../native-models/hub/download.ts';
 import { cachedSnapshot, checkRepoId, checkRevision } from '../../native-models/hub/cache.ts';
 import type { ArgsOutput, Handlers, ResultInput } from './rpc/contract.ts';
-import { savedComparisonSchema, sweepSchema, type AppContract } from '../../preload/contract.ts';
+import { appContract, savedComparisonSchema, sweepSchema, type AppContract } from '../../preload/contract.ts';
 import { runPersonaSweep } from './evaluation/persona-sweep.ts';
 import { SWEEP_KIND, saveSweepChoice, storedRecommendation } from './evaluation/sweep-store.ts';
 import type { Evaluation, Persona } from './library/schema.ts';

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { settingsSchema } from '../../../preload/contract.ts';
+import { appContract, settingsPatchSchema, settingsSchema } from '../../../preload/contract.ts';
 import { SettingsStore, resolveJudgeKey, settingsJudge } from './settings-store.ts';
 import { fileSecretStore, JUDGE_KEY_SECRET, SECRETS_FILE } from './secret-store.ts';
 import { chosenDataDir, resolveDataDir } from '../data-dir.ts';
@@ -94,7 +94,13 @@ describe('settings', () => {
       expect(JSON.stringify(set)).not.toContain('sk-secret-123');
       expect(set.secretStore).toBe('file');
       expect(set.dataDirInUse).toBe(d);
-      expect((await h['settings.set']({ threads: 3 }, ctx as never)).settings.threads).toBe(3);
+      // A patch changes only its fields (through the contract's parse, as a call from the renderer does).
+      const patch = (v: unknown) => appContract['settings.set'].args.parse(v);
+      await h['settings.set'](patch({ judgeUrl: 'http://127.0.0.1:8080', judgeModel: 'qwen' }), ctx as never);
+      const after = (await h['settings.set'](patch({ threads: 3 }), ctx as never)).settings;
+      expect(after).toMatchObject({ threads: 3, judgeUrl: 'http://127.0.0.1:8080', judgeModel: 'qwen' });
+      expect(() => patch({ threads: 1, colour: 'red' })).toThrow();
+      expect(Object.keys(settingsPatchSchema.shape)).toEqual(Object.keys(settingsSchema.shape));
       expect((await h['settings.clearJudgeKey']({}, ctx as never)).judgeKey).toBe('not set');
       const info = await h['app.info']({ probeHub: false }, ctx as never);
       expect(info.defaultModel.repo).toBe('Qwen/Qwen3-0.6B');

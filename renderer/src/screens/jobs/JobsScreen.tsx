@@ -4,6 +4,7 @@
 import { Alert, Button, Group, Progress, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { useStudio } from '../../studio.tsx';
+import { TEXT } from '../../colors.ts';
 import { formatDuration } from '../../format.ts';
 import { jobLabel, STATUS_COLORS, type JobView } from './job-label.ts';
 import { useJobs } from './use-jobs.ts';
@@ -76,13 +77,13 @@ function JobRow({ job, onCancel, onResume }: { job: JobView; onCancel(): void; o
       <Table.Td>
         <Text fw={500}>{label}</Text>
         {job.error && (
-          <Text size="sm" c="red">
+          <Text size="sm" c={TEXT.error}>
             {job.error}
           </Text>
         )}
       </Table.Td>
       <Table.Td style={{ whiteSpace: 'nowrap' }}>
-        <Text c={job.interrupted ? 'orange' : STATUS_COLORS[job.status]} fw={600} size="sm">
+        <Text c={STATUS_COLORS[job.interrupted ? 'interrupted' : job.status]} fw={600} size="sm">
           {status}
         </Text>
       </Table.Td>

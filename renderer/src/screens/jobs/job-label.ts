@@ -1,6 +1,7 @@
 // What a job is, in words, from its operation and recorded params (the Jobs screen's rows and the
 // accessible names of their buttons).
 import type { AppResult } from '../../../../preload/contract.ts';
+import { TEXT } from '../../colors.ts';
 
 export type JobView = AppResult<'jobs.list'>[number];
 
@@ -19,11 +20,13 @@ export function jobLabel(job: JobView): string {
   }
 }
 
-export const STATUS_COLORS: Record<JobView['status'], string> = {
-  queued: 'dimmed',
-  running: 'blue',
-  paused: 'yellow',
-  succeeded: 'green',
-  failed: 'red',
-  cancelled: 'dimmed',
+/** A colour per status (and interrupted). */
+export const STATUS_COLORS: Record<JobView['status'] | 'interrupted', string> = {
+  queued: TEXT.muted,
+  running: TEXT.info,
+  paused: TEXT.warning,
+  interrupted: TEXT.warning,
+  succeeded: TEXT.success,
+  failed: TEXT.error,
+  cancelled: TEXT.muted,
 };

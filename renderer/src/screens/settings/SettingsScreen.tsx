@@ -7,6 +7,7 @@ import { schemaResolver, useForm } from '@mantine/form';
 import { useEffect, useState } from 'react';
 import { ENGINE_PROVIDERS, settingsSchema, type AppResult, type Settings } from '../../../../preload/contract.ts';
 import { useStudio } from '../../studio.tsx';
+import { TEXT } from '../../colors.ts';
 
 type View = AppResult<'settings.get'>;
 const doc = (field: keyof Settings) => settingsSchema.shape[field].description;
@@ -69,7 +70,7 @@ export function SettingsScreen() {
           </Text>
           <TextInput label="Data directory" description={doc('dataDir')} placeholder="(default)" {...form.getInputProps('dataDir')} />
           {dataDirChanged && (
-            <Text size="sm" c="orange">
+            <Text size="sm" c={TEXT.warning}>
               A new data directory takes effect when the studio is started again; until then it keeps using the one in use now.
             </Text>
           )}
@@ -87,7 +88,7 @@ export function SettingsScreen() {
             <Button variant="default" onClick={() => form.setValues(settingsSchema.parse({}))}>
               Reset to defaults
             </Button>
-            {saved && !form.isDirty() && <Text c="green">Saved.</Text>}
+            {saved && !form.isDirty() && <Text c={TEXT.success}>Saved.</Text>}
           </Group>
         </Stack>
       </form>
@@ -111,7 +112,7 @@ export function SettingsScreen() {
           )}
         </Group>
         {view?.judgeKeyFromEnv && (
-          <Text size="sm" c="orange">
+          <Text size="sm" c={TEXT.warning}>
             PERSONA_STUDIO_JUDGE_KEY is set where the studio runs: it is used instead of the stored key.
           </Text>
         )}

@@ -22,6 +22,7 @@ import {
 import { useEffect, useRef, useState } from 'react';
 import type { AppResult } from '../../../../preload/contract.ts';
 import { useStudio } from '../../studio.tsx';
+import { TEXT } from '../../colors.ts';
 import { formatBytes, formatDuration, screenHref } from '../../format.ts';
 
 type Info = AppResult<'app.info'>;
@@ -77,6 +78,13 @@ export function WelcomeScreen() {
   const { api } = useStudio();
   const [info, setInfo] = useState<Info | null>(null);
   const [models, setModels] = useState<AppResult<'models.list'>>([]);
+  /** Names already taken (trash included): the suggested name avoids them, so a persona is never named twice. */
+  const [taken, setTaken] = useState<Set<string>>(new Set());
+  const freeName = (base: string) => {
+    let n = base;
+    for (let i = 2; taken.has(n); i++) n = `${base} ${i}`;
+    return n;
+  };
   const [error, setError] = useState<string | null>(null);
   const [step, setStep] = useState(0);
   const [model, setModel] = useState<{ id: string; name: string } | null>(null);
@@ -97,11 +105,16 @@ export function WelcomeScreen() {
       }
     }, fail);
     api['models.list']({}).then(setModels, fail);
+    Promise.all([api['personas.list']({}), api['personas.list']({ trash: true })]).then(
+      ([live, trash]) => setTaken(new Set([...live, ...trash].map((p) => p.name))),
+      fail,
+    );
   }, [api]);
 
   const chosen = (m: { modelId: string; name: string } | null) => {
     if (!m) return;
     setModel({ id: m.modelId, name: m.name });
+    setName((n) => freeName(n));
     setStep(1);
   };
   const addDemo = () =>
@@ -161,7 +174,11 @@ export function WelcomeScreen() {
                 <Group justify="space-between">
                   <Title order={3}>{dm?.label ?? 'Qwen3 0.6B'}</Title>
                   {info && (
-                    <Badge variant="light" color={dm?.cached ? 'green' : info.hub.reachable ? 'blue' : 'orange'}>
+                    <Badge
+                      variant="light"
+                      color={dm?.cached ? 'green' : info.hub.reachable ? 'blue' : 'orange'}
+                      c={dm?.cached ? TEXT.success : info.hub.reachable ? TEXT.info : TEXT.warning}
+                    >
                       {dm?.cached ? 'already downloaded' : info.hub.reachable ? 'download' : 'hub not reachable'}
                     </Badge>
                   )}
@@ -173,7 +190,7 @@ export function WelcomeScreen() {
                   </Text>
                 )}
                 {info && !dm?.cached && info.hub.reachable === false && (
-                  <Text size="sm" c="orange">
+                  <Text size="sm" c={TEXT.warning}>
                     {info.hub.endpoint} did not answer: this machine looks offline. The demo model needs no network.
                   </Text>
                 )}
@@ -227,7 +244,7 @@ export function WelcomeScreen() {
               onChange={(v) => {
                 setTemplate(v);
                 const t = info?.promptSetFiles.find((p) => p.path === v);
-                if (t) setName(t.name);
+                if (t) setName(freeName(t.name));
               }}
             />
             {templateInfo && (
