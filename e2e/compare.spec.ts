@@ -1,7 +1,7 @@
 // Compare: three α values side by side from one batched run with one seed; the α 0 column is the
 // reference and the steered columns highlight the words that differ; the comparison is saved.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { expectAccessible, expectNoErrors, saveScreenshot } from './harness/checks.ts';
+import { expectAccessible, expectNoErrors, saveScreenshot, volatile } from './harness/checks.ts';
 import { seedDataDir } from './harness/seed.ts';
 import { describeStudio, openScreen } from './harness/suite.ts';
 import type { Studio } from './harness/targets.ts';
@@ -47,6 +47,6 @@ describeStudio('Compare: a 3-α comparison', (target) => {
 
   it('with a comparison: accessible, photographed', async () => {
     await expectAccessible(studio.page, 'Compare with three columns');
-    await saveScreenshot(studio.page, target.name, 'compare');
+    await saveScreenshot(studio.page, target.name, 'compare', volatile(studio.page, studio.dataDir));
   });
 });

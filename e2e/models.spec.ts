@@ -1,7 +1,7 @@
 // Models: the demo model chosen through the server-side folder picker, compiled with progress, listed
 // with its layers and disk use; then the screen with a model in it, scanned and photographed.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { expectAccessible, expectNoErrors, saveScreenshot } from './harness/checks.ts';
+import { expectAccessible, expectNoErrors, saveScreenshot, volatile } from './harness/checks.ts';
 import { DEMO_MODEL_DIR } from './harness/paths.ts';
 import { describeStudio, openScreen } from './harness/suite.ts';
 import type { Studio } from './harness/targets.ts';
@@ -47,6 +47,6 @@ describeStudio('Models: import and compile the demo model', (target) => {
 
   it('with a model: accessible, photographed', async () => {
     await expectAccessible(studio.page, 'Models with the demo model');
-    await saveScreenshot(studio.page, target.name, 'models');
+    await saveScreenshot(studio.page, target.name, 'models', volatile(studio.page, studio.dataDir));
   });
 });

@@ -3,7 +3,7 @@
 // still streaming when α moves to −3 (Home on the slider); the rest of the reply is generated under
 // the new α, marked "α changed", and no longer only "happy".
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { expectAccessible, expectNoErrors, saveScreenshot } from './harness/checks.ts';
+import { expectAccessible, expectNoErrors, saveScreenshot, volatile } from './harness/checks.ts';
 import { seedDataDir } from './harness/seed.ts';
 import { describeStudio, openScreen } from './harness/suite.ts';
 import type { Studio } from './harness/targets.ts';
@@ -57,6 +57,6 @@ describeStudio('Playground: chat with α changed mid-reply', (target) => {
 
   it('with a conversation: accessible, photographed', async () => {
     await expectAccessible(studio.page, 'Playground with a conversation');
-    await saveScreenshot(studio.page, target.name, 'playground');
+    await saveScreenshot(studio.page, target.name, 'playground', volatile(studio.page, studio.dataDir));
   });
 });

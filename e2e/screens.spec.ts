@@ -1,7 +1,7 @@
 // Every screen in the navigation, on an empty data dir: it opens without page or console errors,
 // passes an axe-core scan (no serious/critical violation, light and dark) and is photographed.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { expectAccessible, expectNoErrors, saveScreenshot } from './harness/checks.ts';
+import { expectAccessible, expectNoErrors, saveScreenshot, volatile } from './harness/checks.ts';
 import { describeStudio, openScreen, screenLabels } from './harness/suite.ts';
 import type { Studio } from './harness/targets.ts';
 
@@ -25,7 +25,12 @@ describeStudio('every screen on an empty library', (target) => {
       await studio.page.getByRole('main').getByRole('heading').first().waitFor();
       expectNoErrors(studio);
       await expectAccessible(studio.page, label);
-      await saveScreenshot(studio.page, target.name, `empty-${label.toLowerCase().replace(/\W+/g, '-')}`);
+      await saveScreenshot(
+        studio.page,
+        target.name,
+        `empty-${label.toLowerCase().replace(/\W+/g, '-')}`,
+        volatile(studio.page, studio.dataDir),
+      );
     }
   });
 });

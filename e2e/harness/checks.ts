@@ -1,6 +1,6 @@
 // What every spec checks on every screen: no page or console errors, an axe-core scan with no
 // serious or critical violation (light and dark), and a screenshot of the screen at 1280×800.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,16 +58,32 @@ export async function expectAccessible(page: Page, screen: string): Promise<void
 }
 
 /**
- * A PNG of the whole window at the fixed viewport, named for the screen. Animations and the caret
- * are frozen; `mask` covers what changes between runs (times, durations, temp paths).
+ * A PNG of the whole window at the fixed viewport, named for the screen, once the page has settled
+ * (two consecutive captures equal: data still loading would make the picture differ run to run).
+ * Animations and the caret are frozen; `mask` covers what differs between runs by nature (the temp
+ * data dir's path, times).
  */
 export async function saveScreenshot(page: Page, target: TargetName, name: string, mask: Locator[] = []): Promise<string> {
   const dir = screenshotDir(target);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.png`);
+  await page.mouse.move(0, 0);
   await page.evaluate(() => document.fonts.ready.then(() => undefined));
-  await page.screenshot({ path: file, animations: 'disabled', caret: 'hide', scale: 'css', mask, maskColor: '#868e96' });
+  const shoot = () => page.screenshot({ animations: 'disabled', caret: 'hide', scale: 'css', mask, maskColor: '#868e96' });
+  let last = await shoot();
+  for (let i = 0; ; i++) {
+    const next = await shoot();
+    if (next.equals(last)) break;
+    if (i >= 50) throw new Error(`screenshot ${name}: the page kept changing over 50 captures`);
+    last = next;
+  }
+  writeFileSync(file, last);
   return file;
+}
+
+/** What differs between runs by nature on any screen: the temp data dir's path, wherever it is shown. */
+export function volatile(page: Page, dataDir: string): Locator[] {
+  return [page.getByText(dataDir, { exact: false })];
 }
 
 /** No page error and no console error so far; clears them for the next step. */
