@@ -10,6 +10,7 @@ import {
   ipcMain,
   MessageChannelMain,
   protocol,
+  safeStorage,
   session,
   shell,
   type MessagePortMain,
@@ -25,6 +26,7 @@ import { CONNECT_CHANNEL, PORT_CHANNEL } from '../../preload/contract-bridge.ts'
 import { APP_ENTRY_URL, APP_SCHEME, appResponseHeaders, navigationDecision, resolveAppPath, senderRefusal } from './security.ts';
 import { serveChannel, type ServedChannel } from './serve-channel.ts';
 import { openLogFile } from './log-file.ts';
+import { safeStorageSecretStore, safeStorageUsable } from './secret-store.ts';
 import { beginRun, endRun, uncleanEndMessage, type PreviousRun } from './run-marker.ts';
 
 /** out/ (this bundle's folder): the renderer build and the preload sit beside it. */
@@ -227,7 +229,11 @@ void app.whenReady().then(() => {
     app.exit(1);
     return;
   }
-  service = createAppService({ dataDir });
+  // The judge key sealed with the OS keychain where safeStorage really has one; else core's 0600 file.
+  service = createAppService({
+    dataDir,
+    ...(safeStorageUsable(safeStorage) ? { secrets: safeStorageSecretStore(dataDir, safeStorage) } : {}),
+  });
   mainWindow = createWindow();
   mainWindow.on('closed', () => (mainWindow = null));
 });

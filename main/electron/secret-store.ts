@@ -5,9 +5,9 @@
 // Where safeStorage is not really secure (no keyring on Linux: Chromium then falls back to a fixed
 // password, "basic_text"), `safeStorageUsable` says no and main keeps core's 0600 file store instead,
 // rather than pretending. Takes safeStorage as a parameter, so this file never imports electron.
-import fs from 'node:fs';
 import path from 'node:path';
 import { StudioError } from '../core/errors.ts';
+import { fileSecretStore } from '../core/settings/secret-store.ts';
 
 /** The part of Electron's safeStorage this store uses. */
 export interface SafeStorageLike {
@@ -36,38 +36,16 @@ export function safeStorageUsable(safeStorage: SafeStorageLike, platform: NodeJS
 }
 
 export function safeStorageSecretStore(dataDir: string, safeStorage: SafeStorageLike): ElectronSecretStore {
+  // The ciphertexts, base64, in core's 0600 file store (atomic rewrite, one-line errors naming the file).
+  const sealed = fileSecretStore(dataDir, SAFE_SECRETS_FILE);
   const file = path.join(dataDir, SAFE_SECRETS_FILE);
-  const read = (): Record<string, string> => {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw e;
-    }
-    try {
-      const v = JSON.parse(text) as unknown;
-      if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'))
-        return v as Record<string, string>;
-    } catch {
-      /* reported below */
-    }
-    throw new StudioError('format', `${file}: not a secrets file (an object of base64 strings); fix or remove it`);
-  };
-  const write = (all: Record<string, string>) => {
-    fs.mkdirSync(dataDir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.rmSync(tmp, { force: true });
-    fs.writeFileSync(tmp, JSON.stringify(all), { mode: 0o600, flag: 'wx' });
-    fs.renameSync(tmp, file);
-  };
   return {
     kind: 'safeStorage',
     get(name) {
-      const sealed = read()[name];
-      if (sealed === undefined) return null;
+      const value = sealed.get(name);
+      if (value === null) return null;
       try {
-        return safeStorage.decryptString(Buffer.from(sealed, 'base64'));
+        return safeStorage.decryptString(Buffer.from(value, 'base64'));
       } catch (e) {
         // Another user's or machine's keychain (a copied data dir): say which secret, keep the file.
         throw new StudioError(
@@ -77,13 +55,10 @@ export function safeStorageSecretStore(dataDir: string, safeStorage: SafeStorage
       }
     },
     set(name, value) {
-      write({ ...read(), [name]: safeStorage.encryptString(value).toString('base64') });
+      sealed.set(name, safeStorage.encryptString(value).toString('base64'));
     },
     delete(name) {
-      const all = read();
-      if (!(name in all)) return;
-      delete all[name];
-      write(all);
+      sealed.delete(name);
     },
   };
 }

@@ -18,9 +18,12 @@ export interface SecretStore {
 export const SECRETS_FILE = 'secrets.json';
 export const JUDGE_KEY_SECRET = 'judge-key';
 
-/** Secrets as a 0600 JSON file (`<dataDir>/secrets.json`), rewritten whole through a 0600 temp file and a rename. */
-export function fileSecretStore(dataDir: string): SecretStore {
-  const file = path.join(dataDir, SECRETS_FILE);
+/**
+ * Secrets as a 0600 JSON file (`<dataDir>/secrets.json`), rewritten whole through a 0600 temp file and
+ * a rename. Electron's safeStorage store keeps its ciphertexts in another file through this one.
+ */
+export function fileSecretStore(dataDir: string, fileName: string = SECRETS_FILE): SecretStore {
+  const file = path.join(dataDir, fileName);
   const read = (): Record<string, string> => {
     let text: string;
     try {
