@@ -11,5 +11,9 @@ bundle="$root/node_modules/node-llama-cpp/llama/gitRelease.bundle"
 command -v cmake >/dev/null || { echo "build-llama-cpp: cmake is missing (apt-get install -y cmake build-essential)" >&2; exit 1; }
 [ -d "$dest/.git" ] || git clone "$bundle" "$dest"
 cmake -S "$dest" -B "$dest/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF
-nice -n 10 cmake --build "$dest/build" --config Release -j"$jobs" --target llama-bench llama-server llama-quantize llama-cli llama-cvector-generator
+# llama-bench first (what bench/ needs), then the tools other work uses; each target reuses what the
+# previous one built.
+for target in llama-bench llama-quantize llama-server llama-cli llama-cvector-generator; do
+  nice -n 10 cmake --build "$dest/build" --config Release -j"$jobs" --target "$target"
+done
 ls -l "$dest/build/bin"
