@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { copyFileSync, mkdtempSync, rmSync, readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileModel, readManifest } from './compile.ts';
+import { compileModel, readManifest, type CompileOptions } from './compile.ts';
 import { tinyCheckpoint, TINY_NAMES, type TinyName } from './test-support/tiny-checkpoints.ts';
 import { ReferenceModel } from './test-support/reference.ts';
 import { GraphRunner, maxAbsDiff } from './test-support/run-graph.ts';
@@ -225,6 +225,47 @@ describe('compile cache', () => {
         options: { requireTokenizer: false, precision: 'int8' },
       });
       expect(other.dir).not.toBe(first.dir);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('every weight-format and graph option is part of the key, so a compile in another format is never reused', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ps-cache-format-'));
+    try {
+      const compileWith = (extra: CompileOptions) =>
+        compileModel({
+          checkpointDir: tinyCheckpoint('llama'),
+          cacheRoot: root,
+          options: { requireTokenizer: false, precision: 'int4', ...extra },
+        });
+      const base = await compileWith({});
+      expect(base.manifest.options).toMatchObject({
+        quantScheme: 'signed',
+        blockSize: 32,
+        headBlockSize: 32,
+        fusedOps: true,
+        accuracyLevel: 4,
+      });
+      const variants: CompileOptions[] = [
+        { quantScheme: 'symmetric' },
+        { quantScheme: 'asymmetric' },
+        { blockSize: 16 },
+        { headBlockSize: 16 },
+        { fusedOps: false },
+      ];
+      const dirs = new Set([base.dir]);
+      for (const v of variants) {
+        const r = await compileWith(v);
+        expect(r.cached).toBe(false);
+        expect(r.manifest.options).toMatchObject(v);
+        dirs.add(r.dir);
+      }
+      expect(dirs.size).toBe(variants.length + 1);
+      expect((await compileWith({ quantScheme: 'signed', headBlockSize: 32 })).dir).toBe(base.dir); // the defaults spelled out: the same key
+      await expect(compileWith({ provider: 'coreml', fusedOps: true })).rejects.toThrow(
+        /fusedOps: CoreML has no com.microsoft contrib ops/,
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -164,12 +164,18 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
   const parsedOptions = compileOptionsSchema.parse(req.options ?? {});
   const precision = parsedOptions.precision ?? defaultPrecision(parsedOptions.provider);
   const quantised = precision === 'int4' || precision === 'int8';
+  // Every field resolved, in a fixed order: the key hashes this object's JSON, so an option spelled
+  // out at its default must give the same key as the option left out.
   const options = {
-    ...parsedOptions,
     precision,
-    accuracyLevel: parsedOptions.accuracyLevel ?? (quantised && parsedOptions.provider === 'cpu' ? 4 : 0),
+    provider: parsedOptions.provider,
+    blockSize: parsedOptions.blockSize,
     headBlockSize: parsedOptions.headBlockSize ?? parsedOptions.blockSize,
+    quantScheme: parsedOptions.quantScheme,
     fusedOps: parsedOptions.fusedOps ?? parsedOptions.provider === 'cpu',
+    accuracyLevel: parsedOptions.accuracyLevel ?? (quantised && parsedOptions.provider === 'cpu' ? 4 : 0),
+    requireTokenizer: parsedOptions.requireTokenizer,
+    steerable: parsedOptions.steerable,
   };
   if (options.fusedOps && options.provider === 'coreml') {
     throw new StudioError('usage', 'compile option fusedOps: CoreML has no com.microsoft contrib ops; leave it off for --provider coreml');
