@@ -3,12 +3,12 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { copyFileSync, mkdtempSync, rmSync, readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileModel, readManifest } from './compile.ts';
+import { compileModel, readManifest, type CompileOptions } from './compile.ts';
 import { tinyCheckpoint, TINY_NAMES, type TinyName } from './test-support/tiny-checkpoints.ts';
 import { ReferenceModel } from './test-support/reference.ts';
 import { GraphRunner, maxAbsDiff } from './test-support/run-graph.ts';
 import { SafetensorsFile, writeSafetensors } from './checkpoint/safetensors.ts';
-import { quantizeNBits, dequantizeNBits } from './quantize/nbits.ts';
+import { quantizeNBits, dequantizeNBits, type QuantScheme } from './quantize/nbits.ts';
 import { f16ToF32, f32ToF16 } from './checkpoint/dtype.ts';
 
 const cacheRoot = mkdtempSync(join(tmpdir(), 'ps-compile-'));
@@ -25,113 +25,130 @@ function vec(n: number, seed: number, scale = 1): Float32Array {
 
 const TOKENS = [1, 17, 42, 5, 88, 23, 64, 9, 71, 30, 2, 55];
 
-async function compiled(name: TinyName, precision: 'fp32' | 'fp16' | 'int8' | 'int4' = 'fp32') {
-  const { dir } = await compileModel({ checkpointDir: tinyCheckpoint(name), cacheRoot, options: { precision, requireTokenizer: false } });
+async function compiled(name: TinyName, precision: 'fp32' | 'fp16' | 'int8' | 'int4' = 'fp32', fusedOps?: boolean) {
+  const { dir } = await compileModel({
+    checkpointDir: tinyCheckpoint(name),
+    cacheRoot,
+    options: { precision, requireTokenizer: false, fusedOps },
+  });
   return dir;
 }
 
-describe.each(TINY_NAMES)('%s fp32 matches the reference', (name) => {
-  let ref: ReferenceModel;
-  let run: GraphRunner;
-  beforeAll(async () => {
-    ref = ReferenceModel.load(tinyCheckpoint(name));
-    run = await GraphRunner.open(await compiled(name));
-  });
-  afterAll(() => run.release());
-
-  it('logits and hidden states at every block and position', async () => {
-    const want = ref.forward(TOKENS);
-    const got = await run.run({ ids: [TOKENS] });
-    const V = run.arch.vocabSize;
-    const Hd = run.arch.hidden;
-    for (let p = 0; p < TOKENS.length; p++) {
-      expect(maxAbsDiff(got.logits.subarray(p * V, (p + 1) * V), want.logits[p]!)).toBeLessThan(1e-4);
-      for (let b = 0; b < run.arch.numLayers; b++) {
-        expect(maxAbsDiff(got.hidden[b]!.subarray(p * Hd, (p + 1) * Hd), want.hidden[b]![p]!)).toBeLessThan(1e-4);
-      }
-    }
-  });
-
-  it('KV-cached decoding: a 4-token prompt then 8 single-token steps', async () => {
-    const want = ref.forward(TOKENS);
-    const V = run.arch.vocabSize;
-    let res = await run.run({ ids: [TOKENS.slice(0, 4)], keep: 1 });
-    expect(maxAbsDiff(res.logits, want.logits[3]!)).toBeLessThan(1e-4);
-    for (let p = 4; p < TOKENS.length; p++) {
-      res = await run.run({ ids: [[TOKENS[p]!]], keep: 1, past: res.cache });
-      expect(res.logits.length).toBe(V);
-      expect(maxAbsDiff(res.logits, want.logits[p]!)).toBeLessThan(1e-4);
-    }
-  });
-
-  it('steering v at block b equals the reference with v added after block b', async () => {
-    const b = 1;
-    const v = vec(run.arch.hidden, 7, 0.5);
-    const want = ref.forward(TOKENS, { steer: new Map([[b, v]]) });
-    const plain = ref.forward(TOKENS);
-    const got = await run.run({ ids: [TOKENS], steer: new Map([[b, v]]) });
-    const V = run.arch.vocabSize;
-    const last = TOKENS.length - 1;
-    expect(maxAbsDiff(got.logits.subarray(last * V), want.logits[last]!)).toBeLessThan(1e-4);
-    // and the steering really changed something
-    expect(maxAbsDiff(want.logits[last]!, plain.logits[last]!)).toBeGreaterThan(1e-3);
-  });
-
-  it('ablation after block b equals the reference', async () => {
-    const b = 0;
-    const u = vec(run.arch.hidden, 11);
-    const n = Math.hypot(...u);
-    const unit = u.map((x) => x / n);
-    const want = ref.forward(TOKENS, { ablate: new Map([[b, unit]]) });
-    const got = await run.run({ ids: [TOKENS], ablate: new Map([[b, unit]]) });
-    const V = run.arch.vocabSize;
-    const last = TOKENS.length - 1;
-    expect(maxAbsDiff(got.logits.subarray(last * V), want.logits[last]!)).toBeLessThan(1e-4);
-  });
-
-  it('per-row steering in a left-padded batch equals each row run alone', async () => {
-    const rows = [TOKENS.slice(0, 9), TOKENS.slice(2, 6), TOKENS.slice(0, 9)];
-    const S = 9;
-    const Hd = run.arch.hidden;
-    const V = run.arch.vocabSize;
-    const alphas = [0, 0.8, -0.8];
-    const v = vec(Hd, 3, 1);
-    const steer = new Float32Array(rows.length * Hd);
-    alphas.forEach((a, r) =>
-      steer.set(
-        v.map((x) => a * x),
-        r * Hd,
-      ),
-    );
-    const ids = rows.map((r) => [...new Array(S - r.length).fill(0), ...r]);
-    const mask = rows.map((r) => [...new Array(S - r.length).fill(0), ...new Array(r.length).fill(1)]);
-    const positions = rows.map((r) => [...new Array(S - r.length).fill(0), ...r.map((_, j) => j)]);
-    const got = await run.run({ ids, mask, positions, keep: 1, steer: new Map([[1, steer]]) });
-    rows.forEach((r, i) => {
-      const want = ref.forward(r, { steer: new Map([[1, v.map((x) => alphas[i]! * x)]]) });
-      expect(maxAbsDiff(got.logits.subarray(i * V, (i + 1) * V), want.logits[r.length - 1]!)).toBeLessThan(1e-4);
+// Both graph forms: the CPU default (contrib RotaryEmbedding and SkipSimplifiedLayerNormalization)
+// and the primitive ops CoreML and the other providers get.
+describe.each(TINY_NAMES.flatMap((name) => [[name, 'contrib ops'] as const, [name, 'primitive ops'] as const]))(
+  '%s fp32 (%s) matches the reference',
+  (name, form) => {
+    let ref: ReferenceModel;
+    let run: GraphRunner;
+    beforeAll(async () => {
+      ref = ReferenceModel.load(tinyCheckpoint(name));
+      const dir = await compiled(name, 'fp32', form === 'contrib ops');
+      const ops = readManifest(dir)!.opsUsed;
+      expect(ops['com.microsoft.RotaryEmbedding'] !== undefined).toBe(form === 'contrib ops');
+      expect(ops['com.microsoft.SkipSimplifiedLayerNormalization'] !== undefined).toBe(form === 'contrib ops');
+      run = await GraphRunner.open(dir);
     });
-  });
-});
+    afterAll(() => run.release());
+
+    it('logits and hidden states at every block and position', async () => {
+      const want = ref.forward(TOKENS);
+      const got = await run.run({ ids: [TOKENS] });
+      const V = run.arch.vocabSize;
+      const Hd = run.arch.hidden;
+      for (let p = 0; p < TOKENS.length; p++) {
+        expect(maxAbsDiff(got.logits.subarray(p * V, (p + 1) * V), want.logits[p]!)).toBeLessThan(1e-4);
+        for (let b = 0; b < run.arch.numLayers; b++) {
+          expect(maxAbsDiff(got.hidden[b]!.subarray(p * Hd, (p + 1) * Hd), want.hidden[b]![p]!)).toBeLessThan(1e-4);
+        }
+      }
+    });
+
+    it('KV-cached decoding: a 4-token prompt then 8 single-token steps', async () => {
+      const want = ref.forward(TOKENS);
+      const V = run.arch.vocabSize;
+      let res = await run.run({ ids: [TOKENS.slice(0, 4)], keep: 1 });
+      expect(maxAbsDiff(res.logits, want.logits[3]!)).toBeLessThan(1e-4);
+      for (let p = 4; p < TOKENS.length; p++) {
+        res = await run.run({ ids: [[TOKENS[p]!]], keep: 1, past: res.cache });
+        expect(res.logits.length).toBe(V);
+        expect(maxAbsDiff(res.logits, want.logits[p]!)).toBeLessThan(1e-4);
+      }
+    });
+
+    it('steering v at block b equals the reference with v added after block b', async () => {
+      const b = 1;
+      const v = vec(run.arch.hidden, 7, 0.5);
+      const want = ref.forward(TOKENS, { steer: new Map([[b, v]]) });
+      const plain = ref.forward(TOKENS);
+      const got = await run.run({ ids: [TOKENS], steer: new Map([[b, v]]) });
+      const V = run.arch.vocabSize;
+      const last = TOKENS.length - 1;
+      expect(maxAbsDiff(got.logits.subarray(last * V), want.logits[last]!)).toBeLessThan(1e-4);
+      // and the steering really changed something
+      expect(maxAbsDiff(want.logits[last]!, plain.logits[last]!)).toBeGreaterThan(1e-3);
+    });
+
+    it('ablation after block b equals the reference', async () => {
+      const b = 0;
+      const u = vec(run.arch.hidden, 11);
+      const n = Math.hypot(...u);
+      const unit = u.map((x) => x / n);
+      const want = ref.forward(TOKENS, { ablate: new Map([[b, unit]]) });
+      const got = await run.run({ ids: [TOKENS], ablate: new Map([[b, unit]]) });
+      const V = run.arch.vocabSize;
+      const last = TOKENS.length - 1;
+      expect(maxAbsDiff(got.logits.subarray(last * V), want.logits[last]!)).toBeLessThan(1e-4);
+    });
+
+    it('per-row steering in a left-padded batch equals each row run alone', async () => {
+      const rows = [TOKENS.slice(0, 9), TOKENS.slice(2, 6), TOKENS.slice(0, 9)];
+      const S = 9;
+      const Hd = run.arch.hidden;
+      const V = run.arch.vocabSize;
+      const alphas = [0, 0.8, -0.8];
+      const v = vec(Hd, 3, 1);
+      const steer = new Float32Array(rows.length * Hd);
+      alphas.forEach((a, r) =>
+        steer.set(
+          v.map((x) => a * x),
+          r * Hd,
+        ),
+      );
+      const ids = rows.map((r) => [...new Array(S - r.length).fill(0), ...r]);
+      const mask = rows.map((r) => [...new Array(S - r.length).fill(0), ...new Array(r.length).fill(1)]);
+      const positions = rows.map((r) => [...new Array(S - r.length).fill(0), ...r.map((_, j) => j)]);
+      const got = await run.run({ ids, mask, positions, keep: 1, steer: new Map([[1, steer]]) });
+      rows.forEach((r, i) => {
+        const want = ref.forward(r, { steer: new Map([[1, v.map((x) => alphas[i]! * x)]]) });
+        expect(maxAbsDiff(got.logits.subarray(i * V, (i + 1) * V), want.logits[r.length - 1]!)).toBeLessThan(1e-4);
+      });
+    });
+  },
+);
 
 /**
  * The checkpoint as the quantised graph sees it: every Linear weight replaced by
  * dequantize(quantize(w)), the embedding table rounded to fp16 and the lm_head untied.
  */
-function dequantisedCopy(name: TinyName, bits: 4 | 8): string {
+function dequantisedCopy(name: TinyName, bits: 4 | 8, scheme: QuantScheme = 'signed', blockSize = 32, headBlockSize = blockSize): string {
   const src = tinyCheckpoint(name);
-  const dir = join(cacheRoot, `${name}-deq${bits}`);
+  const dir = join(cacheRoot, `${name}-deq${bits}-${scheme}-${blockSize}-${headBlockSize}`);
   if (existsSync(dir)) return dir;
   mkdirSync(dir);
   const config = JSON.parse(readFileSync(join(src, 'config.json'), 'utf8'));
   const file = new SafetensorsFile(join(src, 'model.safetensors'));
   const tensors: { name: string; shape: number[]; data: Float32Array }[] = [];
-  const roundTrip = (w: Float32Array, [N, K]: number[]) => dequantizeNBits(quantizeNBits(w, N!, K!, bits, 32));
+  const roundTrip = (w: Float32Array, [N, K]: number[], block = blockSize) =>
+    dequantizeNBits(quantizeNBits(w, N!, K!, bits, block, { scheme }));
   for (const [t, info] of file.tensors) {
     const w = file.readFloat32(t);
     if (t === 'model.embed_tokens.weight') {
       tensors.push({ name: t, shape: info.shape, data: f16ToF32(f32ToF16(w)) });
-      if (!file.tensors.has('lm_head.weight')) tensors.push({ name: 'lm_head.weight', shape: info.shape, data: roundTrip(w, info.shape) });
+      if (!file.tensors.has('lm_head.weight'))
+        tensors.push({ name: 'lm_head.weight', shape: info.shape, data: roundTrip(w, info.shape, headBlockSize) });
+    } else if (t === 'lm_head.weight') {
+      tensors.push({ name: t, shape: info.shape, data: roundTrip(w, info.shape, headBlockSize) });
     } else if (info.shape.length === 2) {
       tensors.push({ name: t, shape: info.shape, data: roundTrip(w, info.shape) });
     } else {
@@ -146,17 +163,21 @@ function dequantisedCopy(name: TinyName, bits: 4 | 8): string {
 }
 
 describe.each(['qwen3', 'gemma2', 'llama', 'phi3'] as TinyName[])('%s quantised variants', (name) => {
-  for (const [precision, bits] of [
-    ['int8', 8],
-    ['int4', 4],
+  for (const [precision, bits, quantScheme, blockSize, headBlockSize] of [
+    ['int8', 8, 'signed', 32, 32],
+    ['int4', 4, 'signed', 32, 32],
+    ['int4', 4, 'symmetric', 32, 32],
+    ['int4', 4, 'asymmetric', 32, 32],
+    ['int8', 8, 'asymmetric', 32, 32],
+    ['int4', 4, 'signed', 32, 16],
   ] as const) {
-    it(`${precision}, accuracy_level 0, equals the reference on the dequantised weights`, async () => {
-      const ref = ReferenceModel.load(dequantisedCopy(name, bits));
+    it(`${precision} ${quantScheme}, block ${blockSize}, lm_head block ${headBlockSize}, accuracy_level 0, equals the reference on the dequantised weights`, async () => {
+      const ref = ReferenceModel.load(dequantisedCopy(name, bits, quantScheme, blockSize, headBlockSize));
       const want = ref.forward(TOKENS);
       const { dir } = await compileModel({
         checkpointDir: tinyCheckpoint(name),
         cacheRoot,
-        options: { precision, accuracyLevel: 0, requireTokenizer: false },
+        options: { precision, accuracyLevel: 0, requireTokenizer: false, quantScheme, blockSize, headBlockSize },
       });
       const run = await GraphRunner.open(dir);
       try {
@@ -204,6 +225,47 @@ describe('compile cache', () => {
         options: { requireTokenizer: false, precision: 'int8' },
       });
       expect(other.dir).not.toBe(first.dir);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('every weight-format and graph option is part of the key, so a compile in another format is never reused', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ps-cache-format-'));
+    try {
+      const compileWith = (extra: CompileOptions) =>
+        compileModel({
+          checkpointDir: tinyCheckpoint('llama'),
+          cacheRoot: root,
+          options: { requireTokenizer: false, precision: 'int4', ...extra },
+        });
+      const base = await compileWith({});
+      expect(base.manifest.options).toMatchObject({
+        quantScheme: 'signed',
+        blockSize: 32,
+        headBlockSize: 32,
+        fusedOps: true,
+        accuracyLevel: 4,
+      });
+      const variants: CompileOptions[] = [
+        { quantScheme: 'symmetric' },
+        { quantScheme: 'asymmetric' },
+        { blockSize: 16 },
+        { headBlockSize: 16 },
+        { fusedOps: false },
+      ];
+      const dirs = new Set([base.dir]);
+      for (const v of variants) {
+        const r = await compileWith(v);
+        expect(r.cached).toBe(false);
+        expect(r.manifest.options).toMatchObject(v);
+        dirs.add(r.dir);
+      }
+      expect(dirs.size).toBe(variants.length + 1);
+      expect((await compileWith({ quantScheme: 'signed', headBlockSize: 32 })).dir).toBe(base.dir); // the defaults spelled out: the same key
+      await expect(compileWith({ provider: 'coreml', fusedOps: true })).rejects.toThrow(
+        /fusedOps: CoreML has no com.microsoft contrib ops/,
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -15,9 +15,10 @@ import { GraphBuilder } from './graph/builder.ts';
 import { ExternalDataWriter } from './graph/external-data.ts';
 import { DataType, encodeModel } from './graph/onnx-proto.ts';
 import { StudioError, fromZod } from './errors.ts';
+import { QUANT_SCHEMES, NBITS_BLOCK_SIZES } from './quantize/nbits.ts';
 
 /** Bump when the emitted graph changes, so cached compiles are rebuilt. */
-export const COMPILER_VERSION = 4; // 4: fp16 final soft-capping in float32 (fp16 gemma2 did not load); config-class defaults per family (families.ts)
+export const COMPILER_VERSION = 5; // 5: quantisation schemes, lm_head block size, contrib RoPE / skip-norm and an additive mask (issue 14)
 export const MANIFEST = 'manifest.json';
 export const PRECISIONS = ['fp32', 'fp16', 'int8', 'int4'] as const;
 export const PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml'] as const;
@@ -31,7 +32,28 @@ export const compileOptionsSchema = z.object({
   precision: z.enum(PRECISIONS).optional(),
   provider: z.enum(PROVIDERS).default('cpu'),
   /** Block size of int4/int8 quantisation (MatMulNBits). */
-  blockSize: z.number().int().default(32),
+  blockSize: z
+    .number()
+    .int()
+    .refine((b) => NBITS_BLOCK_SIZES.includes(b), { message: `must be one of ${NBITS_BLOCK_SIZES.join(', ')}` })
+    .default(32),
+  /** Block size of the lm_head alone; default: the same as blockSize. */
+  headBlockSize: z
+    .number()
+    .int()
+    .refine((b) => NBITS_BLOCK_SIZES.includes(b), { message: `must be one of ${NBITS_BLOCK_SIZES.join(', ')}` })
+    .optional(),
+  /**
+   * int4/int8 scaling (native-models/quantize/nbits.ts): 'signed' = llama.cpp's Q4_0 rule (all 16
+   * levels), 'symmetric' = absmax/7, 'asymmetric' = min/max with zero points.
+   */
+  quantScheme: z.enum(QUANT_SCHEMES).default('signed'),
+  /**
+   * Contrib ops for RoPE (RotaryEmbedding) and residual + RMSNorm (SkipSimplifiedLayerNormalization).
+   * Default: on for the CPU provider (measured there); off elsewhere — CoreML has no contrib ops
+   * and the others are not measured — which keeps the primitive-op graph.
+   */
+  fusedOps: z.boolean().optional(),
   /**
    * MatMulNBits accuracy_level: 0 = float activations; 4 = int8 activations. Default: 4 for
    * int4/int8 on CPU (3× faster decode measured on the Qwen3-0.6B shape, ~0.6% extra error), else 0.
@@ -74,6 +96,9 @@ export const manifestSchema = z.object({
     precision: z.enum(PRECISIONS),
     provider: z.enum(PROVIDERS),
     blockSize: z.number(),
+    headBlockSize: z.number().optional(),
+    quantScheme: z.enum(QUANT_SCHEMES).default('symmetric'),
+    fusedOps: z.boolean().default(false),
     accuracyLevel: z.number(),
     steerable: z.boolean().default(true),
   }),
@@ -139,11 +164,22 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
   const parsedOptions = compileOptionsSchema.parse(req.options ?? {});
   const precision = parsedOptions.precision ?? defaultPrecision(parsedOptions.provider);
   const quantised = precision === 'int4' || precision === 'int8';
+  // Every field resolved, in a fixed order: the key hashes this object's JSON, so an option spelled
+  // out at its default must give the same key as the option left out.
   const options = {
-    ...parsedOptions,
     precision,
+    provider: parsedOptions.provider,
+    blockSize: parsedOptions.blockSize,
+    headBlockSize: parsedOptions.headBlockSize ?? parsedOptions.blockSize,
+    quantScheme: parsedOptions.quantScheme,
+    fusedOps: parsedOptions.fusedOps ?? parsedOptions.provider === 'cpu',
     accuracyLevel: parsedOptions.accuracyLevel ?? (quantised && parsedOptions.provider === 'cpu' ? 4 : 0),
+    requireTokenizer: parsedOptions.requireTokenizer,
+    steerable: parsedOptions.steerable,
   };
+  if (options.fusedOps && options.provider === 'coreml') {
+    throw new StudioError('usage', 'compile option fusedOps: CoreML has no com.microsoft contrib ops; leave it off for --provider coreml');
+  }
   const source = resolve(req.checkpointDir);
   const ckpt = Checkpoint.open(source);
   try {
@@ -188,7 +224,12 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
           spec,
           g,
           weights,
-          { fusedNorm, compute: options.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT, steerable: options.steerable },
+          {
+            fusedNorm,
+            fusedOps: options.fusedOps,
+            compute: options.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT,
+            steerable: options.steerable,
+          },
           (done, total) => {
             req.onProgress?.({ stage: 'build', done, total });
             if (req.signal?.aborted) throw new StudioError('cancelled', 'compile cancelled');
@@ -226,6 +267,9 @@ export async function compileModel(req: CompileRequest): Promise<CompileResult> 
           precision: options.precision,
           provider: options.provider,
           blockSize: options.blockSize,
+          headBlockSize: options.headBlockSize,
+          quantScheme: options.quantScheme,
+          fusedOps: options.fusedOps,
           accuracyLevel: options.accuracyLevel,
           steerable: options.steerable,
         },

@@ -43,6 +43,8 @@ export const COMPILE_FLAGS = {
   precision: { kind: 'choice', choices: PRECISION_FLAG },
   provider: { kind: 'choice', choices: COMPILE_PROVIDER_FLAG },
   'block-size': { kind: 'choice', choices: ['16', '32', '64', '128'] },
+  'head-block-size': { kind: 'choice', choices: ['16', '32', '64', '128'] },
+  'quant-scheme': { kind: 'choice', choices: ['signed', 'symmetric', 'asymmetric'] },
   'accuracy-level': { kind: 'choice', choices: ['0', '1', '2', '3', '4'] },
   out: { kind: 'string', nonEmpty: true },
   json: { kind: 'switch' },
@@ -219,6 +221,9 @@ export const MODELS_HELP = `persona-studio models compile <checkpoint-dir> [opti
   --precision fp32|fp16|int8|int4   weights (default fp16 for cuda/dml, else fp32; int4 is fastest on CPU)
   --provider cpu|cuda|dml|coreml    op set to target (default cpu)
   --block-size 16|32|64|128         int4/int8 quantisation block (default 32; 128 is faster, coarser)
+  --head-block-size 16|32|64|128    block of the lm_head alone (default: --block-size)
+  --quant-scheme signed|symmetric|asymmetric   int4/int8 scaling: signed = llama.cpp Q4_0 rule (default),
+                                    symmetric = absmax/7, asymmetric = min/max with zero points
   --accuracy-level 0|4              MatMulNBits activations: 4 = int8 (CPU default), 0 = float
   --out DIR                         output folder (default: the compile cache in the data dir)
   --json                            print the manifest as JSON

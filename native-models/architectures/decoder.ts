@@ -3,7 +3,7 @@
 // weights are found through the family's tensor-name map (spec.tensors).
 // It emits the steerable-graph contract documented in native-models/README.md.
 import { DataType, type DataTypeId } from '../graph/onnx-proto.ts';
-import type { GraphBuilder } from '../graph/builder.ts';
+import { MS_DOMAIN, type GraphBuilder } from '../graph/builder.ts';
 import type { ModelSpec } from './spec.ts';
 import type { WeightEmitter } from './weights.ts';
 import { IO } from './contract.ts';
@@ -11,6 +11,12 @@ import { IO } from './contract.ts';
 export interface DecoderOptions {
   /** Fused RMSNorm (SimplifiedLayerNormalization) where the provider has it; primitives otherwise. */
   fusedNorm: boolean;
+  /**
+   * com.microsoft RotaryEmbedding for RoPE (2 nodes per layer instead of ~16) and
+   * SkipSimplifiedLayerNormalization for the attention residual add + the next RMSNorm; the
+   * primitive ops otherwise (CoreML has no contrib ops). Default false.
+   */
+  fusedOps?: boolean;
   /** Element type of activations and the KV cache (inputs/outputs of steering and logits stay float32). */
   compute: DataTypeId;
   /** false: no steer/ablate inputs and no intervention nodes (the baseline benchmarks compare with). Default true. */
@@ -70,43 +76,64 @@ export function buildDecoder(
   const causal = g.node('GreaterOrEqual', [distance, g.int64s('zero', [0], true)]);
   const mask5 = g.int64s('ax12', [1, 2]); // [B,S,T] -> [B,1,1,S,T]
   const allowedFull = g.node('Unsqueeze', [g.node('And', [causal, valid]), mask5], {}, { name: 'mask_full' }); // [B,1,1,S,T]
-  const allowedByWindow = new Map<number, string>();
-  const allowedFor = (window: number | null): string => {
-    if (window === null) return allowedFull;
-    let m = allowedByWindow.get(window);
+  const negInf = scalar('neg_inf', NEG_INF);
+  const zeroF = scalar('zero_f', 0);
+  // Additive masks, built once per run and window: 0 where visible, the lowest float elsewhere,
+  // added to the scores. Softmax then gives exactly what Where(allowed, scores, lowest) gives
+  // (scores + 0 = scores; the lowest float absorbs any finite score), one Add per layer instead of
+  // a Where over a broadcast boolean.
+  const biasByWindow = new Map<number | null, string>();
+  const maskBiasFor = (window: number | null): string => {
+    let m = biasByWindow.get(window);
     if (!m) {
-      const inWindow = g.node('Unsqueeze', [g.node('Less', [distance, g.int64s('window', [window], true)]), mask5]);
-      m = g.node('And', [allowedFull, inWindow], {}, { name: `mask_window${window}` });
-      allowedByWindow.set(window, m);
+      let allowed = allowedFull;
+      if (window !== null) {
+        const inWindow = g.node('Unsqueeze', [g.node('Less', [distance, g.int64s('window', [window], true)]), mask5]);
+        allowed = g.node('And', [allowedFull, inWindow], {}, { name: `mask_window${window}` });
+      }
+      m = g.node('Where', [allowed, zeroF, negInf], {}, { name: window === null ? 'mask_bias' : `mask_bias_window${window}` });
+      biasByWindow.set(window, m);
     }
     return m;
   };
-  const negInf = scalar('neg_inf', NEG_INF);
 
-  // ---- RoPE tables gathered once per run: cos/sin [B,1,S,D] (halves duplicated, HF rotate-half)
-  const rope = spec.ropeTables.map((inv, r) => {
+  // ---- RoPE. Primitive path: cos/sin [B,1,S,D] gathered once per run (halves duplicated, HF
+  // rotate-half) and applied with ~8 nodes per tensor. Contrib path: RotaryEmbedding with caches
+  // [maxPos, D/2] (interleaved 0 = rotate-half), one node per tensor.
+  const fusedOps = opts.fusedOps ?? false;
+  const ropeTables = spec.ropeTables.map((inv, r) => {
     const maxPos = spec.maxPositions;
-    const cos = new Float32Array(maxPos * D);
-    const sin = new Float32Array(maxPos * D);
+    const width = fusedOps ? D / 2 : D;
+    const cos = new Float32Array(maxPos * width);
+    const sin = new Float32Array(maxPos * width);
     for (let p = 0; p < maxPos; p++) {
       for (let i = 0; i < D / 2; i++) {
         const a = p * inv[i]!;
-        cos[p * D + i] = cos[p * D + i + D / 2] = Math.cos(a);
-        sin[p * D + i] = sin[p * D + i + D / 2] = Math.sin(a);
+        cos[p * width + i] = Math.cos(a);
+        sin[p * width + i] = Math.sin(a);
+        if (!fusedOps) {
+          cos[p * D + i + D / 2] = cos[p * D + i]!;
+          sin[p * D + i + D / 2] = sin[p * D + i]!;
+        }
       }
     }
-    const cosT = W.table(`rope${r}.cos`, cos, [maxPos, D]);
-    const sinT = W.table(`rope${r}.sin`, sin, [maxPos, D]);
-    return {
-      cos: toCompute(g.node('Unsqueeze', [g.node('Gather', [cosT, positionIds]), ax1], {}, { name: `rope${r}_cos` })),
-      sin: toCompute(g.node('Unsqueeze', [g.node('Gather', [sinT, positionIds]), ax1], {}, { name: `rope${r}_sin` })),
-    };
+    return { cos: W.table(`rope${r}.cos`, cos, [maxPos, width]), sin: W.table(`rope${r}.sin`, sin, [maxPos, width]) };
   });
+  const rope = ropeTables.map(({ cos, sin }, r) =>
+    fusedOps
+      ? { cos: toCompute(cos), sin: toCompute(sin) }
+      : {
+          cos: toCompute(g.node('Unsqueeze', [g.node('Gather', [cos, positionIds]), ax1], {}, { name: `rope${r}_cos` })),
+          sin: toCompute(g.node('Unsqueeze', [g.node('Gather', [sin, positionIds]), ax1], {}, { name: `rope${r}_sin` })),
+        },
+  );
   const halfStart = g.int64s('h0', [0]);
   const halfMid = g.int64s('h1', [D / 2]);
   const halfEnd = g.int64s('h2', [D]);
   const lastAxis = g.int64s('axm1', [-1]);
+  /** RoPE on x [B, heads, S, D]. */
   const applyRope = (x: string, r: number): string => {
+    if (fusedOps) return g.node('RotaryEmbedding', [x, positionIds, rope[r]!.cos, rope[r]!.sin], { interleaved: 0 }, { domain: MS_DOMAIN });
     const x1 = g.node('Slice', [x, halfStart, halfMid, lastAxis]);
     const x2 = g.node('Slice', [x, halfMid, halfEnd, lastAxis]);
     const rotated = g.node('Concat', [g.node('Neg', [x2]), x1], { axis: -1 });
@@ -169,7 +196,7 @@ export function buildDecoder(
     const scoresNew = g.node('MatMul', [q5, g.node('Unsqueeze', [g.node('Transpose', [kNew], { perm: [0, 1, 3, 2] }), ax2])]);
     let scores = g.node('Concat', [scoresPast, scoresNew], { axis: -1 }, { name: `l${i}_scores` });
     if (spec.attnSoftcap !== null) scores = softcap(scores, spec.attnSoftcap);
-    scores = g.node('Where', [allowedFor(L.window), scores, negInf]);
+    scores = g.node('Add', [scores, maskBiasFor(L.window)], {}, { name: `l${i}_masked` });
     const probs = g.node('Softmax', [scores], { axis: -1 });
     const probsPast = g.node('Slice', [probs, g.int64s('zero1', [0]), slots, lastAxis]);
     const probsNew = g.node('Slice', [probs, slots, g.int64s('int64max', [Number.MAX_SAFE_INTEGER]), lastAxis]);
@@ -180,11 +207,24 @@ export function buildDecoder(
     const ctx = g.node('Reshape', [g.node('Transpose', [g.node('Reshape', [ctx5, headsShape])], { perm: [0, 2, 1, 3] }), attnOutShape]);
     let attnOut = W.linear(ctx, t.o, H * D, Hd);
     if (spec.sandwichNorm) attnOut = rmsNorm(attnOut, W.norm(t.postAttentionNorm), `l${i}_post_attn_norm`);
-    h = g.node('Add', [h, attnOut], {}, { name: `l${i}_attn_residual` });
-    // MLP
-    const xm = spec.sandwichNorm
-      ? rmsNorm(h, W.norm(t.preFeedforwardNorm), `l${i}_pre_ffw_norm`)
-      : rmsNorm(h, W.norm(t.postAttentionNorm), `l${i}_post_attn_norm`);
+    // MLP input: residual add, then RMSNorm (fused into one node where the provider has it)
+    const mlpNorm = spec.sandwichNorm ? W.norm(t.preFeedforwardNorm) : W.norm(t.postAttentionNorm);
+    const mlpNormName = spec.sandwichNorm ? `l${i}_pre_ffw_norm` : `l${i}_post_attn_norm`;
+    let xm: string;
+    if (fusedOps && opts.fusedNorm) {
+      // outputs: normed, (mean, inv_std_var: unused), the residual sum
+      const outs = g.nodeMulti(
+        'SkipSimplifiedLayerNormalization',
+        [h, attnOut, mlpNorm],
+        { epsilon: { float: spec.rmsEps } },
+        { domain: MS_DOMAIN, name: mlpNormName, outputs: 4, unused: [1, 2] },
+      );
+      xm = outs[0]!;
+      h = outs[3]!;
+    } else {
+      h = g.node('Add', [h, attnOut], {}, { name: `l${i}_attn_residual` });
+      xm = rmsNorm(h, mlpNorm, mlpNormName);
+    }
     const [gateProj, up] = W.linears(xm, Hd, t.gateUp, [spec.intermediate, spec.intermediate]) as [string, string];
     const gate = activation(gateProj);
     let mlpOut = W.linear(g.node('Mul', [gate, up]), t.down, spec.intermediate, Hd);

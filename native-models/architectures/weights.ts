@@ -5,7 +5,7 @@ import { MS_DOMAIN, type GraphBuilder } from '../graph/builder.ts';
 import type { ExternalDataWriter } from '../graph/external-data.ts';
 import type { Checkpoint } from '../checkpoint/checkpoint.ts';
 import { f32ToF16 } from '../checkpoint/dtype.ts';
-import { quantizeNBits, nbitsShapes } from '../quantize/nbits.ts';
+import { quantizeNBits, nbitsShapes, nbitsZeroPoints, type QuantScheme } from '../quantize/nbits.ts';
 import type { ModelSpec } from './spec.ts';
 import { StudioError } from '../errors.ts';
 
@@ -35,6 +35,10 @@ export interface WeightEmitter {
 export interface WeightOptions {
   precision: Precision;
   blockSize: number;
+  /** Block size of the lm_head alone (a finer one keeps the logits closer); default `blockSize`. */
+  headBlockSize?: number;
+  /** int4/int8 scaling rule (quantize/nbits.ts); default 'symmetric'. */
+  quantScheme?: QuantScheme;
   accuracyLevel: number;
 }
 
@@ -111,16 +115,19 @@ export class CheckpointWeights implements WeightEmitter {
     return this.opts.precision === 'fp32' ? rows : this.g.node('Cast', [rows], { to: DataType.FLOAT });
   }
 
-  private matmul(x: string, name: string, w: Float32Array, N: number, K: number): string {
-    const { precision, blockSize, accuracyLevel } = this.opts;
+  private matmul(x: string, name: string, w: Float32Array, N: number, K: number, blockSize = this.opts.blockSize): string {
+    const { precision, accuracyLevel } = this.opts;
     if (precision === 'int4' || precision === 'int8') {
-      const q = quantizeNBits(w, N, K, precision === 'int4' ? 4 : 8, blockSize);
+      const q = quantizeNBits(w, N, K, precision === 'int4' ? 4 : 8, blockSize, { label: name, scheme: this.opts.quantScheme });
       const dims = nbitsShapes(q);
       const B = this.store(`${name}.qweight`, DataType.UINT8, dims.B, q.packed);
       const scales = this.store(`${name}.scales`, DataType.FLOAT, dims.scales, q.scales);
+      const zp = nbitsZeroPoints(q);
+      const inputs = [x, B, scales];
+      if (zp) inputs.push(this.store(`${name}.zero_points`, DataType.UINT8, zp.dims, zp.data));
       return this.g.node(
         'MatMulNBits',
-        [x, B, scales],
+        inputs,
         { K, N, bits: q.bits, block_size: q.blockSize, accuracy_level: accuracyLevel },
         { domain: MS_DOMAIN, name },
       );
@@ -176,6 +183,6 @@ export class CheckpointWeights implements WeightEmitter {
       const outShape = this.g.node('Concat', [this.g.node('Shape', [x], { start: 0, end: 2 }), this.g.int64s('vocab', [V])], { axis: 0 });
       return this.g.node('Reshape', [y, outShape]);
     }
-    return this.matmul(x, 'lm_head', this.read(name, [V, Hd]), V, Hd);
+    return this.matmul(x, 'lm_head', this.read(name, [V, Hd]), V, Hd, this.opts.headBlockSize ?? this.opts.blockSize);
   }
 }

@@ -14,6 +14,8 @@ export interface NodeOptions {
   domain?: string;
   name?: string;
   outputs?: number;
+  /** Indices of optional outputs nobody reads: left unnamed (''), so the kernel may skip them. */
+  unused?: number[];
 }
 
 export const MS_DOMAIN = 'com.microsoft';
@@ -87,7 +89,7 @@ export class GraphBuilder {
   nodeMulti(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, opts: NodeOptions = {}): string[] {
     const base = this.fresh(opts.name ?? op);
     const n = opts.outputs ?? 1;
-    const outs = Array.from({ length: n }, (_, i) => (i === 0 ? base : this.fresh(`${base}_out${i}`)));
+    const outs = Array.from({ length: n }, (_, i) => (opts.unused?.includes(i) ? '' : i === 0 ? base : this.fresh(`${base}_out${i}`)));
     this.nodes.push({
       name: base,
       op_type: op,

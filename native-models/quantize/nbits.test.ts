@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { f16ToF32 } from '../checkpoint/dtype.ts';
-import { blockCount, dequantizeNBits, nbitsAttrs, nbitsScalesF16, nbitsShapes, quantizeNBits, zeroPoint, type NBits } from './nbits.ts';
+import {
+  blockCount,
+  dequantizeNBits,
+  nbitsAttrs,
+  nbitsScalesF16,
+  nbitsShapes,
+  nbitsZeroPoints,
+  quantizeNBits,
+  zeroPoint,
+  type NBits,
+} from './nbits.ts';
 import { gaussian } from './test-data.ts';
 
 /** The code stored for element (n, k), read straight from the packed bytes. */
@@ -139,4 +149,65 @@ describe('quantizeNBits input checks', () => {
     const big = new Float32Array(32).fill(1e6);
     expect(() => quantizeNBits(big, 1, 32, 4, 32, { scales: 'f16' })).toThrow(/does not fit in float16/);
   });
+});
+
+describe('quantisation schemes', () => {
+  const relErr = (w: Float32Array, q: ReturnType<typeof quantizeNBits>) => {
+    const d = dequantizeNBits(q);
+    let e = 0,
+      n = 0;
+    for (let i = 0; i < w.length; i++) {
+      e += (d[i]! - w[i]!) ** 2;
+      n += w[i]! ** 2;
+    }
+    return Math.sqrt(e / n);
+  };
+
+  it("'signed' is llama.cpp's Q4_0 rule: the largest magnitude maps to code 0 with a negative scale when positive", () => {
+    const w = new Float32Array(32);
+    w.set([8, -4, 1, 0.49]); // signed max 8 -> scale -1: 8 -> code 0, -4 -> 12, 1 -> 7, 0.49 -> 8
+    const q = quantizeNBits(w, 1, 32, 4, 32, { scheme: 'signed' });
+    expect(q.scales[0]).toBe(-1);
+    expect([0, 1, 2, 3].map((k) => code(q, 0, k))).toEqual([0, 12, 7, 8]);
+    expect(Array.from(dequantizeNBits(q).subarray(0, 4))).toEqual([8, -4, 1, -0]);
+    expect(q.zeroPoints).toBeUndefined();
+  });
+
+  it("'asymmetric' places a per-block zero point so min..max spans all codes, packed two per byte", () => {
+    const K = 64;
+    const w = new Float32Array(K);
+    for (let k = 0; k < 32; k++) w[k] = k / 31; // block 0: 0..1 -> zero point 0
+    for (let k = 32; k < K; k++) w[k] = -(k - 32) / 31; // block 1: -1..0 -> zero point 15
+    const q = quantizeNBits(w, 1, K, 4, 32, { scheme: 'asymmetric' });
+    expect(Array.from(q.zeroPoints!)).toEqual([0, 15]);
+    expect(nbitsZeroPoints(q)).toEqual({ data: Uint8Array.of(0xf0), dims: [1, 1] });
+    expect(code(q, 0, 31)).toBe(15);
+    expect(code(q, 0, 63)).toBe(0);
+  });
+
+  it.each([4, 8] as const)('bits %i: signed and asymmetric have less weight error than symmetric on Gaussian weights', (bits) => {
+    const w = gaussian(64 * 256, 5 + bits);
+    const sym = relErr(w, quantizeNBits(w, 64, 256, bits, 32));
+    const signed = relErr(w, quantizeNBits(w, 64, 256, bits, 32, { scheme: 'signed' }));
+    const asym = relErr(w, quantizeNBits(w, 64, 256, bits, 32, { scheme: 'asymmetric' }));
+    expect(signed).toBeLessThan(sym);
+    expect(asym).toBeLessThan(sym);
+  });
+
+  it.each(['signed', 'asymmetric'] as const)(
+    "%s with scales: 'f16' keeps float16-exact scales, uses all 16 codes, errs < one step",
+    (scheme) => {
+      // Both schemes clamp one end of the range (Q4_0 has 8 levels below zero, 7 above), so the
+      // bound is one quantisation step, not half of one as for 'symmetric'.
+      const w = gaussian(8 * 96, 77);
+      const q = quantizeNBits(w, 8, 96, 4, 32, { scheme, scales: 'f16' });
+      expect(Array.from(f16ToF32(nbitsScalesF16(q)))).toEqual(Array.from(q.scales));
+      const d = dequantizeNBits(q);
+      for (let i = 0; i < w.length; i++)
+        expect(Math.abs(d[i]! - w[i]!)).toBeLessThanOrEqual(Math.abs(q.scales[Math.floor(i / 32)]!) + 1e-7);
+      const codes = new Set<number>();
+      for (let n = 0; n < 8; n++) for (let k = 0; k < 96; k++) codes.add(code(q, n, k));
+      expect(codes.size).toBe(16);
+    },
+  );
 });

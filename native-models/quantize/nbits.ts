@@ -1,10 +1,18 @@
-// Block-wise symmetric quantisation of a Linear weight into the com.microsoft MatMulNBits layout.
+// Block-wise quantisation of a Linear weight into the com.microsoft MatMulNBits layout.
 //
 // The weight arrives in Hugging Face layout [N = out, K = in], row-major. MatMulNBits quantises along
 // K in blocks of `blockSize`: B is uint8 [N, ceil(K/blockSize), blockSize·bits/8], element k of a
 // block in byte k (8 bits) or in byte k>>1, low nibble first (4 bits). With no zero_points input
 // ORT uses the midpoint 2^(bits-1) (8 or 128), so dequantised = (q - zp) · scale. Checked bit-exact
-// against onnxruntime-node 1.30 CPU (see nbits.test.ts).
+// against onnxruntime-node 1.30 CPU (see nbits.test.ts, nbits.ort.test.ts).
+//
+// Three schemes (`QuantScheme`):
+// - 'symmetric': s = absmax / (zp - 1), codes zp ± (zp - 1): one level (code 0) is never used.
+// - 'signed': llama.cpp's Q4_0 rule, s = m / -zp where m is the value of largest magnitude (sign
+//   kept), so m maps to code 0 and all 2^bits levels are used; the scale may be negative, which
+//   MatMulNBits handles. Less weight error than 'symmetric' at the same size and speed.
+// - 'asymmetric': s = (max - min) / (2^bits - 1) and a per-block zero point (a zero_points input);
+//   on x86 the zero point is folded into a block sum at prepack, so it costs no decode time there.
 import { f16ToF32, f32ToF16 } from '../checkpoint/dtype.ts';
 
 export type NBits = 4 | 8;
@@ -20,7 +28,12 @@ export interface NBitsWeight {
   packed: Uint8Array;
   /** float [N·ceil(K/blockSize)]; values are fp16-exact when quantised with `scales: 'f16'`. */
   scales: Float32Array;
+  /** 'asymmetric' only: one code per block [N·ceil(K/blockSize)] (unpacked; see `nbitsZeroPoints`). */
+  zeroPoints?: Uint8Array;
 }
+
+export const QUANT_SCHEMES = ['symmetric', 'signed', 'asymmetric'] as const;
+export type QuantScheme = (typeof QUANT_SCHEMES)[number];
 
 export interface QuantizeOptions {
   /** Names the tensor in error messages. */
@@ -30,6 +43,8 @@ export interface QuantizeOptions {
    * (scales as float16 next to float16 activations) dequantises to exactly `dequantizeNBits`.
    */
   scales?: 'f32' | 'f16';
+  /** Default 'symmetric' (see the header). */
+  scheme?: QuantScheme;
 }
 
 export function zeroPoint(bits: NBits): number {
@@ -44,8 +59,12 @@ function check(label: string, ok: boolean, problem: string): void {
   if (!ok) throw new Error(`quantize ${label}: ${problem}`);
 }
 
-/** The smallest float16 value >= s (as float32): ORT reads fp16 scales exactly, and rounding up keeps |q - zp| <= qmax. */
-function f16AtLeast(s: number, label: string): number {
+/**
+ * The float16 value of |s| rounded up in magnitude, with s's sign (as float32): ORT reads fp16 scales
+ * exactly, and a larger magnitude keeps every code in range.
+ */
+function f16AtLeast(signed: number, label: string): number {
+  const s = Math.abs(signed);
   const h = f32ToF16(Float32Array.of(s));
   let v = f16ToF32(h)[0]!;
   while (v < s) {
@@ -53,12 +72,12 @@ function f16AtLeast(s: number, label: string): number {
     v = f16ToF32(h)[0]!;
   }
   check(label, Number.isFinite(v), `block scale ${s} does not fit in float16`);
-  return v;
+  return signed < 0 ? -v : v;
 }
 
 /**
  * Quantises `w` ([N, K] row-major float32) to `bits` per weight with one scale per block of
- * `blockSize` along K: s = absmax/qmax (qmax = 7 or 127), q = clamp(round(w/s) + zp, 0, 2·zp - 1).
+ * `blockSize` along K by `opts.scheme` (header): q = clamp(round(w/s) + zp, 0, 2^bits - 1).
  * The last block is padded with zp (dequantises to 0); an all-zero block gets scale 0.
  */
 export function quantizeNBits(w: Float32Array, N: number, K: number, bits: NBits, blockSize = 32, opts: QuantizeOptions = {}): NBitsWeight {
@@ -77,26 +96,46 @@ export function quantizeNBits(w: Float32Array, N: number, K: number, bits: NBits
   const scales = new Float32Array(N * nBlocks);
   const q = new Uint8Array(blockSize);
   const f16 = opts.scales === 'f16';
+  const scheme = opts.scheme ?? 'symmetric';
+  check(label, QUANT_SCHEMES.includes(scheme), `scheme ${scheme} is not one of ${QUANT_SCHEMES.join(', ')}`);
+  const zeroPoints = scheme === 'asymmetric' ? new Uint8Array(N * nBlocks) : undefined;
 
   for (let n = 0; n < N; n++) {
     const row = n * K;
     for (let b = 0; b < nBlocks; b++) {
       const k0 = b * blockSize;
       const len = Math.min(blockSize, K - k0);
-      let absmax = 0;
+      let absmax = 0,
+        signedMax = 0,
+        min = 0,
+        max = 0;
       for (let j = 0; j < len; j++) {
         const v = w[row + k0 + j]!;
         if (!Number.isFinite(v)) check(label, false, `value at [${n}, ${k0 + j}] is ${v}`);
         const a = Math.abs(v);
-        if (a > absmax) absmax = a;
+        if (a > absmax) {
+          absmax = a;
+          signedMax = v;
+        }
+        if (v < min) min = v;
+        if (v > max) max = v;
       }
-      let s = Math.fround(absmax / qmax);
-      if (f16 && s > 0) s = f16AtLeast(s, label);
+      // The block's zero point: fixed at the midpoint, or placed so min..max (which spans 0) fits.
+      let z = zp;
+      let s: number;
+      if (scheme === 'signed') s = Math.fround(signedMax / -zp);
+      else if (scheme === 'asymmetric') s = Math.fround((max - min) / qhi);
+      else s = Math.fround(absmax / qmax);
+      if (f16 && s !== 0) s = f16AtLeast(s, label);
+      if (zeroPoints) {
+        z = s > 0 ? Math.min(qhi, Math.max(0, Math.round(-min / s))) : zp;
+        zeroPoints[n * nBlocks + b] = z;
+      }
       scales[n * nBlocks + b] = s;
-      q.fill(zp);
-      if (s > 0) {
+      q.fill(z);
+      if (s !== 0) {
         for (let j = 0; j < len; j++) {
-          const v = Math.round(w[row + k0 + j]! / s) + zp;
+          const v = Math.round(w[row + k0 + j]! / s) + z;
           q[j] = v < 0 ? 0 : v > qhi ? qhi : v;
         }
       }
@@ -108,13 +147,13 @@ export function quantizeNBits(w: Float32Array, N: number, K: number, bits: NBits
       }
     }
   }
-  return { bits, blockSize, N, K, packed, scales };
+  return zeroPoints ? { bits, blockSize, N, K, packed, scales, zeroPoints } : { bits, blockSize, N, K, packed, scales };
 }
 
 /** The float32 weight [N, K] that MatMulNBits computes with: (q - zp) · scale. */
 export function dequantizeNBits(q: NBitsWeight): Float32Array {
-  const { bits, blockSize, N, K, packed, scales } = q;
-  const zp = zeroPoint(bits);
+  const { bits, blockSize, N, K, packed, scales, zeroPoints } = q;
+  const mid = zeroPoint(bits);
   const nBlocks = blockCount(K, blockSize);
   const blob = (blockSize * bits) / 8;
   const out = new Float32Array(N * K);
@@ -124,6 +163,7 @@ export function dequantizeNBits(q: NBitsWeight): Float32Array {
       const j = k - b * blockSize;
       const at = (n * nBlocks + b) * blob;
       const code = bits === 8 ? packed[at + j]! : (packed[at + (j >> 1)]! >> ((j & 1) * 4)) & 0xf;
+      const zp = zeroPoints ? zeroPoints[n * nBlocks + b]! : mid;
       out[n * K + k] = (code - zp) * scales[n * nBlocks + b]!;
     }
   }
@@ -134,6 +174,22 @@ export function dequantizeNBits(q: NBitsWeight): Float32Array {
 export function nbitsShapes(q: NBitsWeight): { B: number[]; scales: number[] } {
   const nBlocks = blockCount(q.K, q.blockSize);
   return { B: [q.N, nBlocks, (q.blockSize * q.bits) / 8], scales: [q.N, nBlocks] };
+}
+
+/**
+ * The zero_points input of an 'asymmetric' weight: uint8 [N, ceil(nBlocks·bits/8)], for 4 bits two
+ * blocks per byte, low nibble first (each row padded to whole bytes), as MatMulNBits reads it.
+ */
+export function nbitsZeroPoints(q: NBitsWeight): { data: Uint8Array; dims: number[] } | null {
+  if (!q.zeroPoints) return null;
+  const nBlocks = blockCount(q.K, q.blockSize);
+  if (q.bits === 8) return { data: q.zeroPoints, dims: [q.N, nBlocks] };
+  const perRow = Math.ceil(nBlocks / 2);
+  const data = new Uint8Array(q.N * perRow);
+  for (let n = 0; n < q.N; n++) {
+    for (let b = 0; b < nBlocks; b++) data[n * perRow + (b >> 1)]! |= q.zeroPoints[n * nBlocks + b]! << ((b & 1) * 4);
+  }
+  return { data, dims: [q.N, perRow] };
 }
 
 /** MatMulNBits node attributes. accuracy_level 4 quantises activations to int8 (faster, less exact). */

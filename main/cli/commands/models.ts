@@ -20,6 +20,8 @@ export async function compileCommand({ flags, positionals }: Parsed<typeof COMPI
       precision: flags.precision,
       provider: flags.provider,
       blockSize: flags['block-size'] ? Number(flags['block-size']) : undefined,
+      headBlockSize: flags['head-block-size'] ? Number(flags['head-block-size']) : undefined,
+      quantScheme: flags['quant-scheme'],
       accuracyLevel: flags['accuracy-level'] ? Number(flags['accuracy-level']) : undefined,
     },
     onProgress: (p) => {

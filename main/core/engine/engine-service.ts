@@ -66,6 +66,7 @@ export function createEngineService(collectGarbage: () => void = () => {}): Engi
         precision: m.manifest.options.precision,
         hasTokenizer: tokenizer !== null,
         loadMs: performance.now() - t0,
+        spinning: args.session.spinning ?? true,
       };
       return status;
     },

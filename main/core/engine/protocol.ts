@@ -30,6 +30,8 @@ export const modelStatusSchema = z.object({
   precision: z.string(),
   hasTokenizer: z.boolean(),
   loadMs: z.number(),
+  /** Whether the session's threads spin-wait between runs (session-options.ts `spinning`). */
+  spinning: z.boolean(),
 });
 export type ModelStatus = z.output<typeof modelStatusSchema>;
 

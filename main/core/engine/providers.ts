@@ -55,7 +55,7 @@ export async function openSession(
   create: (path: string, o: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession> = (p, o) =>
     ort.InferenceSession.create(p, o),
 ): Promise<OpenedSession> {
-  const { provider, threads, deviceId } = sessionOptionsSchema.parse(opts);
+  const { provider, threads, deviceId, spinning } = sessionOptionsSchema.parse(opts);
   const candidates = provider === 'auto' ? availableProviders() : provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
   const attempts: ProviderAttempt[] = [];
   for (const name of candidates) {
@@ -65,6 +65,7 @@ export async function openSession(
         ...(threads ? { intraOpNumThreads: threads } : {}),
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
+        ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
       });
       attempts.push({ provider: name, ok: true });
       const failed = attempts.filter((a) => !a.ok);

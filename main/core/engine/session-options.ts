@@ -10,5 +10,13 @@ export const sessionOptionsSchema = z.object({
   /** Intra-op threads; 0 lets onnxruntime pick (all physical cores). */
   threads: z.number().int().min(0).max(256).default(0),
   deviceId: z.number().int().min(0).default(0),
+  /**
+   * Whether onnxruntime's intra-op threads spin-wait for work after each parallel section
+   * (`session.intra_op.allow_spinning`). Spinning saves a wake-up per node when the process has the
+   * cores to itself; with a second session resident (a judge beside the model) each pool's spinning
+   * takes the cores from the other. Default: on; the engine host turns it off when it holds more
+   * than one model (engine.ts).
+   */
+  spinning: z.boolean().default(true),
 });
 export type SessionOptions = z.input<typeof sessionOptionsSchema>;
