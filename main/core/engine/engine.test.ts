@@ -361,7 +361,9 @@ describe('host responsiveness and memory', () => {
       await e.generate({ rows: [{ prompt: { ids: Array.from(ids, Number) }, sampling: greedy }], maxNewTokens: 8 });
       clearInterval(tick);
       console.log(`in-process prefill blocked ${blocking.toFixed(0)} ms; worst host stall through the worker ${worst.toFixed(1)} ms`);
-      expect(worst).toBeLessThan(50);
+      // Relative to the in-process block measured in this same run, not a fixed number of ms: on a
+      // loaded machine the OS preempts the loop too, but never for a whole prefill.
+      expect(worst).toBeLessThan(blocking / 3);
     } finally {
       await e.close();
     }
