@@ -471,7 +471,11 @@ const settingsView = z.object({
   judgeKey: z.enum(['set', 'not set']),
   /** PERSONA_STUDIO_JUDGE_KEY is set in main's environment: it wins over the stored key. */
   judgeKeyFromEnv: z.boolean(),
-  /** Where the key is kept: 'file' (0600 in the data dir) or 'safeStorage' (Electron). */
+  /** Whether a Hugging Face token (gated models) is stored; never returned either. */
+  hubToken: z.enum(['set', 'not set']),
+  /** HF_TOKEN is set in main's environment: it wins over the stored token. */
+  hubTokenFromEnv: z.boolean(),
+  /** Where the secrets are kept: 'file' (0600 in the data dir) or 'safeStorage' (Electron). */
   secretStore: z.string(),
 });
 
@@ -727,6 +731,9 @@ export const appContract = defineContract({
   /** Stores the judge's API key (kept in main: the SecretStore), never returned. */
   'settings.setJudgeKey': { args: z.object({ key: z.string().trim().min(1).max(4096) }), result: settingsView },
   'settings.clearJudgeKey': { args: z.object({}), result: settingsView },
+  /** Stores the Hugging Face access token for gated models (models.download uses it when HF_TOKEN is unset), never returned. */
+  'settings.setHubToken': { args: z.object({ token: z.string().trim().min(1).max(4096) }), result: settingsView },
+  'settings.clearHubToken': { args: z.object({}), result: settingsView },
   /** What the first run needs: version, data dir, the bundled demo model, the default download and whether the hub answers. */
   'app.info': {
     args: z.object({ probeHub: z.boolean().default(false) }),

@@ -35,8 +35,8 @@ import { evalReportHtml, evalReportJson } from './evaluation/eval-report.ts';
 import { reportKind, writeReport } from './evaluation/report-file.ts';
 // ---- jobs (imports) ----
 import { JobRunner } from './jobs/job-runner.ts';
-import { SettingsStore, resolveJudgeKey } from './settings/settings-store.ts';
-import { fileSecretStore, JUDGE_KEY_SECRET, type SecretStore } from './settings/secret-store.ts';
+import { SettingsStore, resolveHubToken, resolveJudgeKey } from './settings/settings-store.ts';
+import { fileSecretStore, HUB_TOKEN_SECRET, JUDGE_KEY_SECRET, type SecretStore } from './settings/secret-store.ts';
 import { JUDGE_KEY_ENV } from './evaluation/judge.ts';
 import { appInfo } from './app-info.ts';
 import { downloadModel } from '../../native-models/hub/download.ts';
@@ -744,6 +744,14 @@ export function createAppService(opts: AppServiceOptions): AppService {
       secrets.delete(JUDGE_KEY_SECRET);
       return settingsView();
     },
+    'settings.setHubToken': (a) => {
+      secrets.set(HUB_TOKEN_SECRET, a.token);
+      return settingsView();
+    },
+    'settings.clearHubToken': () => {
+      secrets.delete(HUB_TOKEN_SECRET);
+      return settingsView();
+    },
     'app.info': (a) => appInfo(dataDir, { probeHub: a.probeHub, provider: settings.get().provider }),
     'models.download': jobs.op('models.download', async (a, ctx) => {
       const repo = checkRepoId(a.repo, 'repo');
@@ -753,6 +761,8 @@ export function createAppService(opts: AppServiceOptions): AppService {
         (await downloadModel({
           repo,
           revision,
+          // A token stored in Settings stands in for HF_TOKEN when the environment has none.
+          env: { ...process.env, HF_TOKEN: resolveHubToken(secrets) ?? '' },
           signal: ctx.signal,
           onProgress: (p) =>
             ctx.emit('progress', {
@@ -784,6 +794,8 @@ export function createAppService(opts: AppServiceOptions): AppService {
       dataDirInUse: dataDir,
       judgeKey: resolveJudgeKey(secrets, {}) ? ('set' as const) : ('not set' as const),
       judgeKeyFromEnv: !!process.env[JUDGE_KEY_ENV],
+      hubToken: secrets.get(HUB_TOKEN_SECRET) ? ('set' as const) : ('not set' as const),
+      hubTokenFromEnv: !!process.env.HF_TOKEN?.trim(),
       secretStore: secrets.kind,
     };
   }

@@ -23,7 +23,7 @@ const ctxOf = (emit: (event: string, p: { stage: string; done: number; total: nu
   ({ id: 1, signal: new AbortController().signal, emit }) as unknown as HandlerContext<never, never>;
 
 beforeAll(async () => {
-  hub = await startFakeHub({ 'studio/demo': { dir: DEMO_MODEL_DIR } });
+  hub = await startFakeHub({ 'studio/demo': { dir: DEMO_MODEL_DIR }, 'studio/gated': { dir: DEMO_MODEL_DIR, token: 'hf_secret_token' } });
   process.env.HF_HOME = join(work, 'hf');
   process.env.HF_ENDPOINT = hub.endpoint;
   delete process.env.HF_TOKEN;
@@ -73,5 +73,19 @@ describe('models.download job', () => {
     expect(hub.log.slice(before).some((r) => r.path.endsWith('model.safetensors') && r.range?.startsWith('bytes='))).toBe(true);
     const [model] = await h['models.list']({}, ctxOf() as never);
     expect(model).toMatchObject({ id: result.modelId, sourceKind: 'hub', source: `studio/demo@${hub.commit('studio/demo')}` });
+  });
+
+  it('a gated model: refused in one line without a token, downloaded with the token stored in Settings (never returned)', async () => {
+    const h = service.handlers;
+    await expect(h['models.download']({ repo: 'studio/gated' }, ctxOf() as never)).rejects.toThrow(/studio\/gated.*HF_TOKEN/);
+    const view = await h['settings.setHubToken']({ token: 'hf_secret_token' }, ctxOf() as never);
+    expect(view).toMatchObject({ hubToken: 'set', hubTokenFromEnv: false });
+    expect(JSON.stringify(view)).not.toContain('hf_secret_token');
+    const before = hub.log.length;
+    const r = await h['models.download']({ repo: 'studio/gated' }, ctxOf() as never);
+    // (the same weights as studio/demo, so the library keeps its one record of them)
+    expect(r.modelId).toBeTruthy();
+    expect(hub.log.slice(before).some((x) => x.server === 'hub' && x.authorization === 'Bearer hf_secret_token')).toBe(true);
+    expect(await h['settings.clearHubToken']({}, ctxOf() as never)).toMatchObject({ hubToken: 'not set' });
   });
 });

@@ -17,6 +17,8 @@ export interface SecretStore {
 
 export const SECRETS_FILE = 'secrets.json';
 export const JUDGE_KEY_SECRET = 'judge-key';
+/** The Hugging Face access token for gated models (HF_TOKEN in the environment wins). */
+export const HUB_TOKEN_SECRET = 'hub-token';
 
 /**
  * Secrets as a 0600 JSON file (`<dataDir>/secrets.json`), rewritten whole through a 0600 temp file and

@@ -8,7 +8,7 @@ import { settingsSchema, type Settings } from '../../../preload/contract.ts';
 import { chosenDataDir, dataDirLocationFile } from '../data-dir.ts';
 import { fromZod, StudioError } from '../errors.ts';
 import { endpointJudge, JUDGE_KEY_ENV } from '../evaluation/judge.ts';
-import { JUDGE_KEY_SECRET, type SecretStore } from './secret-store.ts';
+import { HUB_TOKEN_SECRET, JUDGE_KEY_SECRET, type SecretStore } from './secret-store.ts';
 
 export const SETTINGS_FILE = 'settings.json';
 const storedSchema = settingsSchema.omit({ dataDir: true });
@@ -60,6 +60,11 @@ function writeAtomic(file: string, text: string) {
 /** The judge's API key: PERSONA_STUDIO_JUDGE_KEY when set (the CLI's way), else the one stored in the settings. */
 export function resolveJudgeKey(secrets: SecretStore, env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env[JUDGE_KEY_ENV] || secrets.get(JUDGE_KEY_SECRET) || undefined;
+}
+
+/** The hub token: HF_TOKEN where the studio runs (as huggingface_hub reads it), else the stored one. */
+export function resolveHubToken(secrets: SecretStore, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.HF_TOKEN?.trim() || secrets.get(HUB_TOKEN_SECRET) || undefined;
 }
 
 /** The endpoint judge the settings describe (URL, model, key), or null when no URL is set. */

@@ -17,7 +17,6 @@ export function SettingsScreen() {
   const [view, setView] = useState<View | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
-  const [key, setKey] = useState('');
   const form = useForm<Settings>({
     mode: 'controlled',
     initialValues: settingsSchema.parse({}),
@@ -93,54 +92,93 @@ export function SettingsScreen() {
         </Stack>
       </form>
 
-      <Stack gap="xs">
-        <Title order={3}>Judge API key</Title>
-        <Group gap="xs">
-          <Text size="sm">Stored key:</Text>
-          <Badge
-            color={view?.judgeKey === 'set' ? 'green' : 'gray'}
-            variant="light"
-            aria-label={`Judge key ${view?.judgeKey ?? 'unknown'}`}
-          >
-            {view?.judgeKey ?? '…'}
-          </Badge>
-          {view && (
-            <Text size="xs" c="dimmed">
-              kept with {view.secretStore === 'file' ? 'a file only you can read, in the data directory' : view.secretStore}; never shown
-              again
-            </Text>
-          )}
-        </Group>
-        {view?.judgeKeyFromEnv && (
-          <Text size="sm" c={TEXT.warning}>
-            PERSONA_STUDIO_JUDGE_KEY is set where the studio runs: it is used instead of the stored key.
+      <SecretField
+        title="Judge API key"
+        state={view?.judgeKey}
+        fromEnv={view?.judgeKeyFromEnv ? 'PERSONA_STUDIO_JUDGE_KEY' : null}
+        store={view?.secretStore}
+        onStore={(key) => api['settings.setJudgeKey']({ key }).then(show)}
+        onRemove={() => api['settings.clearJudgeKey']({}).then(show)}
+        onError={fail}
+      />
+      <SecretField
+        title="Hugging Face token"
+        hint="For gated models (Llama, Gemma): accept the licence on the hub, then store an access token here."
+        state={view?.hubToken}
+        fromEnv={view?.hubTokenFromEnv ? 'HF_TOKEN' : null}
+        store={view?.secretStore}
+        onStore={(token) => api['settings.setHubToken']({ token }).then(show)}
+        onRemove={() => api['settings.clearHubToken']({}).then(show)}
+        onError={fail}
+      />
+    </Stack>
+  );
+}
+
+/** A secret kept in main (the judge key, the hub token): sent once, then only "set" / "not set" comes back. */
+function SecretField(props: {
+  title: string;
+  hint?: string;
+  state: 'set' | 'not set' | undefined;
+  /** The environment variable that overrides the stored value where the studio runs, when it is set. */
+  fromEnv: string | null;
+  store: string | undefined;
+  onStore: (value: string) => Promise<unknown>;
+  onRemove: () => Promise<unknown>;
+  onError: (e: unknown) => void;
+}) {
+  const [value, setValue] = useState('');
+  const [empty, setEmpty] = useState(false);
+  return (
+    <Stack gap="xs">
+      <Title order={3}>{props.title}</Title>
+      {props.hint && <Text size="sm">{props.hint}</Text>}
+      <Group gap="xs">
+        <Text size="sm">Stored:</Text>
+        <Badge color={props.state === 'set' ? 'green' : 'gray'} variant="light" aria-label={`${props.title} ${props.state ?? 'unknown'}`}>
+          {props.state ?? '…'}
+        </Badge>
+        {props.store && (
+          <Text size="xs" c="dimmed">
+            kept with {props.store === 'file' ? 'a file only you can read, in the data directory' : props.store}; never shown again
           </Text>
         )}
-        <form
-          aria-label="Judge API key"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (!key.trim()) return setError('Judge API key: is empty');
-            setError(null);
-            api['settings.setJudgeKey']({ key }).then((v) => {
-              setKey('');
-              show(v);
-            }, fail);
-          }}
-        >
-          <Group align="end">
-            <PasswordInput label="Judge API key" value={key} onChange={(e) => setKey(e.currentTarget.value)} autoComplete="off" w={320} />
-            <Button type="submit">Store key</Button>
-            <Button
-              variant="default"
-              disabled={view?.judgeKey !== 'set'}
-              onClick={() => api['settings.clearJudgeKey']({}).then(show, fail)}
-            >
-              Remove key
-            </Button>
-          </Group>
-        </form>
-      </Stack>
+      </Group>
+      {props.fromEnv && (
+        <Text size="sm" c={TEXT.warning}>
+          {props.fromEnv} is set where the studio runs: it is used instead of the stored value.
+        </Text>
+      )}
+      <form
+        aria-label={props.title}
+        onSubmit={(e) => {
+          e.preventDefault();
+          setEmpty(!value.trim());
+          if (value.trim()) props.onStore(value).then(() => setValue(''), props.onError);
+        }}
+      >
+        <Group align="end">
+          <PasswordInput
+            label={props.title}
+            value={value}
+            onChange={(e) => setValue(e.currentTarget.value)}
+            error={empty ? `${props.title}: is empty` : undefined}
+            autoComplete="off"
+            w={320}
+          />
+          <Button type="submit" aria-label={`Store ${props.title}`}>
+            Store
+          </Button>
+          <Button
+            variant="default"
+            disabled={props.state !== 'set'}
+            onClick={() => props.onRemove().catch(props.onError)}
+            aria-label={`Remove ${props.title}`}
+          >
+            Remove
+          </Button>
+        </Group>
+      </form>
     </Stack>
   );
 }
