@@ -138,6 +138,29 @@ describe('endpoint judge', () => {
   });
 });
 
+describe('endpoint judge on answers recorded from a real llama-server', () => {
+  // bench/judge-llama-server.ts --record: llama.cpp's llama-server (built natively from the source
+  // node-llama-cpp carries) on stories260K's GGUF, asked the judge's own prompts. A story model writes
+  // no score, so each answer must come out as method 'none' — parsed, not an error — and the request
+  // we send now must still be the one the server answered.
+  const recorded = JSON.parse(readFileSync(join(import.meta.dirname, 'test-support/llama-server-answers.json'), 'utf8')) as {
+    request: { model: string; messages: { role: string; content: string }[] } & Record<string, unknown>;
+    status: number;
+    response: { choices: { logprobs?: { content?: { top_logprobs: unknown[] }[] } }[] };
+  }[];
+  it.each(recorded.map((r, i) => [i, r] as const))(
+    'answer %i: parsed, top-20 logprobs read, no score token: method none',
+    async (_i, r) => {
+      expect(r.status).toBe(200);
+      expect(r.response.choices[0]!.logprobs!.content![0]!.top_logprobs).toHaveLength(20);
+      answer = (_q, res) => json(res, 200, r.response);
+      const got = await endpointJudge({ url, model: r.request.model }, { key: '' }).ask(r.request.messages[0]!.content);
+      expect(got).toEqual({ score: null, method: 'none', mass: null });
+      expect(seen.at(-1)!.body).toEqual(r.request);
+    },
+  );
+});
+
 describe('cached judge', () => {
   it('asks once per (judge, prompt), survives a cut line, and resumes from its file', async () => {
     let asked = 0;
