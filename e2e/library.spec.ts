@@ -103,6 +103,8 @@ describeStudio('Library: export, delete with undo, import, arithmetic', (target)
     await picker.getByRole('button', { name: `Choose file ${basename(exported)}` }).click();
     await expect.poll(() => dialog.getByRole('textbox', { name: 'Vector file' }).inputValue()).toBe(exported);
     await expect.poll(() => dialog.getByRole('combobox', { name: 'For model' }).inputValue()).toBe('demo-model');
+    // The picker gone (its fade-out over the dialog would read as low contrast in the scan).
+    await picker.waitFor({ state: 'hidden' });
     await expectAccessible(page, 'Library import dialog');
     await saveScreenshot(page, target.name, 'library-import', [
       ...volatile(page, studio.dataDir),
@@ -144,6 +146,7 @@ describeStudio('Library: export, delete with undo, import, arithmetic', (target)
       .filter({ hasText: `Saved less pirate = ${CHEERFUL} − 0.5·${PIRATE}.` })
       .waitFor();
     await expect.poll(() => listed(page)).toEqual(expect.arrayContaining([CHEERFUL, PIRATE, 'less pirate']));
+    await dialog.waitFor({ state: 'hidden' });
     await page.getByLabel(`less pirate is derived from ${CHEERFUL} − 0.5·${PIRATE}`).waitFor();
     expectNoErrors(studio);
     await expectAccessible(page, 'Library with a derived persona');
