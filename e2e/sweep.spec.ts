@@ -11,7 +11,7 @@ import type { Studio } from './harness/targets.ts';
 
 const PERSONA = 'cheerful-vs-gloomy';
 const LAYERS = [3, 5];
-const ALPHAS = [1, 2, 4];
+const ALPHAS = [0.25, 0.5, 1];
 const QUESTIONS = ['How was your day?', 'What do you think of rain?'];
 
 describeStudio('Layer sweep: heatmap of layers × α', (target) => {
@@ -36,7 +36,8 @@ describeStudio('Layer sweep: heatmap of layers × α', (target) => {
 
     const chart = page.getByRole('figure', { name: /^Heatmap of Trait gain by layer and α/ });
     await chart.waitFor({ timeout: 240_000 });
-    await expect.poll(() => heatmapData(chart).then((h) => h && cellCount(h))).toBe(LAYERS.length * ALPHAS.length);
+    // plotly.js loads on first use (a few MB): allow for it on a busy machine.
+    await expect.poll(() => heatmapData(chart).then((h) => h && cellCount(h)), { timeout: 60_000 }).toBe(LAYERS.length * ALPHAS.length);
     const h = (await heatmapData(chart))!;
     expect(h.y).toEqual(LAYERS.map((l) => `layer ${l}`));
     expect(h.x).toEqual(ALPHAS.map((a) => `α ${a}`));
@@ -54,9 +55,8 @@ describeStudio('Layer sweep: heatmap of layers × α', (target) => {
     const rec = /^Recommended: layer (\d+), α (-?[\d.]+)/.exec(
       (await page.getByText(/^(Recommended: layer|No recommendation:)/).textContent()) ?? '',
     );
-    const stars = (await annotations(chart)).filter((a) => a.text === '★');
-    if (rec) expect(stars).toEqual([{ text: '★', x: `α ${rec[2]}`, y: `layer ${rec[1]}` }]);
-    else expect(stars).toEqual([]);
+    const stars = () => annotations(chart).then((marks) => marks.filter((a) => a.text === '★'));
+    await expect.poll(stars, { timeout: 30_000 }).toEqual(rec ? [{ text: '★', x: `α ${rec[2]}`, y: `layer ${rec[1]}` }] : []);
   });
 
   it('a cell clicked on the chart, or chosen from the list, shows its samples', async () => {
