@@ -66,7 +66,7 @@ describeStudio('Jobs: a cancelled training leaves the library intact, Resume fin
     const { page } = studio;
     await openScreen(page, 'Jobs');
     const row = page.getByRole('table', { name: 'Jobs' }).getByRole('row').filter({ hasText: JOB });
-    await expect.poll(() => row.getAttribute('data-status')).toBe('cancelled');
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('cancelled');
     await row.getByRole('button', { name: `Resume ${JOB}` }).waitFor();
     await expectAccessible(page, 'Jobs with a cancelled training');
     await saveScreenshot(page, target.name, 'jobs', [
