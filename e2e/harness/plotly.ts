@@ -23,3 +23,29 @@ export async function heatmapData(chart: Locator): Promise<HeatmapData | null> {
 export function cellCount(h: HeatmapData): number {
   return h.z.reduce((n, row) => n + row.length, 0);
 }
+
+/** The chart's text annotations (a marked cell: its text and the x/y categories it sits on). */
+export async function annotations(chart: Locator): Promise<{ text: string; x: string; y: string }[]> {
+  return chart.evaluate((el) => {
+    const gd = (el.closest('.js-plotly-plot') ?? el.querySelector('.js-plotly-plot')) as
+      (Element & { layout?: { annotations?: { text?: unknown; x?: unknown; y?: unknown }[] } }) | null;
+    return (gd?.layout?.annotations ?? []).map((a) => ({ text: String(a.text), x: String(a.x), y: String(a.y) }));
+  });
+}
+
+/**
+ * Where in the viewport (scrolled into it) the centre of a heatmap cell is drawn, for a click: the plot area (plotly's
+ * drag layer) divided evenly among the category axes' cells, rows from the bottom (plotly draws the
+ * first y category lowest).
+ */
+export async function heatmapCellCenter(chart: Locator, row: number, col: number): Promise<{ x: number; y: number }> {
+  const h = await heatmapData(chart);
+  if (!h) throw new Error('no heatmap in the chart');
+  const drag = chart.locator('.nsewdrag').first();
+  await drag.scrollIntoViewIfNeeded(); // the mouse reaches only what is in the viewport
+  const area = await drag.boundingBox();
+  if (!area) throw new Error('the heatmap has no plot area on screen');
+  const cols = h.x.length;
+  const rows = h.y.length;
+  return { x: area.x + ((col + 0.5) * area.width) / cols, y: area.y + area.height - ((row + 0.5) * area.height) / rows };
+}

@@ -93,9 +93,11 @@ export function SweepHeatmap(p: HeatmapProps) {
   return (
     <div style={{ position: 'relative' }}>
       {!plotly && <Loader size="sm" aria-label="Loading the chart" />}
+      {/* A figure, not an img: plotly puts focusable controls (the mode bar) inside, and an img's
+          content is presentational (axe: nested-interactive). */}
       <div
         ref={el}
-        role="img"
+        role="figure"
         aria-label={`Heatmap of ${metricLabel} by layer and α; pick a cell with the Cell list or by clicking`}
         style={{ width: '100%', height: Math.max(260, 40 * layers.length + 80) }}
       />
