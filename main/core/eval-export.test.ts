@@ -5,6 +5,8 @@
 // a file already there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appContract, type AppArgs, type AppContract, type AppResult } from '../../preload/contract.ts';
@@ -107,6 +109,42 @@ describe('eval.export', () => {
       for (const k of CHROMIUM_ENV) if (saved[k] !== undefined) process.env[k] = saved[k];
     }
   });
+
+  it("eval.run's endpoint judge is sent the key stored in the settings (no PERSONA_STUDIO_JUDGE_KEY), and the export has its scores", async () => {
+    const auths: (string | undefined)[] = [];
+    // An OpenAI-compatible server that writes its score (no logprobs): the judge parses it.
+    const judge = http.createServer((req, res) => {
+      auths.push(req.headers.authorization);
+      req.resume().on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ choices: [{ message: { content: '42' } }] }));
+      });
+    });
+    await new Promise<void>((r) => judge.listen(0, '127.0.0.1', r));
+    const envKey = process.env.PERSONA_STUDIO_JUDGE_KEY;
+    delete process.env.PERSONA_STUDIO_JUDGE_KEY;
+    try {
+      await call('settings.setJudgeKey', { key: 'sk-stored' });
+      const url = `http://127.0.0.1:${(judge.address() as AddressInfo).port}`;
+      const judged = await call('eval.run', {
+        model: (run.report.provenance.model as { id: string }).id,
+        persona: 'pirate',
+        questions: join(out, 'questions.txt'),
+        judge: { kind: 'endpoint', url, model: 'grader' },
+        settings: { maxNewTokens: 8, alphas: [0.5] },
+      });
+      expect(auths.length).toBe(2 * judged.report.samples.length); // trait and coherence per reply
+      expect(new Set(auths)).toEqual(new Set(['Bearer sk-stored']));
+      expect(judged.report.unsteered.judge).toEqual({ trait: 42, coherence: 42, scored: 2, total: 2 });
+      const file = join(out, 'judged.html');
+      await call('eval.export', { evaluation: judged.evaluationId, path: file });
+      expect(readFileSync(file, 'utf8')).toContain('[judge: trait 42, coherence 42]');
+    } finally {
+      if (envKey !== undefined) process.env.PERSONA_STUDIO_JUDGE_KEY = envKey;
+      judge.closeAllConnections();
+      await new Promise((r) => judge.close(r));
+    }
+  }, 120_000);
 
   const chromium = findChromium();
   if (!chromium)
