@@ -43,6 +43,9 @@ describeStudio('Evaluate: a small evaluation, exported as a PDF', (target) => {
     const gain = metrics.getByRole('row', { name: /^Trait gain/ }).getByRole('cell');
     expect(Number(await gain.nth(2).innerText())).toBeGreaterThan(0);
 
+    // Stored: listed, and the one shown.
+    await expect.poll(() => page.getByLabel('Stored evaluation').first().inputValue()).toMatch(/layer \d+, α 1 \(default\) · 2 questions$/);
+
     // Two α: a curve, drawn by the lazily loaded plotly.
     const curve = page.getByRole('figure', { name: /over α at layer \d+/ });
     await curve.locator('svg.main-svg').first().waitFor();
@@ -90,6 +93,12 @@ describeStudio('Evaluate: a small evaluation, exported as a PDF', (target) => {
     await expectAccessible(studio.page, 'Evaluate with an evaluation');
     // The export scrolled the page down: the picture starts at the screen's top (where it steered, the metrics).
     await studio.page.getByRole('heading', { name: 'Evaluate', level: 2 }).scrollIntoViewIfNeeded();
-    await saveScreenshot(studio.page, target.name, 'evaluate', volatile(studio.page, studio.dataDir));
+    // Masked too: the temp paths in the questions field and the stored evaluation's time.
+    const page = studio.page;
+    await saveScreenshot(page, target.name, 'evaluate', [
+      ...volatile(page, studio.dataDir),
+      page.getByRole('textbox', { name: 'Questions file' }),
+      page.getByLabel('Stored evaluation'),
+    ]);
   });
 });

@@ -700,6 +700,15 @@ export const appContract = defineContract({
     }),
     events: { progress },
   },
+  /** Stored evaluations (kind eval), newest first: where each steered and when. */
+  'eval.list': {
+    args: z.object({ persona: id.optional(), model: id.optional() }),
+    result: z.array(
+      z.object({ id, name: z.string(), createdAt: z.string(), layer: count, alpha: z.number(), source: z.string(), questions: count }),
+    ),
+  },
+  /** A stored evaluation's report, rebuilt from the library (the report eval.run answered). */
+  'eval.get': { args: z.object({ evaluation: id }), result: z.object({ evaluationId: id, report: evalReportSchema }) },
   /**
    * A stored evaluation's report written again, from the library (nothing re-runs): a .html, .json
    * or .pdf path on the server, in an existing folder. PDF through a headless Chromium; without one

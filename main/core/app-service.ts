@@ -30,7 +30,7 @@ import { readPromptList } from './authoring/prompt-lists.ts';
 import { promptSetFromVersion, promptSetToItems } from './authoring/prompt-set-library.ts';
 import { checkDescription, fromTemplate, promptSetFromDescription } from './authoring/from-description.ts';
 import { isCompiledModel } from '../../native-models/compile.ts';
-import { evaluatePersona } from './evaluation/evaluate.ts';
+import { EVAL_KIND, evaluatePersona } from './evaluation/evaluate.ts';
 import { evalReportHtml, evalReportJson } from './evaluation/eval-report.ts';
 import { reportKind, writeReport } from './evaluation/report-file.ts';
 import { storedEvalReport } from './evaluation/eval-store.ts';
@@ -578,6 +578,26 @@ export function createAppService(opts: AppServiceOptions): AppService {
         return { evaluationId: out.evaluationId, resumedBatches: out.resumedBatches, report, reportFile };
       });
     }),
+    'eval.list': async (a) => {
+      const model = a.model ? (await resolveModel(lib, dataDir, a.model, { compile: false, label: 'model' })).record?.id : undefined;
+      if (a.model && !model) throw new StudioError('not-found', `model ${a.model}: this compiled model is not in the library`);
+      return lib.evaluations
+        .list({ personaId: a.persona ? persona(a.persona).id : undefined, modelId: model })
+        .filter((e) => e.kind === EVAL_KIND)
+        .map((e) => {
+          const rep = storedEvalReport(lib, e.id);
+          return {
+            id: e.id,
+            name: e.name,
+            createdAt: e.createdAt,
+            layer: rep.steeredAt.layer,
+            alpha: rep.steeredAt.alpha,
+            source: rep.steeredAt.source,
+            questions: rep.questions.length,
+          };
+        });
+    },
+    'eval.get': (a) => ({ evaluationId: a.evaluation, report: storedEvalReport(lib, a.evaluation) }),
     'eval.export': async (a, ctx) => {
       reportKind(a.path, 'path');
       if (!isAbsolute(a.path)) throw new StudioError('usage', `path ${JSON.stringify(a.path)}: must be an absolute path on the server`);

@@ -58,6 +58,12 @@ describe('eval.export', () => {
     expect(back.samples).toHaveLength(2 * 3); // two questions × (unsteered, α 0.5, α 1)
   });
 
+  it('eval.get gives the stored report back and eval.list lists it, newest first', async () => {
+    expect((await call('eval.get', { evaluation: run.evaluationId })).report).toEqual(run.report);
+    const listed = await call('eval.list', { persona: 'pirate' });
+    expect(listed[0]).toMatchObject({ id: run.evaluationId, layer: run.report.steeredAt.layer, alpha: 1, source: 'default', questions: 2 });
+  });
+
   it('writes the HTML report: where it steered and why, the metrics, α curves and the samples', async () => {
     const file = join(out, 'report.html');
     expect(await call('eval.export', { evaluation: run.evaluationId, path: file })).toMatchObject({ kind: 'html', fallback: null });

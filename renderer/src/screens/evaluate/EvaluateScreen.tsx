@@ -1,10 +1,11 @@
 // Evaluate: a persona steered at its recommendation (else the defaults, said so) against the
 // unsteered model (eval.run: progress with ETA, cancel; the same run resumes from its finished
 // batches), then the metrics side by side, α curves when more than one α was evaluated, the
-// samples side by side, and "Export report" — the stored evaluation's report written again
-// (eval.export) as HTML, JSON or PDF to a folder on the server. In Electron a PDF could come from
-// webContents.printToPDF instead; here it is printed on the server by a headless Chromium when one
-// is installed, else the HTML with its print stylesheet is written and the reason shown.
+// samples side by side — a stored evaluation opens the same way (eval.list, eval.get) — and
+// "Export report": the stored evaluation's report written again (eval.export) as HTML, JSON or PDF
+// to a folder on the server. In Electron a PDF could come from webContents.printToPDF instead; here
+// it is printed on the server by a headless Chromium when one is installed, else the HTML with its
+// print stylesheet is written and the reason shown.
 import { Alert, Button, Checkbox, Group, NumberInput, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useMemo, useState } from 'react';
 import type { AppArgs, AppResult } from '../../../../preload/contract.ts';
@@ -74,6 +75,18 @@ export function EvaluateScreen() {
 
   const chosenPersona = persona ?? personas?.[0]?.id ?? null;
   const personaName = personas?.find((p) => p.id === chosenPersona)?.name ?? '';
+  const [stored, setStored] = useState<AppResult<'eval.list'>>([]);
+  useEffect(() => {
+    if (!chosenPersona || !model) return;
+    api['eval.list']({ persona: chosenPersona, model }).then(setStored, (e: unknown) => setError(errorText(e)));
+  }, [api, chosenPersona, model, result?.evaluationId]);
+  function open(id: string | null) {
+    if (!id) return;
+    api['eval.get']({ evaluation: id }).then(
+      (r) => setResult({ ...r, resumedBatches: 0, reportFile: null }),
+      (e: unknown) => setError(errorText(e)),
+    );
+  }
 
   function run() {
     if (!model || !chosenPersona) return;
@@ -225,6 +238,20 @@ export function EvaluateScreen() {
         <Alert color="red" title="Evaluate" withCloseButton closeButtonLabel="Dismiss" onClose={() => setError(null)} role="alert">
           {error}
         </Alert>
+      )}
+      {ready && stored.length > 0 && (
+        <Select
+          label="Stored evaluation"
+          placeholder="Open a stored evaluation"
+          data={stored.map((e) => ({
+            value: e.id,
+            label: `${new Date(e.createdAt).toLocaleString()} · layer ${e.layer}, α ${e.alpha} (${e.source}) · ${e.questions} questions`,
+          }))}
+          value={result?.evaluationId ?? null}
+          onChange={open}
+          disabled={state.running}
+          w={560}
+        />
       )}
       {ready && !result && !state.running && (
         <Text c="dimmed">No evaluation yet: choose a persona and run one. Empty fields take the defaults.</Text>
