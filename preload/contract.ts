@@ -196,6 +196,8 @@ const evalColumnSchema = z.object({
   emptyReplies: count,
   judge: z.object({ trait: metric, coherence: metric, scored: count, total: count }).nullable(),
 });
+/** A report file written: where, as what, and (a PDF asked for without Chromium) why it is the HTML instead. */
+export const reportFileSchema = z.object({ path: z.string(), kind: z.enum(['html', 'json', 'pdf']), fallback: z.string().nullable() });
 export const evalReportSchema = z.object({
   format: z.literal('persona-studio/eval-report'),
   version: z.literal(1),
@@ -698,9 +700,28 @@ export const appContract = defineContract({
       resumedBatches: count,
       report: evalReportSchema,
       /** The report file written (a .pdf request without Chromium writes the .html and says why in `fallback`). */
-      reportFile: z.object({ path: z.string(), kind: z.enum(['html', 'json', 'pdf']), fallback: z.string().nullable() }).nullable(),
+      reportFile: reportFileSchema.nullable(),
     }),
     events: { progress },
+  },
+  /** Stored evaluations (kind eval), newest first: where each steered and when. */
+  'eval.list': {
+    args: z.object({ persona: id.optional(), model: id.optional() }),
+    result: z.array(
+      z.object({ id, name: z.string(), createdAt: z.string(), layer: count, alpha: z.number(), source: z.string(), questions: count }),
+    ),
+  },
+  /** A stored evaluation's report, rebuilt from the library (the report eval.run answered). */
+  'eval.get': { args: z.object({ evaluation: id }), result: z.object({ evaluationId: id, report: evalReportSchema }) },
+  /**
+   * A stored evaluation's report written again, from the library (nothing re-runs): a .html, .json
+   * or .pdf path on the server, in an existing folder. PDF through a headless Chromium; without one
+   * the HTML (with its print stylesheet) is written beside it and `fallback` says why. An existing
+   * file is replaced only with `overwrite`.
+   */
+  'eval.export': {
+    args: z.object({ evaluation: id, path, overwrite: z.boolean().default(false) }),
+    result: reportFileSchema,
   },
 
   // ---- ui-b: steering ops ----

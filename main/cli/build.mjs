@@ -27,7 +27,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  external: ['electron', 'onnxruntime-node', 'better-sqlite3', 'node-llama-cpp', 'tsx', 'tsx/*'],
+  // playwright-core (PDF reports) finds its own files through __dirname at run time: it cannot be bundled.
+  external: ['electron', 'onnxruntime-node', 'better-sqlite3', 'node-llama-cpp', 'tsx', 'tsx/*', 'playwright-core'],
   // Bundled CommonJS packages call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __psCreateRequire } from 'node:module'; const require = __psCreateRequire(import.meta.url);" },
   sourcemap: 'linked',

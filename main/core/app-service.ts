@@ -30,9 +30,12 @@ import { readPromptList } from './authoring/prompt-lists.ts';
 import { promptSetFromVersion, promptSetToItems } from './authoring/prompt-set-library.ts';
 import { checkDescription, fromTemplate, promptSetFromDescription } from './authoring/from-description.ts';
 import { isCompiledModel } from '../../native-models/compile.ts';
-import { evaluatePersona } from './evaluation/evaluate.ts';
+import { EVAL_KIND, evaluatePersona } from './evaluation/evaluate.ts';
 import { evalReportHtml, evalReportJson } from './evaluation/eval-report.ts';
 import { reportKind, writeReport } from './evaluation/report-file.ts';
+import { storedEvalReport } from './evaluation/eval-store.ts';
+import { findChromium } from './evaluation/report-pdf.ts';
+import { dirname } from 'node:path';
 // ---- jobs (imports) ----
 import { JobRunner } from './jobs/job-runner.ts';
 import { SettingsStore, resolveHubToken, resolveJudgeKey } from './settings/settings-store.ts';
@@ -551,6 +554,8 @@ export function createAppService(opts: AppServiceOptions): AppService {
             questions: a.questions,
             promptSet: a.promptSet,
             judge: a.judge,
+            // The endpoint judge's key: PERSONA_STUDIO_JUDGE_KEY, else the one stored in the settings (as the CLI).
+            judgeKey: a.judge?.kind === 'endpoint' ? resolveJudgeKey(secrets) : undefined,
             settings: a.settings,
             labels: { model: 'model', persona: 'persona', questions: 'questions', promptSet: 'promptSet', layer: 'settings.layer' },
             signal: ctx.signal,
@@ -573,6 +578,43 @@ export function createAppService(opts: AppServiceOptions): AppService {
         return { evaluationId: out.evaluationId, resumedBatches: out.resumedBatches, report, reportFile };
       });
     }),
+    'eval.list': async (a) => {
+      const model = a.model ? (await resolveModel(lib, dataDir, a.model, { compile: false, label: 'model' })).record?.id : undefined;
+      if (a.model && !model) throw new StudioError('not-found', `model ${a.model}: this compiled model is not in the library`);
+      return lib.evaluations
+        .list({ personaId: a.persona ? persona(a.persona).id : undefined, modelId: model })
+        .filter((e) => e.kind === EVAL_KIND)
+        .map((e) => {
+          const rep = storedEvalReport(lib, e.id);
+          return {
+            id: e.id,
+            name: e.name,
+            createdAt: e.createdAt,
+            layer: rep.steeredAt.layer,
+            alpha: rep.steeredAt.alpha,
+            source: rep.steeredAt.source,
+            questions: rep.questions.length,
+          };
+        });
+    },
+    'eval.get': (a) => ({ evaluationId: a.evaluation, report: storedEvalReport(lib, a.evaluation) }),
+    'eval.export': async (a, ctx) => {
+      reportKind(a.path, 'path');
+      if (!isAbsolute(a.path)) throw new StudioError('usage', `path ${JSON.stringify(a.path)}: must be an absolute path on the server`);
+      const folder = dirname(a.path);
+      if (!existsSync(folder) || !statSync(folder).isDirectory())
+        throw new StudioError('not-found', `path ${JSON.stringify(a.path)}: the folder ${folder} does not exist`);
+      // A PDF asked for without Chromium writes the .html beside it instead: that is the file that must be free.
+      const target = /\.pdf$/i.test(a.path) && !findChromium() ? a.path.replace(/\.pdf$/i, '.html') : a.path;
+      if (!a.overwrite && existsSync(target))
+        throw new StudioError('conflict', `path ${JSON.stringify(target)}: a file is already there (export with overwrite to replace it)`);
+      const rep = storedEvalReport(lib, a.evaluation);
+      return writeReport(
+        a.path,
+        { html: () => evalReportHtml(rep), json: () => evalReportJson(rep) },
+        { label: 'path', signal: ctx.signal },
+      );
+    },
     // ---- ui-b: steering ops ----
     chat: (a, ctx) =>
       withEngine(ctx.signal, async () => {

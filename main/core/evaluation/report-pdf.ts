@@ -36,7 +36,13 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | nul
 
 /** Renders `html` to a PDF at `out` (written atomically: a failed print leaves nothing). */
 export async function htmlToPdf(html: string, out: string, chromium: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
-  const { chromium: launcher } = await import('playwright-core');
+  // playwright-core is a dev dependency: an install without it cannot drive Chromium (one line, not a stack).
+  const { chromium: launcher } = await import('playwright-core').catch((e: unknown) => {
+    throw new StudioError(
+      'not-found',
+      `${out}: cannot print a PDF: playwright-core is not installed (${(e as Error).message.split('\n')[0]})`,
+    );
+  });
   const browser = await launcher.launch({
     executablePath: chromium,
     headless: true,

@@ -7,6 +7,7 @@ import { EditorScreen } from './editor/EditorScreen.tsx';
 import { PlaygroundScreen } from './steering/PlaygroundScreen.tsx';
 import { CompareScreen } from './steering/CompareScreen.tsx';
 import { SweepScreen } from './steering/SweepScreen.tsx';
+import { EvaluateScreen } from './evaluate/EvaluateScreen.tsx';
 import { WelcomeScreen } from './welcome/WelcomeScreen.tsx';
 import { JobsScreen } from './jobs/JobsScreen.tsx';
 import { SettingsScreen } from './settings/SettingsScreen.tsx';
@@ -25,6 +26,8 @@ export const SCREENS: Screen[] = [
   { id: 'playground', label: 'Playground', component: PlaygroundScreen },
   { id: 'compare', label: 'Compare', component: CompareScreen },
   { id: 'sweep', label: 'Layer sweep', component: SweepScreen },
+  // ---- evalui: evaluation screen ----
+  { id: 'evaluate', label: 'Evaluate', component: EvaluateScreen },
   // ---- jobs: welcome, jobs, settings ----
   { id: 'welcome', label: 'Welcome', component: WelcomeScreen },
   { id: 'jobs', label: 'Jobs', component: JobsScreen },
