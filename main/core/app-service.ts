@@ -30,7 +30,7 @@ import { readPromptList } from './authoring/prompt-lists.ts';
 import { promptSetFromVersion, promptSetToItems } from './authoring/prompt-set-library.ts';
 import { checkDescription, fromTemplate, promptSetFromDescription } from './authoring/from-description.ts';
 import { isCompiledModel } from '../../native-models/compile.ts';
-import { EVAL_KIND, evaluatePersona } from './evaluation/evaluate.ts';
+import { EVAL_KIND, evaluatePersona, evaluationEngine } from './evaluation/evaluate.ts';
 import { evalReportHtml, evalReportJson } from './evaluation/eval-report.ts';
 import { reportKind, writeReport } from './evaluation/report-file.ts';
 import { storedEvalReport } from './evaluation/eval-store.ts';
@@ -537,32 +537,20 @@ export function createAppService(opts: AppServiceOptions): AppService {
     'eval.run': jobs.op('eval.run', (a, ctx) => {
       if (a.report) reportKind(a.report, 'report');
       return withEngine(ctx.signal, async () => {
-        const out = await evaluatePersona(
-          lib,
-          dataDir,
-          {
-            load,
-            residualNorms: (r) => engine.residualNorms(r),
-            generate: (r, o) => engine.generate(r, o),
-            capture: (c, o) => engine.capture(c, o),
-            score: (c, o) => engine.score(c, o),
-            distribution: (c, o) => engine.distribution(c, o),
-          },
-          {
-            model: a.model,
-            persona: a.persona,
-            questions: a.questions,
-            promptSet: a.promptSet,
-            judge: a.judge,
-            // The endpoint judge's key: PERSONA_STUDIO_JUDGE_KEY, else the one stored in the settings (as the CLI).
-            judgeKey: a.judge?.kind === 'endpoint' ? resolveJudgeKey(secrets) : undefined,
-            settings: a.settings,
-            labels: { model: 'model', persona: 'persona', questions: 'questions', promptSet: 'promptSet', layer: 'settings.layer' },
-            signal: ctx.signal,
-            onProgress: (p) => ctx.emit('progress', p),
-            onCompileProgress: (done, total) => ctx.emit('progress', { stage: 'compile', done, total }),
-          },
-        );
+        const out = await evaluatePersona(lib, dataDir, evaluationEngine(engine, load), {
+          model: a.model,
+          persona: a.persona,
+          questions: a.questions,
+          promptSet: a.promptSet,
+          judge: a.judge,
+          // The endpoint judge's key: PERSONA_STUDIO_JUDGE_KEY, else the one stored in the settings (as the CLI).
+          judgeKey: a.judge?.kind === 'endpoint' ? resolveJudgeKey(secrets) : undefined,
+          settings: a.settings,
+          labels: { model: 'model', persona: 'persona', questions: 'questions', promptSet: 'promptSet', layer: 'settings.layer' },
+          signal: ctx.signal,
+          onProgress: (p) => ctx.emit('progress', p),
+          onCompileProgress: (done, total) => ctx.emit('progress', { stage: 'compile', done, total }),
+        });
         const rep = out.report;
         const reportFile = a.report
           ? await writeReport(

@@ -5,7 +5,7 @@ import { resolveJudgeKey } from '../../core/settings/settings-store.ts';
 import { fileSecretStore } from '../../core/settings/secret-store.ts';
 import { StudioError } from '../../core/errors.ts';
 import { oneLine } from '../../core/formats/index.ts';
-import { evaluatePersona, type EvalColumn, type JudgeSpec } from '../../core/evaluation/evaluate.ts';
+import { evaluatePersona, evaluationEngine, type EvalColumn, type JudgeSpec } from '../../core/evaluation/evaluate.ts';
 import { evalReportHtml, evalReportJson } from '../../core/evaluation/eval-report.ts';
 import { reportKind, writeReport } from '../../core/evaluation/report-file.ts';
 import type { Parsed } from '../args.ts';
@@ -62,14 +62,7 @@ export async function evalCommand(f: Flags, ctx: CliContext): Promise<number> {
     } = await evaluatePersona(
       lib,
       ctx.dataDir,
-      {
-        load: (dir) => engine.load(dir, { provider: f.provider ?? 'auto', threads: f.threads ?? 0 }),
-        residualNorms: (a) => engine.residualNorms(a),
-        generate: (r, o) => engine.generate(r, o),
-        capture: (a, o) => engine.capture(a, o),
-        score: (a, o) => engine.score(a, o),
-        distribution: (a, o) => engine.distribution(a, o),
-      },
+      evaluationEngine(engine, (dir) => engine.load(dir, { provider: f.provider ?? 'auto', threads: f.threads ?? 0 })),
       {
         model: f.model,
         judgeKey: resolveJudgeKey(fileSecretStore(ctx.dataDir)),

@@ -4,6 +4,7 @@ import { Engine } from '../../core/engine/engine.ts';
 import { StudioError } from '../../core/errors.ts';
 import { oneLine } from '../../core/formats/index.ts';
 import { parseShard, runRoles } from '../../core/authoring/roles.ts';
+import { evaluationEngine } from '../../core/evaluation/evaluate.ts';
 import { defaultBaselineFile, readBaselineFile, readRolesFile } from '../../core/authoring/roles-file.ts';
 import type { Parsed } from '../args.ts';
 import type { ROLES_FLAGS } from '../specs.ts';
@@ -36,14 +37,7 @@ export async function rolesRunCommand(f: Flags, ctx: CliContext): Promise<number
     const outcomes = await runRoles(
       lib,
       ctx.dataDir,
-      {
-        load: (dir) => engine.load(dir, { provider: f.provider ?? 'auto', threads: f.threads ?? 0 }),
-        residualNorms: (a) => engine.residualNorms(a),
-        generate: (r, o) => engine.generate(r, o),
-        capture: (a, o) => engine.capture(a, o),
-        score: (a, o) => engine.score(a, o),
-        distribution: (a, o) => engine.distribution(a, o),
-      },
+      evaluationEngine(engine, (dir) => engine.load(dir, { provider: f.provider ?? 'auto', threads: f.threads ?? 0 })),
       {
         model: f.model,
         roles,

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Library } from '../library/index.ts';
+import type { Engine } from '../engine/engine.ts';
 import { resolveModel } from '../model-ref.ts';
 import { StudioError } from '../errors.ts';
 import { TextTokenizer } from '../../../native-models/tokenizer/tokenizer.ts';
@@ -121,6 +122,18 @@ export interface EvalProgress {
 export interface EvaluationEngine extends SweepBackend {
   load(dir: string): Promise<{ hasTokenizer: boolean }>;
   residualNorms(args: { sequences: number[][] }): Promise<Float32Array>;
+}
+
+/** The engine as evaluations and roles use it, with the face's own `load` (its provider, threads, cache). */
+export function evaluationEngine(engine: Engine, load: EvaluationEngine['load']): EvaluationEngine {
+  return {
+    load,
+    residualNorms: (a) => engine.residualNorms(a),
+    generate: (r, o) => engine.generate(r, o),
+    capture: (a, o) => engine.capture(a, o),
+    score: (a, o) => engine.score(a, o),
+    distribution: (a, o) => engine.distribution(a, o),
+  };
 }
 
 export interface EvaluateRequest {
