@@ -32,7 +32,7 @@ import { checkDescription, fromTemplate, promptSetFromDescription } from './auth
 import { isCompiledModel } from '../../native-models/compile.ts';
 import { EVAL_KIND, evaluatePersona, evaluationEngine } from './evaluation/evaluate.ts';
 import { evalReportHtml, evalReportJson } from './evaluation/eval-report.ts';
-import { reportKind, writeReport } from './evaluation/report-file.ts';
+import { reportKind, writeReport, type PdfPrinter } from './evaluation/report-file.ts';
 import { storedEvalReport } from './evaluation/eval-store.ts';
 import { findChromium } from './evaluation/report-pdf.ts';
 import { dirname } from 'node:path';
@@ -51,6 +51,8 @@ export interface AppServiceOptions {
   threads?: number;
   /** Where secrets (the judge key) are kept; default: a 0600 file in the data dir. Electron passes its safeStorage store. */
   secrets?: SecretStore;
+  /** Prints reports to PDF (Electron: webContents.printToPDF); default: a headless Chromium, if one is installed. */
+  printPdf?: PdfPrinter;
   /** The data dir location file the settings write (default: main/core/data-dir.ts's); tests pass a temp path. */
   dataDirLocationFile?: string;
   /** Least time between two progress writes of one job (default 500 ms). */
@@ -556,7 +558,7 @@ export function createAppService(opts: AppServiceOptions): AppService {
           ? await writeReport(
               a.report,
               { html: () => evalReportHtml(rep), json: () => evalReportJson(rep) },
-              { label: 'report', signal: ctx.signal },
+              { label: 'report', signal: ctx.signal, printPdf: opts.printPdf },
             )
           : null;
         // NaN/Infinity (an all-empty column's perplexity) are not JSON: null on the wire.
@@ -593,14 +595,14 @@ export function createAppService(opts: AppServiceOptions): AppService {
       if (!existsSync(folder) || !statSync(folder).isDirectory())
         throw new StudioError('not-found', `path ${JSON.stringify(a.path)}: the folder ${folder} does not exist`);
       // A PDF asked for without Chromium writes the .html beside it instead: that is the file that must be free.
-      const target = /\.pdf$/i.test(a.path) && !findChromium() ? a.path.replace(/\.pdf$/i, '.html') : a.path;
+      const target = /\.pdf$/i.test(a.path) && !opts.printPdf && !findChromium() ? a.path.replace(/\.pdf$/i, '.html') : a.path;
       if (!a.overwrite && existsSync(target))
         throw new StudioError('conflict', `path ${JSON.stringify(target)}: a file is already there (export with overwrite to replace it)`);
       const rep = storedEvalReport(lib, a.evaluation);
       return writeReport(
         a.path,
         { html: () => evalReportHtml(rep), json: () => evalReportJson(rep) },
-        { label: 'path', signal: ctx.signal },
+        { label: 'path', signal: ctx.signal, printPdf: opts.printPdf },
       );
     },
     // ---- ui-b: steering ops ----

@@ -116,6 +116,38 @@ describe('eval.export', () => {
     }
   });
 
+  it("a face's own PDF printer (Electron's printToPDF) is used instead of Chromium, none needed", async () => {
+    const saved = { ...process.env };
+    process.env.PATH = '';
+    for (const k of CHROMIUM_ENV) delete process.env[k];
+    const printed: string[] = [];
+    const withPrinter = createAppService({
+      dataDir,
+      threads: 1,
+      printPdf: async (html, file) => {
+        printed.push(html);
+        writeFileSync(file, '%PDF-1.7 printed by the face');
+      },
+    });
+    try {
+      const file = join(out, 'printer.pdf');
+      const handler = withPrinter.handlers['eval.export'] as (a: unknown, ctx: unknown) => Promise<unknown>;
+      const r = await handler(appContract['eval.export'].args.parse({ evaluation: run.evaluationId, path: file }), {
+        id: 1,
+        signal: new AbortController().signal,
+        emit: () => {},
+      });
+      expect(r).toEqual({ path: file, kind: 'pdf', fallback: null });
+      expect(printed).toHaveLength(1);
+      expect(printed[0]).toContain('@media print'); // the same self-contained HTML report
+      expect(readFileSync(file, 'utf8')).toBe('%PDF-1.7 printed by the face');
+    } finally {
+      await withPrinter.close();
+      process.env.PATH = saved.PATH;
+      for (const k of CHROMIUM_ENV) if (saved[k] !== undefined) process.env[k] = saved[k];
+    }
+  });
+
   it("eval.run's endpoint judge is sent the key stored in the settings (no PERSONA_STUDIO_JUDGE_KEY), and the export has its scores", async () => {
     const auths: (string | undefined)[] = [];
     // An OpenAI-compatible server that writes its score (no logprobs): the judge parses it.

@@ -27,6 +27,7 @@ import { APP_ENTRY_URL, APP_SCHEME, appResponseHeaders, navigationDecision, reso
 import { serveChannel, type ServedChannel } from './serve-channel.ts';
 import { openLogFile } from './log-file.ts';
 import { safeStorageSecretStore, safeStorageUsable } from './secret-store.ts';
+import { electronPdfPrinter } from './print-pdf.ts';
 import { beginRun, endRun, uncleanEndMessage, type PreviousRun } from './run-marker.ts';
 
 /** out/ (this bundle's folder): the renderer build and the preload sit beside it. */
@@ -233,6 +234,8 @@ void app.whenReady().then(() => {
   service = createAppService({
     dataDir,
     ...(safeStorageUsable(safeStorage) ? { secrets: safeStorageSecretStore(dataDir, safeStorage) } : {}),
+    // Reports print with the app's own Chromium: an installed studio needs no separate browser.
+    printPdf: electronPdfPrinter(path.join(dataDir, 'electron', 'reports')),
   });
   mainWindow = createWindow();
   mainWindow.on('closed', () => (mainWindow = null));
