@@ -755,6 +755,11 @@ export const appContract = defineContract({
   /** Stores the Hugging Face access token for gated models (models.download uses it when HF_TOKEN is unset), never returned. */
   'settings.setHubToken': { args: z.object({ token: z.string().trim().min(1).max(4096) }), result: settingsView },
   'settings.clearHubToken': { args: z.object({}), result: settingsView },
+  /** Memory: what the studio's process holds (the engine's model and sessions included) and the machine's. */
+  'app.memory': {
+    args: z.object({}),
+    result: z.object({ processBytes: count, machineTotalBytes: count, machineFreeBytes: count }),
+  },
   /** What the first run needs: version, data dir, the bundled demo model, the default download and whether the hub answers. */
   'app.info': {
     args: z.object({ probeHub: z.boolean().default(false) }),

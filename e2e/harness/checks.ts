@@ -83,7 +83,8 @@ export async function saveScreenshot(page: Page, target: TargetName, name: strin
 
 /** What differs between runs by nature on any screen: the temp data dir's path, wherever it is shown. */
 export function volatile(page: Page, dataDir: string): Locator[] {
-  return [page.getByText(dataDir, { exact: false })];
+  // The temp data dir's path, and the Models screen's memory line (it moves with every allocation).
+  return [page.getByText(dataDir, { exact: false }), page.getByLabel('Memory', { exact: true })];
 }
 
 /** No page error and no console error so far; clears them for the next step. */

@@ -45,6 +45,15 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+describe('app.memory', () => {
+  it("gives the studio process's resident size (the engine's worker included) and the machine's memory", async () => {
+    const m = await call('app.memory', {});
+    expect(m.processBytes).toBeGreaterThan(10 * 2 ** 20);
+    expect(m.machineTotalBytes).toBeGreaterThan(m.processBytes);
+    expect(m.machineFreeBytes).toBeLessThanOrEqual(m.machineTotalBytes);
+  });
+});
+
 describe('files: the server-side picker', () => {
   it('names the places to start from, the shipped demo model among them', async () => {
     const p = await call('files.places', {});

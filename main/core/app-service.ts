@@ -18,7 +18,7 @@ import { SWEEP_KIND, saveSweepChoice, storedRecommendation } from './evaluation/
 import type { Evaluation, Persona } from './library/schema.ts';
 // ---- ui-a: authoring ops (imports) ----
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { freemem, homedir, totalmem } from 'node:os';
 import { join, relative, isAbsolute } from 'node:path';
 import { assetPath } from './package-root.ts';
 import { compiledModelsDir } from './data-dir.ts';
@@ -784,6 +784,8 @@ export function createAppService(opts: AppServiceOptions): AppService {
       secrets.delete(HUB_TOKEN_SECRET);
       return settingsView();
     },
+    // The engine runs in a worker thread of this process, so the process's resident size includes it.
+    'app.memory': () => ({ processBytes: process.memoryUsage.rss(), machineTotalBytes: totalmem(), machineFreeBytes: freemem() }),
     'app.info': (a) => appInfo(dataDir, { probeHub: a.probeHub, provider: settings.get().provider }),
     'models.download': jobs.op('models.download', async (a, ctx) => {
       const repo = checkRepoId(a.repo, 'repo');

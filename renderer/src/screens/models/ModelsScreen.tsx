@@ -18,6 +18,7 @@ export function ModelsScreen() {
   const [models, setModels] = useState<Models | null>(null);
   const [disk, setDisk] = useState<Disk | null>(null);
   const [status, setStatus] = useState<AppResult<'models.status'> | undefined>(undefined);
+  const [memory, setMemory] = useState<AppResult<'app.memory'> | null>(null);
   const [demoDir, setDemoDir] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -28,11 +29,12 @@ export function ModelsScreen() {
   const compile = useRun();
 
   const refresh = useCallback(() => {
-    Promise.all([api['models.list']({}), api['models.disk']({}), api['models.status']({})]).then(
-      ([m, d, s]) => {
+    Promise.all([api['models.list']({}), api['models.disk']({}), api['models.status']({}), api['app.memory']({})]).then(
+      ([m, d, s, mem]) => {
         setModels(m);
         setDisk(d);
         setStatus(s);
+        setMemory(mem);
       },
       (e: unknown) => setError(errorText(e)),
     );
@@ -158,6 +160,12 @@ export function ModelsScreen() {
                 ? 'no model loaded'
                 : `${status.provider} (${status.precision}), ${status.providerReason}`}
           </Text>
+          {memory && (
+            <Text size="sm" aria-label="Memory">
+              Memory: the studio holds {formatBytes(memory.processBytes)}; {formatBytes(memory.machineFreeBytes)} of{' '}
+              {formatBytes(memory.machineTotalBytes)} free
+            </Text>
+          )}
           {disk && <Badge variant="light">Compiled models use {formatBytes(disk.totalBytes)}</Badge>}
         </Group>
       </Group>
