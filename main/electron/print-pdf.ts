@@ -17,7 +17,21 @@ export function electronPdfPrinter(tempDir: string): PdfPrinter {
     fs.writeFileSync(page, html);
     const win = new BrowserWindow({
       show: false,
-      webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, webviewTag: false },
+      // As the studio's window (main.ts), written out in full: Electronegativity reads the literal.
+      webPreferences: {
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        nodeIntegrationInSubFrames: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        webviewTag: false,
+        experimentalFeatures: false,
+        navigateOnDragDrop: false,
+        safeDialogs: true,
+        disableBlinkFeatures: 'Auxclick',
+      },
     });
     const onAbort = () => win.destroy();
     signal?.addEventListener('abort', onAbort, { once: true });
