@@ -126,7 +126,24 @@ const tokenizerSchema = z.object({
     merges: z.array(z.union([z.string(), z.tuple([z.string(), z.string()])])),
   }),
   added_tokens: z.array(z.object({ id: z.number().int().nonnegative(), content: z.string(), special: z.boolean() })).default([]),
+  pre_tokenizer: z.unknown().optional(),
 });
+
+/** Qwen2's split regex (digits one by one, letters with one leading non-letter), as tokenizer.json writes it. */
+const QWEN2_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/**
+ * llama.cpp's name for the pre-tokenizer (`tokenizer.ggml.pre`), which it cannot read from the regex:
+ * a lone ByteLevel with its own regex is GPT-2's split, 'gpt-2' (the demo model's tokenizer), a Split on
+ * Qwen2's regex then ByteLevel is 'qwen2'. Anything else is refused rather than guessed, since a
+ * wrong split tokenizes differently without any error.
+ */
+function preTokenizerName(pre: unknown, path: string): 'gpt-2' | 'qwen2' {
+  const p = pre as { type?: string; use_regex?: boolean; pretokenizers?: { type?: string; pattern?: { Regex?: string } }[] } | undefined;
+  if (p?.type === 'ByteLevel' && p.use_regex !== false) return 'gpt-2';
+  if (p?.type === 'Sequence' && p.pretokenizers?.[0]?.type === 'Split' && p.pretokenizers[0].pattern?.Regex === QWEN2_SPLIT) return 'qwen2';
+  throw new StudioError('format', `${path}: pre_tokenizer: ${JSON.stringify(pre)?.slice(0, 80)} is neither GPT-2's nor Qwen2's split (the exporter knows only those)`);
+}
 
 // llama_token_type
 const TOKEN_NORMAL = 1,
@@ -163,7 +180,7 @@ function tokenizerMeta(path: string, vocabSize: number, cfg: { bos?: number; eos
   const merges = tok.model.merges.map((m) => (typeof m === 'string' ? m : `${m[0]} ${m[1]}`));
   const meta: GgufKV[] = [
     str('tokenizer.ggml.model', 'gpt2'),
-    str('tokenizer.ggml.pre', 'qwen2'),
+    str('tokenizer.ggml.pre', preTokenizerName(tok.pre_tokenizer, path)),
     { key: 'tokenizer.ggml.tokens', type: GgufType.ARRAY, itemType: GgufType.STRING, value: filled },
     { key: 'tokenizer.ggml.token_type', type: GgufType.ARRAY, itemType: GgufType.INT32, value: types },
     { key: 'tokenizer.ggml.merges', type: GgufType.ARRAY, itemType: GgufType.STRING, value: merges },
@@ -189,7 +206,7 @@ const qwen3ConfigSchema = z.object({
   rms_norm_eps: z.number().positive(),
   rope_theta: z.number().positive(),
   rope_scaling: z.null().optional(),
-  bos_token_id: z.number().int().nonnegative().optional(),
+  bos_token_id: z.number().int().nonnegative().nullish(),
   eos_token_id: z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative()).min(1)]),
 });
 
@@ -240,7 +257,7 @@ export function exportQwen3Gguf(req: ExportRequest): ExportResult {
       u32(`${a}.attention.value_length`, c.head_dim),
       f32(`${a}.attention.layer_norm_rms_epsilon`, c.rms_norm_eps),
       f32(`${a}.rope.freq_base`, c.rope_theta),
-      ...tokenizerMeta(req.tokenizerJson, c.vocab_size, { bos: c.bos_token_id, eos }),
+      ...tokenizerMeta(req.tokenizerJson, c.vocab_size, { bos: c.bos_token_id ?? undefined, eos }),
     ];
     const header = encodeGgufHeader(
       meta,

@@ -20,6 +20,9 @@ import {
   type ReplyRow,
 } from './test-support/demo-model.ts';
 import type { PromptSetFile } from './authoring/prompt-set-file.ts';
+import { generate } from './engine/generate.ts';
+import { exportQwen3Gguf } from '../../bench/engine/gguf-export.ts';
+import { disposeLlamaCpp, llamaCppGreedy, llamaCppTokenize } from '../../native-models/test-support/llamacpp.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ps-demo-'));
 let m: DemoModel;
@@ -33,6 +36,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await m?.model.release();
+  await disposeLlamaCpp();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -76,6 +80,48 @@ describe('demo model files', () => {
     expect(checks.length).toBeGreaterThan(30);
     for (const c of checks) expect(tok.encode(c.text, { addSpecialTokens: false }), JSON.stringify(c.text)).toEqual(c.ids);
     for (const c of checks) expect(tok.decode(c.ids)).toBe(c.text);
+  });
+});
+
+describe('demo model against llama.cpp (an independent implementation)', () => {
+  // The demo model exported to an F32 GGUF (GPT-2's pre-tokenizer split, as its tokenizer.json
+  // says) and run by llama.cpp through node-llama-cpp's prebuilt binary: the same tokens for text,
+  // and the same greedy replies token for token, for chat prompts on held-out questions.
+  let gguf: string;
+  beforeAll(() => {
+    gguf = exportQwen3Gguf({
+      checkpointDir: DEMO_MODEL_DIR,
+      out: join(root, 'demo-model.F32.gguf'),
+      type: 'F32',
+      tokenizerJson: join(DEMO_MODEL_DIR, 'tokenizer.json'),
+    }).path;
+  });
+  it('tokenizes text as we do', async () => {
+    const set = demoPromptSet('pirate-vs-plain');
+    for (const text of [...set.heldout.questions.slice(0, 4), 'Numbers 1234 and 56, "quotes", émigrés — naïve?\n\nTwo lines.'])
+      expect(await llamaCppTokenize(gguf, text), text).toEqual(m.tokenizer.encode(text, { addSpecialTokens: false }));
+  });
+  it('gives the same greedy replies, token for token', async () => {
+    const set = demoPromptSet('formal-vs-casual');
+    const prompts = [
+      m.tokenizer.encodeChat([{ role: 'user', content: set.heldout.questions[0]! }], { addGenerationPrompt: true }),
+      m.tokenizer.encodeChat(
+        [
+          { role: 'system', content: set.heldout.positive[0]! },
+          { role: 'user', content: set.heldout.questions[1]! },
+        ],
+        { addGenerationPrompt: true },
+      ),
+    ];
+    const eos = m.tokenizer.encode('<|im_end|>', { addSpecialTokens: false });
+    for (const prompt of prompts) {
+      const ours = (await generate(m.model, { rows: [{ prompt, sampling: { greedy: true } }], maxNewTokens: 48, stopTokenIds: eos })).rows[0]!;
+      const theirs = await llamaCppGreedy(gguf, prompt, 48);
+      // Both stop at <|im_end|>: ours keeps it as the last token, node-llama-cpp does not yield it.
+      expect(ours.finish).toBe('eos');
+      expect(ours.tokens.length).toBeGreaterThan(8);
+      expect(ours.tokens.slice(0, -1)).toEqual(theirs);
+    }
   });
 });
 

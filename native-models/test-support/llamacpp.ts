@@ -40,7 +40,8 @@ function model(ggufPath: string): Promise<LlamaModel> {
 
 /**
  * Evaluate exactly `promptTokens` (no BOS added) and greedily generate up to `maxTokens` tokens.
- * Stops early only when the model emits an end-of-generation token, which is included in the result.
+ * Stops early only when the model emits an end-of-generation token, which node-llama-cpp does not
+ * yield: the result ends with the token before it.
  */
 export async function llamaCppGreedy(ggufPath: string, promptTokens: number[], maxTokens: number): Promise<number[]> {
   if (promptTokens.length === 0) throw new Error('llamaCppGreedy: promptTokens is empty');

@@ -140,22 +140,29 @@ describe('endpoint judge', () => {
 
 describe('endpoint judge on answers recorded from a real llama-server', () => {
   // bench/judge-llama-server.ts --record: llama.cpp's llama-server (built natively from the source
-  // node-llama-cpp carries) on stories260K's GGUF, asked the judge's own prompts. A story model writes
-  // no score, so each answer must come out as method 'none' — parsed, not an error — and the request
-  // we send now must still be the one the server answered.
+  // node-llama-cpp carries) asked the judge's own prompts, on two GGUFs — the demo model exported by
+  // bench/engine/gguf-export.ts (a chat model, far too small to grade) and stories260K's (a story
+  // model). Neither writes a score, so every answer comes out as method 'none' — parsed, not an
+  // error; the replay must reach what the live run concluded, from a request identical to the one
+  // the server answered.
   const recorded = JSON.parse(readFileSync(join(import.meta.dirname, 'test-support/llama-server-answers.json'), 'utf8')) as {
     request: { model: string; messages: { role: string; content: string }[] } & Record<string, unknown>;
     status: number;
     response: { choices: { logprobs?: { content?: { top_logprobs: unknown[] }[] } }[] };
+    judged: unknown;
   }[];
-  it.each(recorded.map((r, i) => [i, r] as const))(
-    'answer %i: parsed, top-20 logprobs read, no score token: method none',
-    async (_i, r) => {
+  it('covers both models', () => {
+    expect(new Set(recorded.map((r) => r.request.model))).toEqual(new Set(['demo-model.F32.gguf', 'stories260K.gguf']));
+  });
+  it.each(recorded.map((r, i) => [i, r.request.model, r] as const))(
+    'answer %i (%s): parsed, top-20 logprobs read, no score token: method none',
+    async (_i, _model, r) => {
       expect(r.status).toBe(200);
       expect(r.response.choices[0]!.logprobs!.content![0]!.top_logprobs).toHaveLength(20);
       answer = (_q, res) => json(res, 200, r.response);
       const got = await endpointJudge({ url, model: r.request.model }, { key: '' }).ask(r.request.messages[0]!.content);
       expect(got).toEqual({ score: null, method: 'none', mass: null });
+      expect(got).toEqual(r.judged);
       expect(seen.at(-1)!.body).toEqual(r.request);
     },
   );
