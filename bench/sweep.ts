@@ -46,6 +46,8 @@ for (const name of values.models.split(',')) {
   const vectors = new Map(Array.from({ length: L }, (_, b) => [b, Float32Array.from({ length: H }, rand)]));
   const norms = await residualNorms(model, calibrationSequences(tokenizer));
   const t0 = performance.now();
+  let generated = 0;
+  let lastLine = 0;
   const r = await runSweep(
     inProcessSweepBackend(model, tokenizer),
     {
@@ -57,12 +59,21 @@ for (const name of values.models.split(',')) {
       chat: tokenizer.hasChatTemplate,
     },
     { layers: [...Array(L).keys()], alphas, maxNewTokens: 48 },
+    {
+      onProgress: (p) => {
+        if (p.stage === 'generate' && p.done === p.total) generated = performance.now() - t0;
+        if (performance.now() - lastLine < 60_000 && p.done < p.total) return;
+        lastLine = performance.now();
+        const eta = p.etaMs === null ? '' : `, ETA ${(p.etaMs / 1000).toFixed(0)} s`;
+        console.log(`  ${name}: ${p.stage} ${p.done}/${p.total} at ${((performance.now() - t0) / 1000).toFixed(0)} s${eta}`);
+      },
+    },
   );
   const wall = performance.now() - t0;
   const rss = process.resourceUsage().maxRSS / 1024;
   console.log(
     `${name} (${precision}, ${L} layers): ${r.cells.length} cells + unsteered × ${questions.length} questions = ${r.samples.length} replies, ` +
-      `wall ${(wall / 1000).toFixed(1)} s, engine ${((100 * r.engineMs) / wall).toFixed(1)}% of it, peak RSS ${rss.toFixed(0)} MiB`,
+      `wall ${(wall / 1000).toFixed(1)} s (generation ${(generated / 1000).toFixed(1)} s, scoring ${((wall - generated) / 1000).toFixed(1)} s), engine ${((100 * r.engineMs) / wall).toFixed(1)}% of it, peak RSS ${rss.toFixed(0)} MiB`,
   );
   await model.release();
 }

@@ -8,6 +8,7 @@
 // resolved to its commit and that commit is what the cache (refs/main, snapshots/{commit}) and the
 // library (source `org/name@commit`) record. No commit hash is written here, since none was checked.
 import { freemem, totalmem } from 'node:os';
+import { defaultPrecision } from './default-precision.ts';
 
 export type CatalogPrecision = 'fp32' | 'fp16' | 'int8' | 'int4';
 export const CATALOG_PRECISIONS: readonly CatalogPrecision[] = ['fp32', 'fp16', 'int8', 'int4'];
@@ -271,12 +272,6 @@ export const CONTEXT_POSITIONS = 2048;
 export const memoryBytes = (a: CatalogArchitecture, precision: CatalogPrecision): number =>
   compiledWeightBytes(a, precision) + kvCacheBytes(a, CONTEXT_POSITIONS, precision) + RUNTIME_OVERHEAD_BYTES;
 
-/**
- * The precision the studio uses on a provider: int4 on CPU (MatMulNBits is the fastest CPU path, see
- * `models compile --help`), fp16 on GPUs (cuda, dml, coreml, webgpu).
- */
-export const precisionFor = (provider: string): CatalogPrecision => (provider === 'cpu' || provider === 'auto' ? 'int4' : 'fp16');
-
 export interface MachineInfo {
   totalBytes: number;
   freeBytes: number;
@@ -308,8 +303,9 @@ export interface CatalogRow {
  * are only recommended when nothing open fits (they need an account and HF_TOKEN).
  */
 export function catalogFor(machine: MachineInfo): CatalogRow[] {
-  const precision = precisionFor(machine.provider);
   const rows: CatalogRow[] = CATALOG.map((e) => {
+    // What a compile on this provider will produce with no precision asked for.
+    const precision = defaultPrecision(machine.provider, parameterCount(e.arch));
     const mem = Object.fromEntries(CATALOG_PRECISIONS.map((p) => [p, memoryBytes(e.arch, p)])) as Record<CatalogPrecision, number>;
     return {
       repo: e.repo,

@@ -4,6 +4,8 @@ import { copyFileSync, mkdtempSync, rmSync, readdirSync, existsSync, mkdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModel, readManifest, type CompileOptions } from './compile.ts';
+import { CPU_INT4_MIN_PARAMETERS, defaultPrecision } from './default-precision.ts';
+import { Checkpoint } from './checkpoint/checkpoint.ts';
 import { tinyCheckpoint, TINY_NAMES, type TinyName } from './test-support/tiny-checkpoints.ts';
 import { ReferenceModel } from './test-support/reference.ts';
 import { GraphRunner, maxAbsDiff } from './test-support/run-graph.ts';
@@ -292,7 +294,27 @@ describe('compile cache', () => {
     }
   });
 
-  it('defaults to fp16 for cuda and dml, fp32 elsewhere', async () => {
+  it('defaults to int4 on CPU from 100M parameters, fp32 below (and on coreml), fp16 on cuda and dml', () => {
+    expect(CPU_INT4_MIN_PARAMETERS).toBe(100e6);
+    expect(['cpu', 'coreml', 'cuda', 'dml'].map((p) => defaultPrecision(p, 596e6))).toEqual(['int4', 'fp32', 'fp16', 'fp16']);
+    expect(['cpu', 'coreml', 'cuda', 'dml'].map((p) => defaultPrecision(p, 2.2e6))).toEqual(['fp32', 'fp32', 'fp16', 'fp16']);
+    expect(defaultPrecision('cpu', 100e6 - 1)).toBe('fp32');
+  });
+
+  it("counts a checkpoint's parameters from its tensor shapes: the demo model's 2.23M, its tied lm_head once", () => {
+    const ckpt = Checkpoint.open(join(import.meta.dirname, '..', 'assets', 'demo-model'));
+    try {
+      expect(ckpt.has('lm_head.weight')).toBe(false);
+      // 8 layers × (q 128·128, k and v 128·64 each, o 128·128, gate/up/down 3 × 128·512, norms 4 × 128 + 2 × 32) + embeddings 2048·128 + final norm
+      const layer = 128 * 128 * 2 + 128 * 64 * 2 + 3 * 128 * 512 + 2 * 128 + 2 * 32;
+      expect(ckpt.parameterCount).toBe(8 * layer + 2048 * 128 + 128);
+      expect((ckpt.parameterCount / 1e6).toFixed(2)).toBe('2.23');
+    } finally {
+      ckpt.close();
+    }
+  });
+
+  it('compiles a small checkpoint at fp16 for cuda and dml, fp32 on CPU', async () => {
     const cuda = await compileModel({
       checkpointDir: tinyCheckpoint('llama'),
       cacheRoot,

@@ -16,6 +16,7 @@ import { ExternalDataWriter } from './graph/external-data.ts';
 import { DataType, encodeModel } from './graph/onnx-proto.ts';
 import { StudioError, fromZod } from './errors.ts';
 import { QUANT_SCHEMES, NBITS_BLOCK_SIZES } from './quantize/nbits.ts';
+import { defaultPrecision } from './default-precision.ts';
 
 /** Bump when the emitted graph changes, so cached compiles are rebuilt. */
 export const COMPILER_VERSION = 5; // 5: quantisation schemes, lm_head block size, contrib RoPE / skip-norm and an additive mask (issue 14)
@@ -28,7 +29,7 @@ export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as co
 const OPTIONAL_FILES = ['generation_config.json', 'chat_template.jinja', 'special_tokens_map.json'];
 
 export const compileOptionsSchema = z.object({
-  /** Default: fp16 for cuda and dml (what those providers run fast), fp32 elsewhere (the reference). */
+  /** Default (default-precision.ts): fp16 for cuda and dml; on cpu int4 from 100M parameters, fp32 below and elsewhere. */
   precision: z.enum(PRECISIONS).optional(),
   provider: z.enum(PROVIDERS).default('cpu'),
   /** Block size of int4/int8 quantisation (MatMulNBits). */
@@ -150,10 +151,6 @@ function archSummary(spec: ModelSpec): Manifest['architecture'] {
   return { family, modelType, numLayers, hidden, vocabSize, numHeads, numKvHeads, headDim, maxPositions, bosId, eosIds };
 }
 
-export function defaultPrecision(provider: (typeof PROVIDERS)[number]): (typeof PRECISIONS)[number] {
-  return provider === 'cuda' || provider === 'dml' ? 'fp16' : 'fp32';
-}
-
 export interface CompileResult {
   dir: string;
   manifest: Manifest;
@@ -162,27 +159,28 @@ export interface CompileResult {
 
 export async function compileModel(req: CompileRequest): Promise<CompileResult> {
   const parsedOptions = compileOptionsSchema.parse(req.options ?? {});
-  const precision = parsedOptions.precision ?? defaultPrecision(parsedOptions.provider);
-  const quantised = precision === 'int4' || precision === 'int8';
-  // Every field resolved, in a fixed order: the key hashes this object's JSON, so an option spelled
-  // out at its default must give the same key as the option left out.
-  const options = {
-    precision,
-    provider: parsedOptions.provider,
-    blockSize: parsedOptions.blockSize,
-    headBlockSize: parsedOptions.headBlockSize ?? parsedOptions.blockSize,
-    quantScheme: parsedOptions.quantScheme,
-    fusedOps: parsedOptions.fusedOps ?? parsedOptions.provider === 'cpu',
-    accuracyLevel: parsedOptions.accuracyLevel ?? (quantised && parsedOptions.provider === 'cpu' ? 4 : 0),
-    requireTokenizer: parsedOptions.requireTokenizer,
-    steerable: parsedOptions.steerable,
-  };
-  if (options.fusedOps && options.provider === 'coreml') {
+  if ((parsedOptions.fusedOps ?? parsedOptions.provider === 'cpu') && parsedOptions.provider === 'coreml') {
     throw new StudioError('usage', 'compile option fusedOps: CoreML has no com.microsoft contrib ops; leave it off for --provider coreml');
   }
   const source = resolve(req.checkpointDir);
   const ckpt = Checkpoint.open(source);
   try {
+    // With no precision asked for, the model's size decides on CPU (default-precision.ts).
+    const precision = parsedOptions.precision ?? defaultPrecision(parsedOptions.provider, ckpt.parameterCount);
+    const quantised = precision === 'int4' || precision === 'int8';
+    // Every field resolved, in a fixed order: the key hashes this object's JSON, so an option spelled
+    // out at its default must give the same key as the option left out.
+    const options = {
+      precision,
+      provider: parsedOptions.provider,
+      blockSize: parsedOptions.blockSize,
+      headBlockSize: parsedOptions.headBlockSize ?? parsedOptions.blockSize,
+      quantScheme: parsedOptions.quantScheme,
+      fusedOps: parsedOptions.fusedOps ?? parsedOptions.provider === 'cpu',
+      accuracyLevel: parsedOptions.accuracyLevel ?? (quantised && parsedOptions.provider === 'cpu' ? 4 : 0),
+      requireTokenizer: parsedOptions.requireTokenizer,
+      steerable: parsedOptions.steerable,
+    };
     const spec = parseModelSpec(ckpt.config, join(source, 'config.json'));
     const hasTokenizer = TOKENIZER_FILES.every((f) => existsSync(join(source, f)));
     if (options.requireTokenizer) {

@@ -218,7 +218,7 @@ export const SERVE_HELP = `persona-studio serve [--port N] [--host 127.0.0.1] [-
 
 export const MODELS_HELP = `persona-studio models compile <checkpoint-dir> [options]
   Compile a Hugging Face checkpoint (config.json + safetensors + tokenizer) into a steerable ONNX model.
-  --precision fp32|fp16|int8|int4   weights (default fp16 for cuda/dml, else fp32; int4 is fastest on CPU)
+  --precision fp32|fp16|int8|int4   weights (default: fp16 for cuda/dml; on cpu int4 from 100M parameters, else fp32)
   --provider cpu|cuda|dml|coreml    op set to target (default cpu)
   --block-size 16|32|64|128         int4/int8 quantisation block (default 32; 128 is faster, coarser)
   --head-block-size 16|32|64|128    block of the lm_head alone (default: --block-size)
@@ -246,7 +246,7 @@ export const GENERATE_HELP = `persona-studio generate --model M [--prompt TEXT] 
   --temperature T (>= 0)  --top-p P (0 < P <= 1)  --top-k K (>= 0)  --min-p P (0 to 1)
   --repetition-penalty R (> 0)  --seed N (>= 0)
   --thinking             Qwen3: let the model think (off by default)
-  --precision P          when compiling a checkpoint (default fp16 with --provider cuda|dml, else fp32)
+  --precision P          when compiling a checkpoint (default fp16 with --provider cuda|dml; on cpu int4 from 100M parameters, else fp32)
   --provider auto|cpu|cuda|dml|coreml|webgpu   execution provider (default auto: cuda, dml, else cpu;
                          falls back to cpu); a checkpoint is compiled for the provider named here
   --threads N            intra-op threads (0 to 256; 0 = onnxruntime's choice)

@@ -89,6 +89,13 @@ export class Checkpoint {
     return this.files.get(t.file)!.readFloat32(name);
   }
 
+  /** Weights in the checkpoint (a tied lm_head counted once, as it is stored once). */
+  get parameterCount(): number {
+    let n = 0;
+    for (const t of this.tensors.values()) n += t.shape.reduce((a, b) => a * b, 1);
+    return n;
+  }
+
   /** The storage dtype most tensors use (for reporting). */
   get dominantDtype(): string {
     const counts = new Map<string, number>();

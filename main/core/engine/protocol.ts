@@ -86,14 +86,20 @@ export const captureResultSchema = z.object({
 const steeringPerRow = z.union([rowSteeringSchema, z.array(rowSteeringSchema.optional())]).optional();
 
 export const scoreArgsSchema = z.object({
-  rows: z.array(z.object({ prompt: ids.min(1), continuation: ids.min(1) })).min(1),
+  rows: z.array(z.object({ prompt: ids.min(1), continuation: ids.min(1), hiddenLayers: z.array(layerIndex).optional() })).min(1),
   steering: steeringPerRow,
   residualNorms: norms,
   ...batchArgs,
 });
 
 /** Log-probabilities can be -Infinity and perplexities Infinity: any number is a valid score. */
-export const scoredRowSchema = z.object({ tokenLogprobs: float32Array(), sum: anyNumber(), mean: anyNumber(), perplexity: anyNumber() });
+export const scoredRowSchema = z.object({
+  tokenLogprobs: float32Array(),
+  sum: anyNumber(),
+  mean: anyNumber(),
+  perplexity: anyNumber(),
+  hidden: z.map(layerIndex, float32Array()).optional(),
+});
 
 export const distributionArgsSchema = z.object({
   prompts: z.array(ids.min(1)).min(1),

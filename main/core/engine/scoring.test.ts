@@ -118,6 +118,28 @@ describe('scoreContinuation', () => {
     });
   });
 
+  it('hiddenLayers: the same logprobs, plus the reference residual averaged over the continuation, in one pass', async () => {
+    const plain = await scoreContinuation(model, ROWS);
+    const L = model.arch.numLayers;
+    const asked = ROWS.map((r, i) => ({ ...r, hiddenLayers: i === 1 ? [] : i === 2 ? [L - 1] : [0, L - 1] }));
+    const both = await scoreContinuation(model, asked);
+    ROWS.forEach((row, i) => {
+      expect(maxDiff(both[i]!.tokenLogprobs, plain[i]!.tokenLogprobs), `row ${i}`).toBeLessThan(1e-4);
+      if (i === 1) return expect(both[i]!.hidden).toBeUndefined();
+      expect([...both[i]!.hidden!.keys()]).toEqual(asked[i]!.hiddenLayers);
+      const h = ref.forward([...row.prompt, ...row.continuation]).hidden;
+      for (const b of asked[i]!.hiddenLayers) {
+        const want = new Float64Array(model.arch.hidden);
+        for (let t = row.prompt.length; t < row.prompt.length + row.continuation.length; t++)
+          h[b]![t]!.forEach((x, k) => (want[k]! += x / row.continuation.length));
+        expect(maxDiff(both[i]!.hidden!.get(b)!, want), `row ${i} block ${b}`).toBeLessThan(1e-4);
+      }
+    });
+    await expect(scoreContinuation(model, [{ ...ROWS[0]!, hiddenLayers: [L] }])).rejects.toThrow(
+      `row 0 hiddenLayers: ${L} is not a block of this ${L}-layer model`,
+    );
+  });
+
   it('cancellation stops between batches', async () => {
     const ac = new AbortController();
     const seen: number[] = [];

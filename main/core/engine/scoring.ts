@@ -11,6 +11,11 @@
 // positions 'generated' leave the prompt unsteered, so c[0] comes from the unsteered prompt and
 // c[1..] from steered continuation positions. Rows with such terms run in two passes (prompt,
 // then the continuation on the prompt's KV cache, right-padded), exactly as generation sees them.
+//
+// A row may also ask for its residual stream at some blocks, averaged over the continuation's
+// positions (capture's 'response-mean'): the same forward then reads the whole of s (the final
+// token too, whose logits predict nothing) and keeps K+1 logits, so the index K-n+j still holds —
+// one pass gives a sweep both the perplexity and the projection of a reply.
 import type { CompiledModel } from './model.ts';
 import { logSoftmax, logSumExp } from './sampling/logprobs.ts';
 import { parseRowSteering, steerInputs, ablateInputs, type RowSteering, type SteeringContext } from './steering.ts';
@@ -19,6 +24,8 @@ import { checkTokens, forEachBatch, kvBytesPerToken, leftPad, planBatches, resol
 export interface ScoreRow {
   prompt: number[];
   continuation: number[];
+  /** Blocks whose residual stream, averaged over the continuation's positions, to return (one-pass rows only). */
+  hiddenLayers?: number[];
 }
 
 export interface ScoredRow {
@@ -28,6 +35,8 @@ export interface ScoredRow {
   mean: number;
   /** exp(−mean). */
   perplexity: number;
+  /** Per asked block: mean of h_b over the continuation's positions (as capture's 'response-mean'). */
+  hidden?: Map<number, Float32Array>;
 }
 
 export interface ScoringOptions extends BatchOptions {
@@ -57,7 +66,7 @@ function logprobAt(logits: Float32Array, offset: number, vocab: number, token: n
 
 export async function scoreContinuation(model: CompiledModel, rows: ScoreRow[], opts: ScoringOptions = {}): Promise<ScoredRow[]> {
   const fn = 'scoreContinuation';
-  const { vocabSize: V, maxPositions } = model.arch;
+  const { vocabSize: V, maxPositions, numLayers, hidden: H } = model.arch;
   const limits = resolveLimits(fn, opts);
   if (!Array.isArray(rows)) throw new Error(`${fn}: rows must be an array`);
   rows.forEach((r, i) => {
@@ -69,8 +78,16 @@ export async function scoreContinuation(model: CompiledModel, rows: ScoreRow[], 
       throw new Error(
         `${fn}: row ${i} has ${r.prompt.length + r.continuation.length} tokens, more than the model's ${maxPositions} positions`,
       );
+    for (const b of r.hiddenLayers ?? [])
+      if (!Number.isInteger(b) || b < 0 || b >= numLayers)
+        throw new Error(`${fn}: row ${i} hiddenLayers: ${b} is not a block of this ${numLayers}-layer model`);
   });
   const { parsed, ctx } = parseSteering(fn, model, rows.length, opts);
+  rows.forEach((r, i) => {
+    if (r.hiddenLayers?.length && promptOnlyUnsteered(parsed[i]!))
+      throw new Error(`${fn}: row ${i} asks for hidden states under steering that spares the prompt (two passes); capture them apart`);
+  });
+  const hiddenOut: (Map<number, Float32Array> | undefined)[] = rows.map((r) => (r.hiddenLayers?.length ? new Map() : undefined));
   const ablate = (idx: number[]) =>
     ablateInputs(
       idx.map((i) => parsed[i]!),
@@ -80,15 +97,20 @@ export async function scoreContinuation(model: CompiledModel, rows: ScoreRow[], 
   const logprobs = rows.map((r) => new Float32Array(r.continuation.length));
 
   const onePass = async (idx: number[]): Promise<void> => {
+    const layers = [...new Set(idx.flatMap((i) => rows[i]!.hiddenLayers ?? []))].sort((a, b) => a - b);
+    // With hidden states asked for, every row is read whole (see the header).
+    const whole = layers.length > 0;
     const padded = leftPad(
-      idx.map((i) => [...rows[i]!.prompt, ...rows[i]!.continuation.slice(0, -1)]),
+      idx.map((i) => [...rows[i]!.prompt, ...(whole ? rows[i]!.continuation : rows[i]!.continuation.slice(0, -1))]),
       pad,
     );
     const K = Math.max(...idx.map((i) => rows[i]!.continuation.length));
+    const keep = whole ? K + 1 : K;
     const out = await model.forward({
       ...padded,
       cache: null,
-      keep: K,
+      keep,
+      hidden: layers,
       steer: steerInputs(
         idx.map((i) => parsed[i]!),
         ctx,
@@ -96,9 +118,23 @@ export async function scoreContinuation(model: CompiledModel, rows: ScoreRow[], 
       ),
       ablate: ablate(idx),
     });
+    const S = padded.seq;
     idx.forEach((i, r) => {
       const c = rows[i]!.continuation;
-      for (let j = 0; j < c.length; j++) logprobs[i]![j] = logprobAt(out.logits, (r * K + K - c.length + j) * V, V, c[j]!);
+      for (let j = 0; j < c.length; j++) logprobs[i]![j] = logprobAt(out.logits, (r * keep + K - c.length + j) * V, V, c[j]!);
+      for (const b of rows[i]!.hiddenLayers ?? []) {
+        // The continuation's tokens are the row's last n positions: S-n … S-1.
+        const h = out.hidden.get(b)!;
+        const sum = new Float64Array(H);
+        for (let t = S - c.length; t < S; t++) {
+          const base = (r * S + t) * H;
+          for (let k = 0; k < H; k++) sum[k]! += h[base + k]!;
+        }
+        hiddenOut[i]!.set(
+          b,
+          Float32Array.from(sum, (x) => x / c.length),
+        );
+      }
     });
   };
 
@@ -153,22 +189,25 @@ export async function scoreContinuation(model: CompiledModel, rows: ScoreRow[], 
   const one = rows.map((_, i) => i).filter((i) => !promptOnlyUnsteered(parsed[i]!));
   const plan = (set: number[], bytesPerToken: number): number[][] =>
     planBatches(
-      set.map((i) => rows[i]!.prompt.length + rows[i]!.continuation.length - 1),
+      set.map((i) => rows[i]!.prompt.length + rows[i]!.continuation.length - (rows[i]!.hiddenLayers?.length ? 0 : 1)),
       limits,
       bytesPerToken,
-      set.map((i) => rows[i]!.continuation.length),
+      set.map((i) => rows[i]!.continuation.length + (rows[i]!.hiddenLayers?.length ? 1 : 0)),
       V * 4,
     ).map((b) => b.map((j) => set[j]!));
-  const onePassBatches = plan(one, 0);
+  // One-pass rows that ask for hidden states copy out [seq, hidden] per asked block.
+  const hiddenBlocks = new Set(rows.flatMap((r) => r.hiddenLayers ?? [])).size;
+  const onePassBatches = plan(one, hiddenBlocks * H * 4);
   await forEachBatch([...onePassBatches, ...plan(two, kvBytesPerToken(model))], opts, (idx, k) =>
     k < onePassBatches.length ? onePass(idx) : twoPass(idx),
   );
 
-  return logprobs.map((tokenLogprobs) => {
+  return logprobs.map((tokenLogprobs, i) => {
     let sum = 0;
     for (const x of tokenLogprobs) sum += x;
     const mean = sum / tokenLogprobs.length;
-    return { tokenLogprobs, sum, mean, perplexity: Math.exp(-mean) };
+    const hidden = hiddenOut[i];
+    return hidden ? { tokenLogprobs, sum, mean, perplexity: Math.exp(-mean), hidden } : { tokenLogprobs, sum, mean, perplexity: Math.exp(-mean) };
   });
 }
 

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Library } from '../library/index.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { EngineArgs, EngineResult } from '../engine/protocol.ts';
 import { resolveModel } from '../model-ref.ts';
 import { StudioError } from '../errors.ts';
 import { TextTokenizer } from '../../../native-models/tokenizer/tokenizer.ts';
@@ -121,6 +122,8 @@ export interface EvalProgress {
 /** What an evaluation needs of the host: load a compiled model (the engine may be shared), then the sweep's calls. */
 export interface EvaluationEngine extends SweepBackend {
   load(dir: string): Promise<{ hasTokenizer: boolean }>;
+  /** Roles' candidate directions (roles.ts). */
+  capture(args: EngineArgs<'capture'>, opts: { signal?: AbortSignal }): Promise<EngineResult<'capture'>>;
   residualNorms(args: { sequences: number[][] }): Promise<Float32Array>;
 }
 

@@ -128,7 +128,6 @@ export async function runPersonaSweep(
   const norms = await ensureNorms(resolved.dir!, model.numLayers, tok, (sequences) => engine.residualNorms({ sequences }));
   const backend: SweepBackend = {
     generate: (r, opts) => engine.generate(r, opts),
-    capture: (a, opts) => engine.capture(a, opts),
     score: (a, opts) => engine.score(a, opts),
     distribution: (a, opts) => engine.distribution(a, opts),
   };

@@ -1,9 +1,11 @@
 // Layer × α sweeps of a persona: at every (layer, α) cell, seeded replies to held-out questions
 // (batched through the engine, many cells per generate()), scored by
-//  - trait expression: the UNSTEERED model re-reads prompt + reply (response-mean capture at the
-//    cell's layer) and the mean projection on the unit direction is compared with the unsteered
-//    replies', as a share of the layer's residual norm (so layers of different residual size compare);
-//  - coherence: perplexity of the replies under the unsteered model;
+//  - trait expression: the UNSTEERED model re-reads prompt + reply (the residual at the cell's
+//    layer, averaged over the reply's positions) and the mean projection on the unit direction is
+//    compared with the unsteered replies', as a share of the layer's residual norm (so layers of
+//    different residual size compare);
+//  - coherence: perplexity of the replies under the unsteered model — from the same re-read: one
+//    forward per reply gives both (scoreContinuation's hiddenLayers), which halved a sweep's scoring;
 //  - KL(unsteered ‖ steered) of the next-token distribution on neutral prompts;
 //  - the prompt set's lexical markers, where it has them.
 // Then a recommended (layer, α) by a stated rule (recommend.ts).
@@ -14,7 +16,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { generateText, type TextGenerateRequest, type TextGenerateResult } from '../engine/text-generation.ts';
-import { captureActivations, type CaptureResult, type CapturePair } from '../engine/capture.ts';
 import { klDivergence, nextTokenDistribution, scoreContinuation, type ScoreRow, type ScoredRow } from '../engine/scoring.ts';
 import type { CompiledModel } from '../engine/model.ts';
 import type { TextTokenizer } from '../../../native-models/tokenizer/tokenizer.ts';
@@ -33,8 +34,13 @@ export const sweepSettingsSchema = z.strictObject({
   temperature: z.number().min(0).max(5).default(0.7),
   topP: z.number().gt(0).max(1).default(0.9),
   seed: z.int().min(0).default(1),
-  /** Rows per generate(): the engine takes up to 64. */
-  batchSize: z.int().min(1).max(64).default(64),
+  /**
+   * Rows per generate() (the engine takes up to 64). 32: on the Qwen3-0.6B shape (int4, 2 threads)
+   * 64 rows decoded 62 tok/s in all and 32 rows 93 (T 0.7, top-p 0.9), 32 rows prefilled faster per
+   * token too: past 32 rows the attention MatMuls over the batch's cache and the per-row sampling
+   * grow faster than the int4 kernel saves (bench/README.md, "Layer × α sweep").
+   */
+  batchSize: z.int().min(1).max(64).default(32),
   rule: recommendRuleSchema.default(recommendRuleSchema.parse({})),
 });
 export type SweepSettings = z.output<typeof sweepSettingsSchema>;
@@ -42,10 +48,6 @@ export type SweepSettings = z.output<typeof sweepSettingsSchema>;
 /** What a sweep needs of an engine: the host-side `Engine` fits, and so do the in-process functions. */
 export interface SweepBackend {
   generate(req: TextGenerateRequest, opts: { signal?: AbortSignal }): Promise<TextGenerateResult>;
-  capture(
-    args: { pairs: CapturePair[]; reduction: 'response-mean' | 'last-prompt'; layers: number[]; keepRows: boolean },
-    opts: { signal?: AbortSignal },
-  ): Promise<CaptureResult>;
   score(args: { rows: ScoreRow[] }, opts: { signal?: AbortSignal }): Promise<ScoredRow[]>;
   distribution(
     args: { prompts: number[][]; steering?: RowSteering | (RowSteering | undefined)[]; residualNorms?: Float32Array | null },
@@ -155,14 +157,10 @@ function unit(v: Float32Array): Float32Array {
   return Float32Array.from(v, (x) => x / n);
 }
 
-function projections(rows: Float32Array, hidden: number, u: Float32Array): number[] {
-  const out: number[] = [];
-  for (let r = 0; r * hidden < rows.length; r++) {
-    let d = 0;
-    for (let j = 0; j < hidden; j++) d += rows[r * hidden + j]! * u[j]!;
-    out.push(d);
-  }
-  return out;
+function dot(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  for (let j = 0; j < a.length; j++) d += a[j]! * b[j]!;
+  return d;
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -252,17 +250,27 @@ export async function runSweep(
 
   // Scoring, with the unsteered model throughout.
   const t1 = performance.now();
-  const scoreTotal = s.layers.length + 2;
+  const scoreTotal = 3; // the re-read, KL, the per-layer tables
   let scored = 0;
   const byCell = (c: number) => rows.map((r, i) => ({ r, d: done.get(i)! })).filter(({ r }) => r.cell === c);
-  const nonEmpty = (xs: { d: Done }[]) => xs.filter(({ d }) => d.response.length > 0);
+  const nonEmpty = <T extends { d: Done }>(xs: T[]) => xs.filter(({ d }) => d.response.length > 0);
 
-  // Perplexity of every non-empty reply, in one call.
+  // Every non-empty reply re-read once by the unsteered model: its perplexity, and its residual at
+  // its cell's layer (the unsteered replies' at every swept layer, the baseline of each).
   const allScored = nonEmpty(rows.map((r, i) => ({ r, d: done.get(i)! })));
   const ppl = new Map<number, ScoredRow>();
   if (allScored.length) {
     const res = await timed(() =>
-      backend.score({ rows: allScored.map(({ d }) => ({ prompt: d.prompt, continuation: d.response })) }, { signal: opts.signal }),
+      backend.score(
+        {
+          rows: allScored.map(({ r, d }) => ({
+            prompt: d.prompt,
+            continuation: d.response,
+            hiddenLayers: r.cell < 0 ? s.layers : [cells[r.cell]!.layer],
+          })),
+        },
+        { signal: opts.signal },
+      ),
     );
     allScored.forEach(({ d }, k) => ppl.set(d.i, res[k]!));
   }
@@ -319,16 +327,8 @@ export async function runSweep(
     if (opts.signal?.aborted) throw opts.signal.reason ?? new StudioError('cancelled', 'sweep: cancelled');
     const cellIdx = cells.map((c, i) => ({ c, i })).filter(({ c }) => c.layer === layer);
     const groups = [baselineRows, ...cellIdx.map(({ i }) => byCell(i))].map(nonEmpty);
-    const pairs = groups.flat().map(({ d }) => ({ prompt: d.prompt, response: d.response }));
-    const proj: number[] = [];
-    if (pairs.length) {
-      const cap = await timed(() =>
-        backend.capture({ pairs, reduction: 'response-mean', layers: [layer], keepRows: true }, { signal: opts.signal }),
-      );
-      proj.push(...projections(cap.rows!.get(layer)!, cap.hidden, units.get(layer)!));
-    }
-    let at = 0;
-    const perGroup = groups.map((g) => proj.slice(at, (at += g.length)));
+    const u = units.get(layer)!;
+    const perGroup = groups.map((g) => g.map(({ d }) => dot(ppl.get(d.i)!.hidden!.get(layer)!, u)));
     const b0 = mean(perGroup[0]!);
     const spread = sd(perGroup[0]!);
     const scale = input.residualNorms[layer]!;
@@ -350,8 +350,8 @@ export async function runSweep(
         emptyReplies: all.length - kept.length,
       });
     });
-    report('score', ++scored, scoreTotal, t1, 0);
   }
+  report('score', ++scored, scoreTotal, t1, 0);
 
   const samples: SweepSample[] = rows.map((r, i) => ({
     layer: r.cell < 0 ? null : cells[r.cell]!.layer,
@@ -377,8 +377,6 @@ export async function runSweep(
 export function inProcessSweepBackend(model: CompiledModel, tokenizer: TextTokenizer | null): SweepBackend {
   return {
     generate: (req, o) => generateText(model, tokenizer, req, { signal: o.signal }),
-    capture: (a, o) =>
-      captureActivations(model, a.pairs, { reduction: a.reduction, layers: a.layers, keepRows: a.keepRows, signal: o.signal }),
     score: (a, o) => scoreContinuation(model, a.rows, { signal: o.signal }),
     distribution: (a, o) =>
       nextTokenDistribution(model, a.prompts, { steering: a.steering, residualNorms: a.residualNorms, signal: o.signal }),
