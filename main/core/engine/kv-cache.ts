@@ -72,14 +72,25 @@ export class KvCache {
     this.length = length;
   }
 
-  /** Attention mask for a run of `seq` new tokens: [batch, capacity + seq]. */
+  /**
+   * Slots a run reads: the whole capacity once anything is cached (the buffers are read in place),
+   * none while the cache is empty — a prefill into a fresh cache then attends to its own tokens
+   * only, not to the capacity reserved for what follows (a 20-token prompt into 128 reserved
+   * slots spent most of its attention on masked slots).
+   */
+  get fedSlots(): number {
+    return this.length === 0 ? 0 : this.capacity;
+  }
+
+  /** Attention mask for a run of `seq` new tokens: [batch, fedSlots + seq]. */
   maskFor(newMask: BigInt64Array, seq: number): BigInt64Array {
     const B = this.batch;
-    const T = this.capacity + seq;
+    const slots = this.fedSlots;
+    const T = slots + seq;
     const out = new BigInt64Array(B * T);
     for (let b = 0; b < B; b++) {
-      out.set(this.slotMask.subarray(b * this.capacity, (b + 1) * this.capacity), b * T);
-      out.set(newMask.subarray(b * seq, (b + 1) * seq), b * T + this.capacity);
+      out.set(this.slotMask.subarray(b * this.capacity, b * this.capacity + slots), b * T);
+      out.set(newMask.subarray(b * seq, (b + 1) * seq), b * T + slots);
     }
     return out;
   }
@@ -87,9 +98,11 @@ export class KvCache {
   feeds(): { keys: ort.Tensor[]; values: ort.Tensor[] } {
     const { numKvHeads: KV, headDim: D, dtype } = this.shape;
     const B = this.batch;
+    const slots = this.fedSlots;
+    const empty = this.alloc(0);
     return {
-      keys: this.keys.map((k) => new ort.Tensor(dtype, k, [B, KV, D, this.capacity])),
-      values: this.values.map((v) => new ort.Tensor(dtype, v, [B, KV, this.capacity, D])),
+      keys: this.keys.map((k) => new ort.Tensor(dtype, slots ? k : empty, [B, KV, D, slots])),
+      values: this.values.map((v) => new ort.Tensor(dtype, slots ? v : empty, [B, KV, slots, D])),
     };
   }
 

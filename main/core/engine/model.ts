@@ -94,7 +94,7 @@ export class CompiledModel {
     const mask = cache.maskFor(x.mask, x.seq);
     const feeds: Record<string, ort.Tensor> = {
       [IO.inputIds]: new ort.Tensor('int64', x.ids, [x.batch, x.seq]),
-      [IO.attentionMask]: new ort.Tensor('int64', mask, [x.batch, cache.capacity + x.seq]),
+      [IO.attentionMask]: new ort.Tensor('int64', mask, [x.batch, cache.fedSlots + x.seq]),
       [IO.positionIds]: new ort.Tensor('int64', x.positions, [x.batch, x.seq]),
       [IO.logitsToKeep]: new ort.Tensor('int64', BigInt64Array.of(BigInt(x.keep)), []),
     };

@@ -34,13 +34,8 @@ export const sweepSettingsSchema = z.strictObject({
   temperature: z.number().min(0).max(5).default(0.7),
   topP: z.number().gt(0).max(1).default(0.9),
   seed: z.int().min(0).default(1),
-  /**
-   * Rows per generate() (the engine takes up to 64). 32: on the Qwen3-0.6B shape (int4, 2 threads)
-   * 64 rows decoded 62 tok/s in all and 32 rows 93 (T 0.7, top-p 0.9), 32 rows prefilled faster per
-   * token too: past 32 rows the attention MatMuls over the batch's cache and the per-row sampling
-   * grow faster than the int4 kernel saves (bench/README.md, "Layer × α sweep").
-   */
-  batchSize: z.int().min(1).max(64).default(32),
+  /** Rows per generate(): the engine takes up to 64. */
+  batchSize: z.int().min(1).max(64).default(64),
   rule: recommendRuleSchema.default(recommendRuleSchema.parse({})),
 });
 export type SweepSettings = z.output<typeof sweepSettingsSchema>;
