@@ -20,7 +20,9 @@ const threads = Number(values.threads);
 const rounds = Number(values.rounds);
 const bin = join(import.meta.dirname, '..', '.bench', 'q4-gemv');
 mkdirSync(join(import.meta.dirname, '..', '.bench'), { recursive: true });
-execFileSync('gcc', ['-O3', '-march=native', '-fopenmp', join(import.meta.dirname, 'spike', 'q4-gemv.c'), '-o', bin, '-lm'], { stdio: 'inherit' });
+execFileSync('gcc', ['-O3', '-march=native', '-fopenmp', join(import.meta.dirname, 'spike', 'q4-gemv.c'), '-o', bin, '-lm'], {
+  stdio: 'inherit',
+});
 
 const lineSchema = z.object({ us: z.number(), maxErrVsRef: z.number(), relRmsVsFloat: z.number() });
 const spike = (N: number, K: number, M: number) =>
@@ -58,9 +60,13 @@ for (let r = 0; r < rounds; r++) {
   }
   console.log(`  round ${r + 1}/${rounds} done (load average ${loadavg()[0]!.toFixed(1)})`);
 }
-console.log(`\nspike kernel check: largest difference from a float64 product of the same quantised operands, relative to the outputs' RMS, ${worst.toExponential(1)};`);
+console.log(
+  `\nspike kernel check: largest difference from a float64 product of the same quantised operands, relative to the outputs' RMS, ${worst.toExponential(1)};`,
+);
 console.log(`relative RMS against the unquantised product (the Q4_0 × Q8_0 quantisation error) ${rms.toFixed(4)}\n`);
-console.log('| µs per op (median) | MatMulNBits M=1 | spike M=1 | ratio | MatMulNBits M=5 | spike M=5 | ratio | MatMulNBits M=8 | spike M=8 | ratio |');
+console.log(
+  '| µs per op (median) | MatMulNBits M=1 | spike M=1 | ratio | MatMulNBits M=5 | spike M=5 | ratio | MatMulNBits M=8 | spike M=8 | ratio |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 const step = { ours: [0, 0, 0], theirs: [0, 0, 0] };
 for (const s of SHAPES) {

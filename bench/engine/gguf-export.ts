@@ -130,7 +130,8 @@ const tokenizerSchema = z.object({
 });
 
 /** Qwen2's split regex (digits one by one, letters with one leading non-letter), as tokenizer.json writes it. */
-const QWEN2_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const QWEN2_SPLIT =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 /**
  * llama.cpp's name for the pre-tokenizer (`tokenizer.ggml.pre`), which it cannot read from the regex:
@@ -142,7 +143,10 @@ function preTokenizerName(pre: unknown, path: string): 'gpt-2' | 'qwen2' {
   const p = pre as { type?: string; use_regex?: boolean; pretokenizers?: { type?: string; pattern?: { Regex?: string } }[] } | undefined;
   if (p?.type === 'ByteLevel' && p.use_regex !== false) return 'gpt-2';
   if (p?.type === 'Sequence' && p.pretokenizers?.[0]?.type === 'Split' && p.pretokenizers[0].pattern?.Regex === QWEN2_SPLIT) return 'qwen2';
-  throw new StudioError('format', `${path}: pre_tokenizer: ${JSON.stringify(pre)?.slice(0, 80)} is neither GPT-2's nor Qwen2's split (the exporter knows only those)`);
+  throw new StudioError(
+    'format',
+    `${path}: pre_tokenizer: ${JSON.stringify(pre)?.slice(0, 80)} is neither GPT-2's nor Qwen2's split (the exporter knows only those)`,
+  );
 }
 
 // llama_token_type

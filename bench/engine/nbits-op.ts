@@ -65,4 +65,3 @@ export async function timePerOp(v: Variant, rows: number[]): Promise<number[]> {
   await s.release();
   return out;
 }
-

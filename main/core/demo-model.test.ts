@@ -115,7 +115,8 @@ describe('demo model against llama.cpp (an independent implementation)', () => {
     ];
     const eos = m.tokenizer.encode('<|im_end|>', { addSpecialTokens: false });
     for (const prompt of prompts) {
-      const ours = (await generate(m.model, { rows: [{ prompt, sampling: { greedy: true } }], maxNewTokens: 48, stopTokenIds: eos })).rows[0]!;
+      const ours = (await generate(m.model, { rows: [{ prompt, sampling: { greedy: true } }], maxNewTokens: 48, stopTokenIds: eos }))
+        .rows[0]!;
       const theirs = await llamaCppGreedy(gguf, prompt, 48);
       // Both stop at <|im_end|>: ours keeps it as the last token, node-llama-cpp does not yield it.
       expect(ours.finish).toBe('eos');

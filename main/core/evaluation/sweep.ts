@@ -5,7 +5,8 @@
 //    compared with the unsteered replies', as a share of the layer's residual norm (so layers of
 //    different residual size compare);
 //  - coherence: perplexity of the replies under the unsteered model — from the same re-read: one
-//    forward per reply gives both (scoreContinuation's hiddenLayers), which halved a sweep's scoring;
+//    forward per reply gives both (scoreContinuation's hiddenLayers), where a scoring pass and a
+//    capture pass per layer took two;
 //  - KL(unsteered ‖ steered) of the next-token distribution on neutral prompts;
 //  - the prompt set's lexical markers, where it has them.
 // Then a recommended (layer, α) by a stated rule (recommend.ts).
@@ -246,7 +247,6 @@ export async function runSweep(
   // Scoring, with the unsteered model throughout.
   const t1 = performance.now();
   const scoreTotal = 3; // the re-read, KL, the per-layer tables
-  let scored = 0;
   const byCell = (c: number) => rows.map((r, i) => ({ r, d: done.get(i)! })).filter(({ r }) => r.cell === c);
   const nonEmpty = <T extends { d: Done }>(xs: T[]) => xs.filter(({ d }) => d.response.length > 0);
 
@@ -281,7 +281,7 @@ export async function runSweep(
     }
     return n ? Math.exp(-sum / n) : Number.NaN;
   };
-  report('score', ++scored, scoreTotal, t1, 0);
+  report('score', 1, scoreTotal, t1, 0);
 
   // KL on neutral prompts: the unsteered distribution once, then every cell's steered one in one call.
   const P = input.neutralPrompts.length;
@@ -297,7 +297,7 @@ export async function runSweep(
     ),
   ]);
   const klOf = (c: number) => mean(input.neutralPrompts.map((_, p) => klDivergence(base[p]!, steered[c * P + p]!)));
-  report('score', ++scored, scoreTotal, t1, 0);
+  report('score', 2, scoreTotal, t1, 0);
 
   // Trait projection per layer: the baseline and that layer's cells re-read at that layer.
   const baselineRows = byCell(-1);
@@ -346,7 +346,7 @@ export async function runSweep(
       });
     });
   }
-  report('score', ++scored, scoreTotal, t1, 0);
+  report('score', scoreTotal, scoreTotal, t1, 0);
 
   const samples: SweepSample[] = rows.map((r, i) => ({
     layer: r.cell < 0 ? null : cells[r.cell]!.layer,
