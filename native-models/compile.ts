@@ -159,7 +159,7 @@ export interface CompileResult {
 
 export async function compileModel(req: CompileRequest): Promise<CompileResult> {
   const parsedOptions = compileOptionsSchema.parse(req.options ?? {});
-  if ((parsedOptions.fusedOps ?? parsedOptions.provider === 'cpu') && parsedOptions.provider === 'coreml') {
+  if (parsedOptions.fusedOps === true && parsedOptions.provider === 'coreml') {
     throw new StudioError('usage', 'compile option fusedOps: CoreML has no com.microsoft contrib ops; leave it off for --provider coreml');
   }
   const source = resolve(req.checkpointDir);
