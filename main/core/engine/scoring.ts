@@ -207,9 +207,7 @@ export async function scoreContinuation(model: CompiledModel, rows: ScoreRow[], 
     for (const x of tokenLogprobs) sum += x;
     const mean = sum / tokenLogprobs.length;
     const hidden = hiddenOut[i];
-    return hidden
-      ? { tokenLogprobs, sum, mean, perplexity: Math.exp(-mean), hidden }
-      : { tokenLogprobs, sum, mean, perplexity: Math.exp(-mean) };
+    return { tokenLogprobs, sum, mean, perplexity: Math.exp(-mean), ...(hidden && { hidden }) };
   });
 }
 

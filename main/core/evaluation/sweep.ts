@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { generateText, type TextGenerateRequest, type TextGenerateResult } from '../engine/text-generation.ts';
 import { klDivergence, nextTokenDistribution, scoreContinuation, type ScoreRow, type ScoredRow } from '../engine/scoring.ts';
+import { dot } from '../steering/directions.ts';
 import type { CompiledModel } from '../engine/model.ts';
 import type { TextTokenizer } from '../../../native-models/tokenizer/tokenizer.ts';
 import { CALIBRATION_TEXTS } from '../steering/calibration.ts';
@@ -151,12 +152,6 @@ function unit(v: Float32Array): Float32Array {
   const n = Math.sqrt(s);
   if (!(n > 0)) throw new StudioError('steering', 'sweep: the persona direction is zero at a swept layer');
   return Float32Array.from(v, (x) => x / n);
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  for (let j = 0; j < a.length; j++) d += a[j]! * b[j]!;
-  return d;
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);

@@ -17,7 +17,8 @@ function mean(rows: Float32Array[], hidden: number): Float64Array {
   return acc;
 }
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** Σ a·b (in float64, as JS numbers are). */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
